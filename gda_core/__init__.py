@@ -1,0 +1,20 @@
+"""GDA Workbench core library: generative data augmentation for imbalanced images.
+
+The library never imports Streamlit; the dashboard (``app.py``, ``pages/``) and the
+command line (``python -m gda_core``) are thin layers over it.
+
+Subpackages
+-----------
+datasets      in-memory image datasets, loaders and imbalance presets
+oversampling  SMOTE-family and augmentation oversamplers (``fit_resample``)
+classifiers   the CNN retrained on every balanced set
+metrics       imbalance-aware classification metrics
+experiments   baseline-vs-oversampler comparisons and their results
+viz           plotly figures shared by the dashboard and reports
+cli           the headless command line
+"""
+
+from gda_core.errors import GDAError
+
+__version__ = "0.1.0"
+__all__ = ["GDAError", "__version__"]

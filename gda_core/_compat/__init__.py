@@ -1,0 +1,1 @@
+"""Small, isolated compatibility shims for third-party packages."""

@@ -1,0 +1,108 @@
+"""Configuration of a comparison: data, imbalance, methods, seeds and classifier."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from gda_core.datasets.imbalance import ImbalanceSpec
+from gda_core.errors import ConfigError
+from gda_core.oversampling.registry import OVERSAMPLERS
+
+BASELINE = "baseline"
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    """Where the images come from (arguments of :func:`gda_core.datasets.load_source`)."""
+
+    source: str = "digits"
+    root: str | None = None
+    path: str | None = None
+    image_size: int | None = None
+    color: str | None = None
+    download: bool = False
+
+    def load_kwargs(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if k != "source"}
+
+
+@dataclass(frozen=True)
+class ClassifierConfig:
+    """Parameters of :class:`gda_core.classifiers.CNNClassifier` (seed excluded)."""
+
+    width: int = 16
+    fc_units: int = 128
+    epochs: int = 15
+    batch_size: int = 64
+    lr: float = 1e-3
+    val_fraction: float = 0.1
+    patience: int = 4
+    device: str = "auto"
+
+
+@dataclass(frozen=True)
+class CompareConfig:
+    """Everything needed to rerun a comparison.
+
+    ``methods`` holds ``"baseline"`` (no oversampling) and/or names from
+    :data:`gda_core.oversampling.OVERSAMPLERS`; ``method_params`` maps a method name to its
+    parameters.  Each seed drives the split, the oversampler and the classifier together.
+
+    Examples
+    --------
+    >>> cfg = CompareConfig(methods=("baseline", "smote"), seeds=(0,))
+    >>> CompareConfig.from_dict(cfg.to_dict()) == cfg
+    True
+    """
+
+    data: DataConfig = field(default_factory=DataConfig)
+    imbalance: ImbalanceSpec = field(
+        default_factory=lambda: ImbalanceSpec(ratio=0.1, minority_classes=(3, 8),
+                                              test_per_class=30, name="ratio"))
+    methods: tuple[str, ...] = (BASELINE, "smote", "borderline-smote", "adasyn")
+    method_params: dict[str, dict[str, Any]] = field(default_factory=dict)
+    seeds: tuple[int, ...] = (0,)
+    classifier: ClassifierConfig = field(default_factory=ClassifierConfig)
+    samples_per_class: int = 8
+
+    def validate(self) -> None:
+        """Raise :class:`ConfigError` for settings that cannot run."""
+        if not self.methods:
+            raise ConfigError("choose at least one method")
+        unknown = [m for m in self.methods if m != BASELINE and m not in OVERSAMPLERS]
+        if unknown:
+            raise ConfigError(
+                f"unknown method {unknown[0]!r}; choose from {BASELINE}, {', '.join(OVERSAMPLERS)}"
+            )
+        if len(set(self.methods)) != len(self.methods):
+            raise ConfigError("each method may be listed once")
+        if not self.seeds:
+            raise ConfigError("give at least one seed")
+        c = self.classifier
+        if c.epochs < 1 or c.batch_size < 1 or c.lr <= 0:
+            raise ConfigError("epochs and batch size must be at least 1 and the learning "
+                              "rate positive")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "data": asdict(self.data),
+            "imbalance": self.imbalance.to_dict(),
+            "methods": list(self.methods),
+            "method_params": {k: dict(v) for k, v in self.method_params.items()},
+            "seeds": list(self.seeds),
+            "classifier": asdict(self.classifier),
+            "samples_per_class": self.samples_per_class,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> CompareConfig:
+        return cls(
+            data=DataConfig(**d.get("data", {})),
+            imbalance=ImbalanceSpec.from_dict(d["imbalance"]),
+            methods=tuple(d["methods"]),
+            method_params={k: dict(v) for k, v in d.get("method_params", {}).items()},
+            seeds=tuple(int(s) for s in d["seeds"]),
+            classifier=ClassifierConfig(**d.get("classifier", {})),
+            samples_per_class=int(d.get("samples_per_class", 8)),
+        )

@@ -1,0 +1,191 @@
+"""Results of a comparison, and their JSON form."""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from gda_core.experiments.config import BASELINE
+
+SCALAR_METRICS = (
+    "accuracy", "precision_macro", "recall_macro", "f1_macro", "acsa", "gmean",
+    "minority_recall", "majority_precision", "top2_accuracy", "roc_auc_ovr",
+)
+
+
+@dataclass
+class MethodRun:
+    """One method trained and evaluated with one seed.
+
+    ``error`` is set (and the metrics empty) when the method could not run with these
+    settings, e.g. SMOTE with ``k_neighbors`` larger than a minority class.
+    """
+
+    method: str
+    seed: int
+    metrics: dict[str, float] = field(default_factory=dict)
+    confusion_matrix: list[list[int]] = field(default_factory=list)
+    per_class: dict[str, list[float]] = field(default_factory=dict)
+    n_train: int = 0
+    n_generated: dict[int, int] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    error: str | None = None
+    seconds: dict[str, float] = field(default_factory=dict)
+    epochs_run: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def encode_images(images: np.ndarray) -> dict[str, Any]:
+    """Lossless, compact JSON form of a uint8 array."""
+    arr = np.ascontiguousarray(images, dtype=np.uint8)
+    return {"shape": list(arr.shape), "b64": base64.b64encode(arr.tobytes()).decode("ascii")}
+
+
+def decode_images(d: dict[str, Any]) -> np.ndarray:
+    """Inverse of :func:`encode_images`."""
+    raw = base64.b64decode(d["b64"])
+    return np.frombuffer(raw, dtype=np.uint8).reshape(d["shape"]).copy()
+
+
+@dataclass
+class ComparisonResult:
+    """Per-method, per-seed metrics and confusion matrices, plus sample images.
+
+    ``real_samples[c]`` holds a few real training images of class ``c``;
+    ``synthetic_samples[method][c]`` a few images that ``method`` synthesized for class
+    ``c`` (first seed).
+    """
+
+    config: dict[str, Any]
+    class_names: list[str]
+    minority_classes: list[int]
+    majority_classes: list[int]
+    train_counts: list[int]
+    test_counts: list[int]
+    runs: list[MethodRun] = field(default_factory=list)
+    real_samples: dict[int, np.ndarray] = field(default_factory=dict)
+    synthetic_samples: dict[str, dict[int, np.ndarray]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def methods(self) -> list[str]:
+        """Methods in the order they were run."""
+        return list(dict.fromkeys(r.method for r in self.runs))
+
+    def runs_of(self, method: str) -> list[MethodRun]:
+        return [r for r in self.runs if r.method == method]
+
+    def errors(self) -> dict[str, str]:
+        """Method -> first error message, for methods that failed."""
+        out: dict[str, str] = {}
+        for r in self.runs:
+            if r.error and r.method not in out:
+                out[r.method] = r.error
+        return out
+
+    def metrics_table(self, stat: str = "mean") -> pd.DataFrame:
+        """Rows = methods that ran, columns = metrics; ``stat`` is ``"mean"`` or ``"std"``."""
+        rows = {}
+        for m in self.methods:
+            ok = [r.metrics for r in self.runs_of(m) if r.ok]
+            if not ok:
+                continue
+            frame = pd.DataFrame(ok)[list(SCALAR_METRICS)]
+            rows[m] = frame.mean() if stat == "mean" else frame.std(ddof=1)
+        return pd.DataFrame.from_dict(rows, orient="index", columns=list(SCALAR_METRICS))
+
+    def delta_table(self) -> pd.DataFrame:
+        """Mean metrics minus the baseline's (empty when there is no baseline)."""
+        table = self.metrics_table()
+        if BASELINE not in table.index:
+            return table.iloc[0:0]
+        return table - table.loc[BASELINE]
+
+    def confusion(self, method: str, seed: int | None = None) -> np.ndarray:
+        """Confusion matrix of ``method`` for one seed, or summed over seeds."""
+        mats = [np.asarray(r.confusion_matrix) for r in self.runs_of(method)
+                if r.ok and (seed is None or r.seed == seed)]
+        if not mats:
+            raise KeyError(f"no successful run of {method!r}")
+        return np.sum(mats, axis=0)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": "gda-workbench/comparison@1",
+            "config": self.config,
+            "class_names": self.class_names,
+            "minority_classes": self.minority_classes,
+            "majority_classes": self.majority_classes,
+            "train_counts": self.train_counts,
+            "test_counts": self.test_counts,
+            "runs": [_clean(asdict(r)) for r in self.runs],
+            "real_samples": {str(c): encode_images(a) for c, a in self.real_samples.items()},
+            "synthetic_samples": {
+                m: {str(c): encode_images(a) for c, a in per.items()}
+                for m, per in self.synthetic_samples.items()
+            },
+            "notes": self.notes,
+            "seconds": self.seconds,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> ComparisonResult:
+        runs = []
+        for r in d["runs"]:
+            r = dict(r)
+            r["n_generated"] = {int(k): v for k, v in r.get("n_generated", {}).items()}
+            r["metrics"] = {k: (math.nan if v is None else v) for k, v in r["metrics"].items()}
+            runs.append(MethodRun(**r))
+        return cls(
+            config=d["config"],
+            class_names=list(d["class_names"]),
+            minority_classes=list(d["minority_classes"]),
+            majority_classes=list(d["majority_classes"]),
+            train_counts=list(d["train_counts"]),
+            test_counts=list(d["test_counts"]),
+            runs=runs,
+            real_samples={int(c): decode_images(a) for c, a in d["real_samples"].items()},
+            synthetic_samples={
+                m: {int(c): decode_images(a) for c, a in per.items()}
+                for m, per in d["synthetic_samples"].items()
+            },
+            notes=list(d.get("notes", [])),
+            seconds=float(d.get("seconds", 0.0)),
+        )
+
+    def to_json(self, path: str | Path | None = None) -> str:
+        """Serialise to JSON text (NaN written as null); also write it to ``path`` if given."""
+        text = json.dumps(self.to_dict(), indent=1)
+        if path is not None:
+            Path(path).write_text(text, encoding="utf-8")
+        return text
+
+    @classmethod
+    def from_json(cls, text_or_path: str | Path) -> ComparisonResult:
+        p = Path(text_or_path) if not str(text_or_path).lstrip().startswith("{") else None
+        text = p.read_text(encoding="utf-8") if p is not None else str(text_or_path)
+        return cls.from_dict(json.loads(text))
+
+
+def _clean(obj: Any) -> Any:
+    """Replace NaN/inf by None so the JSON is standard."""
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {(str(k) if not isinstance(k, str) else k): _clean(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_clean(v) for v in obj]
+    if isinstance(obj, np.generic):
+        return _clean(obj.item())
+    return obj

@@ -1,0 +1,148 @@
+"""The contract every oversampler honours: imbalanced-learn's ``fit_resample``.
+
+Subclasses implement :meth:`ImageOversampler._generate`, which returns only the *new*
+images; :meth:`ImageOversampler.fit_resample` validates the input, works out how many
+images each class needs, and returns the originals followed by the new images, so
+``X_res[n_original_:]`` are always the synthesized ones.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+import numpy as np
+
+from gda_core.errors import ConfigError, OversamplingError
+from gda_core.oversampling.params import ParamSpec, parse_params
+
+
+class ImageOversampler:
+    """Base class of image oversamplers.
+
+    Constructors take keyword-only parameters and only store them (as in scikit-learn and
+    imbalanced-learn); all validation happens in :meth:`fit_resample`.
+
+    Attributes set by ``fit_resample``
+    ----------------------------------
+    n_original_ : int
+        Number of input images (the synthesized ones follow them in the output).
+    n_generated_ : dict of int to int
+        Number of new images per class (0 included: Borderline-SMOTE may create none).
+    warnings_ : list of str
+        Plain-language remarks, e.g. that a class received no new images.
+    """
+
+    name: ClassVar[str] = ""
+    label: ClassVar[str] = ""
+    description: ClassVar[str] = ""
+    params: ClassVar[tuple[ParamSpec, ...]] = ()
+
+    def __init__(self, *, sampling_strategy: Any = "auto", random_state: int | None = None,
+                 **params: Any) -> None:
+        self.sampling_strategy = sampling_strategy
+        self.random_state = random_state
+        defaults = {p.name: p.default for p in self.params}
+        unknown = set(params) - set(defaults)
+        if unknown:
+            raise TypeError(f"{type(self).__name__} got unexpected parameter(s) {sorted(unknown)}")
+        for key, value in {**defaults, **params}.items():
+            setattr(self, key, value)
+
+    def get_params(self) -> dict[str, Any]:
+        """The constructor parameters, as stored."""
+        out = {"sampling_strategy": self.sampling_strategy, "random_state": self.random_state}
+        out.update({p.name: getattr(self, p.name) for p in self.params})
+        return out
+
+    def fit_resample(self, X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Balance the classes of ``X`` by adding synthesized images.
+
+        Parameters
+        ----------
+        X : ndarray of uint8, shape (N, C, H, W)
+        y : ndarray of int, shape (N,)
+
+        Returns
+        -------
+        X_res, y_res : ndarray
+            The input followed by the new images, same dtype and image shape as ``X``.
+        """
+        X, y = check_images(X, y)
+        values = parse_params(self.params, {p.name: getattr(self, p.name) for p in self.params})
+        targets = target_counts(y, self.sampling_strategy)
+        self.n_original_ = len(y)
+        self.warnings_: list[str] = []
+        if sum(targets.values()) == 0:
+            X_new = np.empty((0, *X.shape[1:]), dtype=np.uint8)
+            y_new = np.empty(0, dtype=np.int64)
+        else:
+            X_new, y_new = self._generate(X, y, targets, values)
+        self.n_generated_ = {int(c): int(np.sum(y_new == c)) for c in np.unique(y)}
+        for c, want in targets.items():
+            if want > 0 and self.n_generated_.get(c, 0) == 0:
+                self.warnings_.append(
+                    f"{self.label or self.name}: 0 images generated for class {c} "
+                    f"({want} were needed)"
+                )
+        return (np.concatenate([X, X_new.astype(np.uint8, copy=False)]),
+                np.concatenate([y, y_new.astype(np.int64, copy=False)]))
+
+    def _generate(self, X: np.ndarray, y: np.ndarray, targets: dict[int, int],
+                  params: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        return f"{type(self).__name__}({args})"
+
+
+def check_images(X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Validate an image batch and its labels; raise plain-language errors."""
+    X = np.asarray(X)
+    y = np.asarray(y)
+    if X.ndim != 4:
+        raise OversamplingError(f"images must have shape (N, C, H, W); got {X.shape}")
+    if X.dtype != np.uint8:
+        raise OversamplingError(f"images must be uint8 (0..255); got {X.dtype}")
+    if y.ndim != 1 or len(y) != len(X):
+        raise OversamplingError(f"{len(X)} images but {y.size} labels")
+    if len(y) == 0:
+        raise OversamplingError("the training set is empty")
+    if not np.issubdtype(y.dtype, np.integer):
+        raise OversamplingError("labels must be integers")
+    if len(np.unique(y)) < 2:
+        raise OversamplingError("oversampling needs at least two classes")
+    return X, y.astype(np.int64, copy=False)
+
+
+def target_counts(y: np.ndarray, sampling_strategy: Any) -> dict[int, int]:
+    """Number of images to generate per class.
+
+    ``"auto"`` (or ``"not majority"``) brings every class up to the largest class;
+    ``"minority"`` only the smallest class; a mapping gives the desired *total* per class
+    (as in imbalanced-learn).
+    """
+    classes, counts = np.unique(y, return_counts=True)
+    have = dict(zip(classes.tolist(), counts.tolist(), strict=True))
+    top = max(have.values())
+    if sampling_strategy in ("auto", "not majority", "all"):
+        return {c: top - n for c, n in have.items()}
+    if sampling_strategy == "minority":
+        low = min(have, key=lambda c: (have[c], c))
+        return {c: (top - n if c == low else 0) for c, n in have.items()}
+    if isinstance(sampling_strategy, Mapping):
+        out = {c: 0 for c in have}
+        for c, total in sampling_strategy.items():
+            c = int(c)
+            if c not in have:
+                raise ConfigError(f"class {c} is not in the training set")
+            if int(total) < have[c]:
+                raise ConfigError(
+                    f"class {c} has {have[c]} images; a target of {total} would remove some"
+                )
+            out[c] = int(total) - have[c]
+        return out
+    raise ConfigError(
+        f"sampling_strategy must be 'auto', 'minority' or a dict; got {sampling_strategy!r}"
+    )

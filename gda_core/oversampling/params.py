@@ -1,0 +1,75 @@
+"""Declarative descriptions of an oversampler's tunable parameters.
+
+They let the dashboard build its widgets and the CLI parse ``--param name=value`` for any
+registered oversampler without knowing it in advance.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from gda_core.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class ParamSpec:
+    """One tunable parameter.
+
+    Parameters
+    ----------
+    name : str
+        Keyword argument of the oversampler's constructor.
+    kind : {"int", "float", "bool", "choice"}
+    default : Any
+    low, high : float, optional
+        Inclusive bounds for numbers.
+    choices : tuple, optional
+        Allowed values for ``kind="choice"``.
+    help : str
+        One sentence for tooltips and ``--help``.
+    """
+
+    name: str
+    kind: str
+    default: Any
+    low: float | None = None
+    high: float | None = None
+    choices: tuple[Any, ...] = ()
+    help: str = ""
+
+    def parse(self, value: Any) -> Any:
+        """Convert ``value`` (possibly a string from the CLI) and check its range."""
+        try:
+            if self.kind == "int":
+                v: Any = int(value)
+            elif self.kind == "float":
+                v = float(value)
+            elif self.kind == "bool":
+                v = value if isinstance(value, bool) else str(value).lower() in {
+                    "1", "true", "yes", "on"}
+            else:
+                v = value
+        except (TypeError, ValueError):
+            raise ConfigError(f"{self.name} must be a{'n' if self.kind == 'int' else ''} "
+                              f"{self.kind}; got {value!r}") from None
+        if self.kind == "choice" and v not in self.choices:
+            raise ConfigError(f"{self.name} must be one of {list(self.choices)}; got {v!r}")
+        if self.kind in {"int", "float"}:
+            if v != v:  # NaN
+                raise ConfigError(f"{self.name} must be a number; got NaN")
+            if self.low is not None and v < self.low:
+                raise ConfigError(f"{self.name} must be at least {self.low}; got {v}")
+            if self.high is not None and v > self.high:
+                raise ConfigError(f"{self.name} must be at most {self.high}; got {v}")
+        return v
+
+
+def parse_params(specs: tuple[ParamSpec, ...], given: dict[str, Any]) -> dict[str, Any]:
+    """Validate ``given`` against ``specs``; unknown names raise :class:`ConfigError`."""
+    by_name = {s.name: s for s in specs}
+    unknown = sorted(set(given) - set(by_name))
+    if unknown:
+        valid = ", ".join(by_name) or "none"
+        raise ConfigError(f"unknown parameter {unknown[0]!r}; valid parameters: {valid}")
+    return {k: by_name[k].parse(v) for k, v in given.items()}
