@@ -24,7 +24,7 @@ def run_comparison(
     *,
     splits: DatasetSplits | None = None,
     progress: Progress | None = None,
-    on_run: Callable[[MethodRun], None] | None = None,
+    on_run: Callable[[MethodRun, ComparisonResult], None] | None = None,
 ) -> ComparisonResult:
     """Train the same CNN on the baseline and on each oversampled training set.
 
@@ -41,7 +41,8 @@ def run_comparison(
     progress : callable, optional
         ``progress(fraction, message)`` with fraction in [0, 1].
     on_run : callable, optional
-        Called with each finished :class:`MethodRun` (to keep partial results).
+        ``on_run(run, partial_result)`` after each finished :class:`MethodRun`, so a
+        caller can save partial results (a run killed halfway loses nothing finished).
 
     Returns
     -------
@@ -73,7 +74,8 @@ def run_comparison(
                            lambda f, msg, step=step: report((step + f) / total, msg))
             result.runs.append(run)
             if on_run is not None:
-                on_run(run)
+                result.seconds = time.perf_counter() - t0
+                on_run(run, result)
     assert result is not None
     result.seconds = time.perf_counter() - t0
     report(1.0, "done")

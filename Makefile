@@ -1,0 +1,39 @@
+# GDA Workbench – `make run` starts the dashboard, `make test` runs the whole test suite.
+# Both create the virtual environment (.venv) with the pinned requirements when missing.
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PORT ?= 8501
+
+.PHONY: run test test-fast lint bench clean-venv
+
+$(VENV)/.runtime: requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+run: $(VENV)/.runtime  ## start the dashboard on http://localhost:$(PORT) (built-in digits data)
+	$(PY) -m streamlit run app.py --server.port $(PORT)
+
+test: $(VENV)/.dev  ## lint + every test (unit, contract, AppTest, CLI, browser when Chromium is there)
+	$(VENV)/bin/ruff check .
+	$(PY) -m pytest $(PYTEST_ARGS); rc=$$?; \
+	  if [ $$rc -eq 5 ]; then echo "pytest: no tests were collected (exit 5)"; exit 0; fi; \
+	  exit $$rc
+
+test-fast: $(VENV)/.dev  ## skip the slow and browser tests
+	$(PY) -m pytest -m "not slow and not browser"
+
+lint: $(VENV)/.dev
+	$(VENV)/bin/ruff check .
+
+bench: $(VENV)/.runtime  ## print benchmark figures
+	$(PY) bench/compare_default.py
+
+clean-venv:
+	rm -rf $(VENV)

@@ -1,0 +1,12 @@
+"""GDA Workbench dashboard entry point: ``streamlit run app.py``."""
+
+import streamlit as st
+
+st.set_page_config(page_title="GDA Workbench", page_icon="assets/logo.png", layout="wide")
+
+pages = [
+    st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
+    st.Page("pages/data.py", title="Data", icon=":material/dataset:"),
+    st.Page("pages/compare.py", title="Compare", icon=":material/compare_arrows:"),
+]
+st.navigation(pages).run()

@@ -1,0 +1,98 @@
+"""Turn command-line arguments into library configuration objects."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from gda_core.datasets.imbalance import ImbalanceSpec, get_preset, with_overrides
+from gda_core.errors import ConfigError
+from gda_core.experiments import ClassifierConfig, CompareConfig, DataConfig
+from gda_core.oversampling import OVERSAMPLERS
+from gda_core.oversampling.params import parse_params
+
+
+def int_list(text: str) -> tuple[int, ...]:
+    """``"0,1, 2"`` -> ``(0, 1, 2)``; also accepts ranges like ``"0-4"``."""
+    out: list[int] = []
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        try:
+            if "-" in part[1:]:
+                lo, hi = part.split("-", 1)
+                out.extend(range(int(lo), int(hi) + 1))
+            else:
+                out.append(int(part))
+        except ValueError:
+            raise ConfigError(f"expected integers like 0,1,2 or 0-4; got {text!r}") from None
+    return tuple(out)
+
+
+def parse_counts(text: str) -> dict[int, int | None]:
+    """``"0=500,1=25,2=all"`` -> ``{0: 500, 1: 25, 2: None}``."""
+    counts: dict[int, int | None] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        key, sep, value = part.partition("=")
+        if not sep:
+            raise ConfigError(f"counts look like 0=500,1=25; got {part!r}")
+        try:
+            counts[int(key)] = None if value.strip().lower() == "all" else int(value)
+        except ValueError:
+            raise ConfigError(f"counts look like 0=500,1=25; got {part!r}") from None
+    return counts
+
+
+def parse_method_params(items: list[str], methods: tuple[str, ...]) -> dict[str, dict[str, Any]]:
+    """``["smote.k_neighbors=3"]`` -> ``{"smote": {"k_neighbors": 3}}`` (validated)."""
+    raw: dict[str, dict[str, Any]] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        method, dot, name = key.partition(".")
+        if not sep or not dot:
+            raise ConfigError(f"--param looks like smote.k_neighbors=3; got {item!r}")
+        if method not in OVERSAMPLERS:
+            raise ConfigError(f"--param {item!r}: unknown method {method!r}")
+        if method not in methods:
+            raise ConfigError(f"--param {item!r}: {method} is not among --methods")
+        raw.setdefault(method, {})[name] = value
+    return {m: parse_params(OVERSAMPLERS[m].params, p) for m, p in raw.items()}
+
+
+def imbalance_from_args(args: argparse.Namespace) -> ImbalanceSpec:
+    chosen = [x for x in (args.preset, args.ratio, args.counts) if x is not None]
+    if len(chosen) > 1:
+        raise ConfigError("give only one of --preset, --ratio and --counts")
+    overrides: dict[str, Any] = {}
+    if args.test_per_class is not None:
+        overrides["test_per_class"] = args.test_per_class
+    if args.max_per_class is not None:
+        overrides["max_per_class"] = args.max_per_class
+    if args.hflip:
+        overrides["hflip"] = True
+    if args.preset is not None:
+        return with_overrides(get_preset(args.preset), **overrides)
+    if args.counts is not None:
+        spec = ImbalanceSpec(counts=parse_counts(args.counts), name="counts")
+        return with_overrides(spec, **overrides)
+    if args.ratio is not None or args.minority is not None:
+        spec = ImbalanceSpec(
+            ratio=args.ratio if args.ratio is not None else 0.1,
+            minority_classes=int_list(args.minority) if args.minority else (),
+            majority_count=args.majority_count, test_per_class=30, name="ratio",
+        )
+        return with_overrides(spec, **overrides)
+    return with_overrides(CompareConfig().imbalance, **overrides)
+
+
+def config_from_args(args: argparse.Namespace) -> CompareConfig:
+    methods = tuple(m.strip() for m in args.methods.split(",") if m.strip())
+    data = DataConfig(source=args.dataset, root=args.root, path=args.path,
+                      image_size=args.image_size, color=args.color, download=args.download)
+    clf = ClassifierConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+                           width=args.width, device=args.device)
+    config = CompareConfig(
+        data=data, imbalance=imbalance_from_args(args), methods=methods,
+        method_params=parse_method_params(args.param or [], methods),
+        seeds=int_list(args.seeds), classifier=clf,
+    )
+    config.validate()
+    return config

@@ -1,0 +1,79 @@
+"""``python -m gda_core``: run comparisons headless and list what is available."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from gda_core.cli.args import config_from_args
+from gda_core.errors import GDAError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``gda_core`` command."""
+    parser = argparse.ArgumentParser(
+        prog="python -m gda_core",
+        description="GDA Workbench: compare oversamplers for imbalanced image classification.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("list", help="list datasets, imbalance presets and methods")
+
+    cmp_ = sub.add_parser("compare", help="train the same CNN on the baseline and each "
+                          "oversampled training set and compare metrics")
+    d = cmp_.add_argument_group("data")
+    d.add_argument("--dataset", default="digits",
+                   help="digits (default), mnist, fashion-mnist, cifar10, folder or zip")
+    d.add_argument("--root", help="folder holding mnist / fashion-mnist / cifar10 files")
+    d.add_argument("--path", help="image folder or .zip of class folders")
+    d.add_argument("--image-size", type=int, help="resize images to this side (pixels)")
+    d.add_argument("--color", choices=("grayscale", "rgb"))
+    d.add_argument("--download", action="store_true",
+                   help="download torchvision datasets into --root when missing")
+    im = cmp_.add_argument_group("imbalance (one of --preset, --ratio, --counts)")
+    im.add_argument("--preset", help="am-study, mnist-case1, mnist-case2, mnist-case3, lt-100")
+    im.add_argument("--ratio", type=float, help="minority/majority ratio in (0, 1]")
+    im.add_argument("--minority", help="minority class indices for --ratio, e.g. 3,8")
+    im.add_argument("--majority-count", type=int, help="images per majority class (--ratio)")
+    im.add_argument("--counts", help="per-class training counts, e.g. 0=500,1=25,2=25")
+    im.add_argument("--test-per-class", type=int, help="balanced test images per class")
+    im.add_argument("--max-per-class", type=int, help="cap for classes that keep 'all' images")
+    im.add_argument("--hflip", action="store_true", help="add horizontal flips to training")
+    m = cmp_.add_argument_group("methods and training")
+    m.add_argument("--methods", default="baseline,smote,borderline-smote,adasyn",
+                   help="comma-separated: baseline,smote,borderline-smote,adasyn,random,augment")
+    m.add_argument("--param", action="append", metavar="METHOD.NAME=VALUE",
+                   help="method parameter, e.g. smote.k_neighbors=3 (repeatable)")
+    m.add_argument("--seeds", default="0", help="e.g. 0,1,2 or 0-4")
+    m.add_argument("--epochs", type=int, default=15)
+    m.add_argument("--batch-size", type=int, default=64)
+    m.add_argument("--lr", type=float, default=1e-3)
+    m.add_argument("--width", type=int, default=16, help="channels of the first conv block")
+    m.add_argument("--device", default="auto", help="auto, cpu or cuda")
+    o = cmp_.add_argument_group("output")
+    o.add_argument("--json", type=Path, help="write the full result as JSON (updated after "
+                   "every finished method, so an interrupted run keeps what it finished)")
+    o.add_argument("--quiet", action="store_true", help="no progress output")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status (0 ok, 2 bad input, 130 interrupted)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "list":
+            from gda_core.cli.commands import list_everything
+
+            print(list_everything())
+            return 0
+        from gda_core.cli.commands import compare
+
+        return compare(config_from_args(args), json_path=args.json, quiet=args.quiet)
+    except GDAError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("\ninterrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,6 @@
+"""Figures and image mosaics shared by the dashboard, exports and reports (no Streamlit)."""
+
+from gda_core.viz.figures import class_counts_figure, confusion_figure, metric_bars_figure
+from gda_core.viz.grids import image_grid
+
+__all__ = ["class_counts_figure", "confusion_figure", "image_grid", "metric_bars_figure"]

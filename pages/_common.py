@@ -1,0 +1,64 @@
+"""Helpers shared by the pages: session state, cached loading and error display.
+
+Pages stay thin: every computation is a call into ``gda_core``; this module only adds
+Streamlit caching and state.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import streamlit as st
+
+from gda_core.datasets import DatasetSplits, ImbalanceSpec, load_source
+from gda_core.datasets.archive import extract_zip
+from gda_core.experiments import CompareConfig, DataConfig
+
+DATA_KEY = "data_config"
+SPEC_KEY = "imbalance_spec"
+SEED_KEY = "split_seed"
+RESULT_KEY = "compare_result"
+
+
+def data_dir() -> Path:
+    """Folder for downloads and extracted uploads (``GDA_DATA_DIR``, default ``./data``)."""
+    return Path(os.environ.get("GDA_DATA_DIR", "data")).resolve()
+
+
+def current_data() -> tuple[DataConfig, ImbalanceSpec, int]:
+    """The dataset and imbalance chosen on the Data page, or the built-in defaults."""
+    default = CompareConfig()
+    cfg = st.session_state.get(DATA_KEY, default.data)
+    spec = st.session_state.get(SPEC_KEY, default.imbalance)
+    return cfg, spec, int(st.session_state.get(SEED_KEY, 0))
+
+
+@st.cache_data(show_spinner="Loading images…", max_entries=4)
+def load_splits(source: str, root: str | None, path: str | None, image_size: int | None,
+                color: str | None, download: bool) -> DatasetSplits:
+    return load_source(source, root=root, path=path, image_size=image_size, color=color,
+                       download=download)
+
+
+def load_config(cfg: DataConfig) -> DatasetSplits:
+    return load_splits(cfg.source, cfg.root, cfg.path, cfg.image_size, cfg.color, cfg.download)
+
+
+def save_upload(name: str, payload: bytes) -> Path:
+    """Extract an uploaded zip into the data folder (once per content) and return it."""
+    digest = hashlib.sha256(payload).hexdigest()[:16]
+    dest = data_dir() / "uploads" / digest
+    marker = dest / ".complete"
+    if not marker.exists():
+        dest.mkdir(parents=True, exist_ok=True)
+        _, skipped = extract_zip(payload, dest)
+        (dest / ".skipped").write_text("\n".join(skipped), encoding="utf-8")
+        marker.write_text(name, encoding="utf-8")
+    return dest
+
+
+def display_scale(image_side: int, target: int = 48) -> int:
+    """Integer upscaling so tiny images (8x8 digits) stay readable."""
+    return max(1, target // max(1, image_side))

@@ -1,0 +1,52 @@
+"""Shared fixtures: small synthetic datasets and the path to ../shared/data."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from gda_core.datasets.base import DatasetSplits, ImageDataset
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO.parent / "shared" / "data"
+
+# Keep torch to the two cores of the CI machine and quiet.
+os.environ.setdefault("OMP_NUM_THREADS", "2")
+
+
+def shared_path(name: str) -> Path:
+    """``../shared/data/<name>``, or skip the test with a reason when it is absent."""
+    path = SHARED_DATA / name
+    if not path.exists():
+        pytest.skip(f"../shared/data/{name} is absent (test data lives outside the product)")
+    return path
+
+
+def synthetic_dataset(counts: dict[int, int], *, size: int = 4, channels: int = 1,
+                      seed: int = 0) -> ImageDataset:
+    """Random uint8 images with the given number per class (classes 0..max)."""
+    rng = np.random.default_rng(seed)
+    n_classes = max(counts) + 1
+    labels = np.concatenate([np.full(n, c) for c, n in sorted(counts.items())])
+    images = rng.integers(0, 256, (len(labels), channels, size, size), dtype=np.uint8)
+    # Make classes distinguishable: shift each class's brightness.
+    images = (images // 4 + (labels * (192 // n_classes))[:, None, None, None]).astype(np.uint8)
+    return ImageDataset(images, labels, tuple(f"c{i}" for i in range(n_classes)),
+                        {"name": "synthetic"})
+
+
+@pytest.fixture(scope="session")
+def digits_splits() -> DatasetSplits:
+    from gda_core.datasets.digits import load_digits_splits
+
+    return load_digits_splits()
+
+
+@pytest.fixture
+def imbalanced_xy() -> tuple[np.ndarray, np.ndarray]:
+    """60 majority images against two minority classes of 8 and 6 (8x8, one channel)."""
+    ds = synthetic_dataset({0: 60, 1: 8, 2: 6}, size=8)
+    return ds.images, ds.labels
