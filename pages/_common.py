@@ -47,7 +47,11 @@ def load_config(cfg: DataConfig) -> DatasetSplits:
 
 
 def save_upload(name: str, payload: bytes) -> Path:
-    """Extract an uploaded zip into the data folder (once per content) and return it."""
+    """Extract an uploaded zip into the data folder (once per content) and return it.
+
+    Entries that were not extracted (unsafe paths, links) are listed in ``.skipped``
+    inside the folder; see :func:`upload_report`.
+    """
     digest = hashlib.sha256(payload).hexdigest()[:16]
     dest = data_dir() / "uploads" / digest
     marker = dest / ".complete"
@@ -57,6 +61,16 @@ def save_upload(name: str, payload: bytes) -> Path:
         (dest / ".skipped").write_text("\n".join(skipped), encoding="utf-8")
         marker.write_text(name, encoding="utf-8")
     return dest
+
+
+def upload_report(path: str | None) -> list[str]:
+    """Zip entries skipped at extraction for an extracted upload folder (else empty)."""
+    if not path:
+        return []
+    report = Path(path) / ".skipped"
+    if not report.is_file():
+        return []
+    return [line for line in report.read_text(encoding="utf-8").splitlines() if line]
 
 
 def display_scale(image_side: int, target: int = 48) -> int:

@@ -14,7 +14,8 @@ PARTIAL_KEY = "compare_partial"
 st.title("Compare")
 cfg, spec, _ = current_data()
 desc = (f"ratio {spec.ratio:g}, minority classes {list(spec.minority_classes)}"
-        if spec.mode == "ratio" else f"{spec.name}: counts {dict(spec.counts or {})}")
+        if spec.mode == "ratio" else f"{spec.name}: counts " + ", ".join(
+            f"{c}={'all' if n is None else n}" for c, n in (spec.counts or {}).items()))
 st.caption(f"Data: **{SOURCES[cfg.source].label}** · {desc} · {spec.test_per_class} test "
            "images per class. Change it on the Data page.")
 

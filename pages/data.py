@@ -2,6 +2,11 @@
 
 import numpy as np
 import streamlit as st
+
+from gda_core.datasets import PRESETS, SOURCES, ImbalanceSpec, make_imbalanced, suggest_spec
+from gda_core.errors import GDAError
+from gda_core.experiments import DataConfig
+from gda_core.viz import class_counts_figure, image_grid
 from pages._common import (
     DATA_KEY,
     SEED_KEY,
@@ -10,12 +15,8 @@ from pages._common import (
     display_scale,
     load_config,
     save_upload,
+    upload_report,
 )
-
-from gda_core.datasets import PRESETS, SOURCES, ImbalanceSpec, make_imbalanced
-from gda_core.errors import GDAError
-from gda_core.experiments import DataConfig
-from gda_core.viz import class_counts_figure, image_grid
 
 SIZES = [None, 8, 16, 28, 32, 64, 128]
 
@@ -59,10 +60,13 @@ if submitted:
                 raise GDAError("choose a .zip file to upload first")
             target = save_upload(upload.name, upload.getvalue()) if upload else cfg.path
             new = DataConfig(**{**new.__dict__, "source": "folder", "path": str(target)})
-        load_config(new)
+        loaded = load_config(new)
     except GDAError as exc:
         st.error(f"Could not load the dataset: {exc}")
     else:
+        if new != cfg:  # new data: start from an imbalance that fits it
+            spec = suggest_spec(loaded)
+            st.session_state[SPEC_KEY] = spec
         st.session_state[DATA_KEY] = new
         cfg = new
         st.toast(f"Loaded {SOURCES[new.source].label}")
@@ -78,9 +82,10 @@ st.caption(f"Loaded **{SOURCES[cfg.source].label}**: {len(pool)} training images
            + (f", {len(splits.test)} test images" if splits.test is not None else "")
            + f", {pool.n_classes} classes, images {pool.image_shape[1]}×{pool.image_shape[2]}"
            + f" with {pool.image_shape[0]} channel(s).")
-if splits.report:
-    with st.expander(f"{len(splits.report)} file(s) skipped while loading"):
-        st.text("\n".join(splits.report[:200]))
+skipped = upload_report(cfg.path) + list(splits.report)
+if skipped:
+    with st.expander(f"{len(skipped)} file(s) skipped while loading"):
+        st.text("\n".join(skipped[:200]))
 
 # ------------------------------------------------------------- 2. imbalance
 st.subheader("2 · Imbalance")
@@ -112,8 +117,10 @@ try:
                                  hflip=hflip, name="ratio")
     elif mode == "Per-class counts":
         counts = dict(spec.counts or {})
-        available = pool.counts()
-        rows = [{"class": label[i], "train images": int(counts.get(i) or available[i]),
+        held_out = test_per_class if splits.test is None else 0
+        available = {i: max(1, n - held_out) for i, n in pool.counts().items()}
+        rows = [{"class": label[i],
+                 "train images": int(min(counts.get(i) or available[i], available[i])),
                  "keep": i in counts or not spec.counts} for i in range(n)]
         edited = st.data_editor(rows, hide_index=True, disabled=["class"],
                                 column_config={"train images": st.column_config.NumberColumn(

@@ -72,7 +72,7 @@ def test_k_neighbors_too_large_is_explained(imbalanced_xy):
 
 def test_single_image_class():
     ds = synthetic_dataset({0: 30, 1: 1}, size=4)
-    with pytest.raises(OversamplingError, match="only 1 image.*random oversampling"):
+    with pytest.raises(OversamplingError, match=r"only 1 image.*random oversampling"):
         SMOTEOversampler().fit_resample(ds.images, ds.labels)
     _, y_res = RandomOversampler(random_state=0).fit_resample(ds.images, ds.labels)
     assert np.bincount(y_res).tolist() == [30, 30]
@@ -116,7 +116,7 @@ def test_bad_input_messages(X, y, match):
 
 
 def test_make_oversampler_errors():
-    with pytest.raises(ConfigError, match="unknown method 'gan'.*smote"):
+    with pytest.raises(ConfigError, match=r"unknown method 'gan'.*smote"):
         make_oversampler("gan")
     with pytest.raises(ConfigError, match="no parameter 'k'"):
         make_oversampler("smote", k=3)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from gda_core.oversampling import OVERSAMPLERS, make_oversampler
 
 

@@ -350,6 +350,35 @@ def _reindex(ds: ImageDataset, classes: list[int]) -> ImageDataset:
     return ImageDataset(ds.images, lut[ds.labels], names, ds.source)
 
 
+def suggest_spec(splits: DatasetSplits) -> ImbalanceSpec:
+    """A sensible starting imbalance for freshly loaded data.
+
+    Data that is already imbalanced (smallest class under half the largest, e.g. a
+    defect folder) keeps every image; balanced data gets a ratio of 0.1 for its last
+    class.  The test set takes up to 100 images per class from a test split, or about a
+    fifth of the smallest class (at most 30) when it has to be held out.
+
+    Examples
+    --------
+    >>> from gda_core.datasets.digits import load_digits_splits
+    >>> suggest_spec(load_digits_splits()).test_per_class
+    30
+    """
+    counts = splits.train.counts()
+    smallest, largest = min(counts.values()), max(counts.values())
+    if splits.test is not None:
+        test_counts = [n for n in splits.test.counts().values() if n > 0]
+        test = max(1, min(100, min(test_counts))) if test_counts else 1
+    else:
+        test = max(1, min(30, smallest // 5))
+    if largest and smallest < 0.5 * largest:
+        return ImbalanceSpec(counts=dict.fromkeys(counts), test_per_class=test,
+                             name="counts", description="every image of every class")
+    minority = (3, 8) if len(counts) == 10 else (len(counts) - 1,)
+    return ImbalanceSpec(ratio=0.1, minority_classes=minority, test_per_class=test,
+                         name="ratio")
+
+
 def with_overrides(spec: ImbalanceSpec, **changes: Any) -> ImbalanceSpec:
     """A copy of ``spec`` with some fields changed (e.g. ``test_per_class``)."""
     return replace(spec, **changes)

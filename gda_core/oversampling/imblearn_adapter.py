@@ -37,7 +37,7 @@ class ImblearnOversampler(ImageOversampler):
     def _make_sampler(self, strategy: dict[int, int], params: dict[str, Any]) -> Any:
         raise NotImplementedError
 
-    def _generate(self, X, y, targets, params):  # noqa: D102 - documented in base
+    def _generate(self, X, y, targets, params):
         have = {int(c): int(n) for c, n in zip(*np.unique(y, return_counts=True), strict=True)}
         wanted = {c: n for c, n in targets.items() if n > 0}
         self._check_neighbours(have, wanted, params, len(y))

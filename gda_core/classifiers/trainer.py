@@ -1,0 +1,371 @@
+"""A scikit-learn-style estimator that trains :class:`AMStudyCNN` on uint8 images."""
+
+from __future__ import annotations
+
+import copy
+import math
+import time
+from collections.abc import Callable
+from numbers import Integral, Real
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.model_selection import train_test_split
+
+from gda_core.classifiers.cnn import AMStudyCNN
+from gda_core.errors import ConfigError, GDAError
+
+EpochCallback = Callable[[int, int, dict[str, float]], None]
+_MAX_EVAL_BATCH = 1024
+_CL = torch.channels_last  # NHWC: 1.5x faster training, 3x faster inference on CPU
+
+
+class CNNClassifier(ClassifierMixin, BaseEstimator):
+    """Train the AM-study CNN with Adam, a stratified validation split and early stopping.
+
+    The constructor only stores its keyword-only parameters (scikit-learn convention);
+    they are validated by :meth:`fit`, which raises :class:`~gda_core.errors.ConfigError`
+    for bad values.  Training leaves the global torch and numpy random states untouched:
+    the weights are initialised and dropout is drawn inside ``torch.random.fork_rng``
+    seeded with ``random_state``, and batches are shuffled with a private generator.
+
+    Parameters
+    ----------
+    width, fc_units, dropout
+        Architecture of :class:`~gda_core.classifiers.AMStudyCNN`.
+    epochs : int
+        Maximum number of passes over the training images.
+    batch_size : int
+    lr : float
+        Adam learning rate.
+    weight_decay : float
+        Adam weight decay (L2).
+    val_fraction : float in [0, 0.5]
+        Share of the images held out (stratified) for early stopping.  Validation is
+        skipped, and all epochs run, when it is 0 or some class has fewer than 2 images.
+        The held-out set has at least one image per class.
+    patience : int
+        Epochs without a lower validation loss before training stops; the weights of the
+        best epoch are restored.
+    random_state : int or None
+        Seed of the split, initial weights, dropout and batch order.
+    device : str
+        ``"auto"`` (CUDA when available, else CPU), ``"cpu"`` or ``"cuda[:i]"``.
+
+    Attributes
+    ----------
+    model_ : AMStudyCNN
+        The trained network (best epoch), in eval mode.
+    n_classes_ : int
+    classes_ : ndarray of int64
+        ``arange(n_classes_)``.
+    history_ : list of dict
+        Per epoch: ``epoch``, ``train_loss``, ``train_acc``, ``val_loss``, ``val_acc``
+        (NaN without validation) and ``seconds``.
+    best_epoch_ : int
+        1-based epoch whose weights were kept.
+    mean_, std_ : ndarray of float
+        Per-channel statistics (in [0, 1] units) used to normalise the inputs.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> d = load_digits()
+    >>> X = (d.images * 255 / 16).astype(np.uint8)[:, None]
+    >>> clf = CNNClassifier(epochs=3).fit(X[:1500], d.target[:1500])
+    >>> clf.predict_proba(X[1500:]).shape
+    (297, 10)
+    """
+
+    def __init__(self, *, width: int = 16, fc_units: int = 128, dropout: float = 0.25,
+                 epochs: int = 15, batch_size: int = 64, lr: float = 1e-3,
+                 weight_decay: float = 0.0, val_fraction: float = 0.1, patience: int = 4,
+                 random_state: int | None = 0, device: str = "auto") -> None:
+        self.width = width
+        self.fc_units = fc_units
+        self.dropout = dropout
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.val_fraction = val_fraction
+        self.patience = patience
+        self.random_state = random_state
+        self.device = device
+
+    # ------------------------------------------------------------------ fitting
+    def fit(self, X: np.ndarray, y: np.ndarray, *, n_classes: int | None = None,
+            callback: EpochCallback | None = None) -> CNNClassifier:
+        """Train on uint8 images ``X`` (N, C, H, W) with integer labels ``y``.
+
+        Parameters
+        ----------
+        X : ndarray of uint8, shape (N, C, H, W)
+        y : array-like of int, shape (N,)
+        n_classes : int, optional
+            Number of outputs (default ``max(y) + 1``); classes absent from ``y`` allowed.
+        callback : callable, optional
+            ``callback(epoch, n_epochs, logs)`` after every epoch (``epoch`` from 1);
+            ``logs`` is that epoch's :attr:`history_` entry.  An exception raised by the
+            callback stops training and propagates (a UI can use it to cancel).
+
+        Returns
+        -------
+        self
+        """
+        self._check_params()
+        X, y = _check_xy(X, y)
+        self.n_classes_ = _n_classes(y, n_classes)
+        self.classes_ = np.arange(self.n_classes_, dtype=np.int64)
+        self.image_shape_ = tuple(X.shape[1:])
+        self.device_ = _resolve_device(self.device)
+        seed = _seed(self.random_state)
+        train_idx, val_idx = _split(y, self.val_fraction, seed)
+        self.mean_, self.std_ = _channel_stats(X[train_idx])
+        dev = torch.device(self.device_)
+        if dev.type == "cuda" and dev.index is None:
+            dev = torch.device("cuda", torch.cuda.current_device())
+        with torch.random.fork_rng(devices=[] if dev.type == "cpu" else [dev.index]):
+            torch.default_generator.manual_seed(seed)
+            if dev.type == "cuda":
+                with torch.cuda.device(dev):
+                    torch.cuda.manual_seed(seed)
+            model = AMStudyCNN(X.shape[1], self.n_classes_, (X.shape[2], X.shape[3]),
+                               width=self.width, fc_units=self.fc_units, dropout=self.dropout)
+            self.model_ = model.to(dev, memory_format=_CL)
+            try:
+                self._train(X, y, train_idx, val_idx, seed, callback)
+            except BaseException:
+                del self.model_  # a half-trained network must not be used for predictions
+                raise
+        self.model_.eval()
+        return self
+
+    def _check_params(self) -> None:
+        _int_param("width", self.width, 1)
+        _int_param("fc_units", self.fc_units, 1)
+        _int_param("epochs", self.epochs, 1)
+        _int_param("batch_size", self.batch_size, 1)
+        _int_param("patience", self.patience, 1)
+        _real_param("dropout", self.dropout, 0.0, 1.0, hi_open=True)
+        _real_param("lr", self.lr, 0.0, math.inf, lo_open=True, hi_open=True)
+        _real_param("weight_decay", self.weight_decay, 0.0, math.inf, hi_open=True)
+        _real_param("val_fraction", self.val_fraction, 0.0, 0.5)
+        if self.random_state is not None and (
+                isinstance(self.random_state, bool) or not isinstance(self.random_state, Integral)
+                or self.random_state < 0):
+            raise ConfigError(f"random_state must be a non-negative integer or None; "
+                              f"got {self.random_state!r}")
+
+    def _train(self, X: np.ndarray, y: np.ndarray, train_idx: np.ndarray,
+               val_idx: np.ndarray, seed: int, callback: EpochCallback | None) -> None:
+        dev = torch.device(self.device_)
+        X_all = torch.from_numpy(X).to(dev)
+        y_all = torch.from_numpy(y).to(dev)
+        self._shift, self._scale = self._norm_tensors(dev)
+        tr, va = torch.from_numpy(train_idx).to(dev), torch.from_numpy(val_idx).to(dev)
+        Xt, yt, Xv, yv = X_all[tr], y_all[tr], X_all[va], y_all[va]
+        model = self.model_
+        opt = torch.optim.Adam(model.parameters(), lr=self.lr, weight_decay=self.weight_decay)
+        gen = torch.Generator().manual_seed(seed)
+        self.history_: list[dict[str, float]] = []
+        best_loss, best_state, stale = math.inf, None, 0
+        self.best_epoch_ = 0
+        n = len(yt)
+        for epoch in range(1, self.epochs + 1):
+            t0 = time.perf_counter()
+            model.train()
+            perm = torch.randperm(n, generator=gen).to(dev)
+            loss_sum = torch.zeros((), device=dev)
+            correct = torch.zeros((), dtype=torch.int64, device=dev)
+            for start in range(0, n, self.batch_size):
+                idx = perm[start:start + self.batch_size]
+                target = yt[idx]
+                logits = model(self._prepare(Xt[idx]))
+                loss = F.cross_entropy(logits, target)
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+                loss_sum += loss.detach() * len(idx)
+                correct += (logits.detach().argmax(1) == target).sum()
+            logs = {"epoch": epoch, "train_loss": float(loss_sum) / n,
+                    "train_acc": float(correct) / n, "val_loss": math.nan, "val_acc": math.nan}
+            if len(yv):
+                val_logits = self._logits(Xv)
+                logs["val_loss"] = float(F.cross_entropy(val_logits, yv))
+                logs["val_acc"] = float((val_logits.argmax(1) == yv).float().mean())
+            if not math.isfinite(logs["train_loss"]) or (len(yv) and math.isnan(logs["val_loss"])):
+                raise GDAError(f"training diverged (loss became NaN) at epoch {epoch}; "
+                               "lower the learning rate")
+            logs["seconds"] = time.perf_counter() - t0
+            self.history_.append(logs)
+            if callback is not None:
+                callback(epoch, self.epochs, dict(logs))
+            if not len(yv):
+                self.best_epoch_ = epoch
+                continue
+            if logs["val_loss"] < best_loss:
+                best_loss, stale, self.best_epoch_ = logs["val_loss"], 0, epoch
+                best_state = copy.deepcopy(model.state_dict())
+            else:
+                stale += 1
+                if stale >= self.patience:
+                    break
+        if best_state is not None:
+            model.load_state_dict(best_state)
+
+    # --------------------------------------------------------------- prediction
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        """Class probabilities, float64 array of shape ``(N, n_classes_)``."""
+        logits = self._logits(torch.from_numpy(self._check_predict_x(X)))
+        return torch.softmax(logits.double(), dim=1).cpu().numpy()
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        """Most probable class index of every image (int64)."""
+        return self.predict_proba(X).argmax(axis=1).astype(np.int64)
+
+    def _check_predict_x(self, X: np.ndarray) -> np.ndarray:
+        if not hasattr(self, "model_"):
+            raise GDAError("the classifier is not trained yet; call fit first")
+        X = _check_images(X)
+        if tuple(X.shape[1:]) != self.image_shape_:
+            raise ConfigError(f"images have shape {tuple(X.shape[1:])} but the classifier was "
+                              f"trained on {self.image_shape_}")
+        return X
+
+    def _norm_tensors(self, dev: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+        """``x_float = (x_uint8 - shift) * scale`` per channel, shaped (1, C, 1, 1)."""
+        shift = torch.as_tensor(self.mean_ * 255.0, dtype=torch.float32, device=dev)
+        scale = torch.as_tensor(1.0 / (self.std_ * 255.0), dtype=torch.float32, device=dev)
+        return shift.view(1, -1, 1, 1), scale.view(1, -1, 1, 1)
+
+    def _prepare(self, xb: torch.Tensor) -> torch.Tensor:
+        return ((xb.float() - self._shift) * self._scale).contiguous(memory_format=_CL)
+
+    def _logits(self, X: torch.Tensor) -> torch.Tensor:
+        """Logits of uint8 images, batch by batch, in eval mode, without autograd."""
+        model = self.model_
+        dev = torch.device(self.device_)
+        step = _eval_batch(X.shape[2] * X.shape[3], dev)
+        if not hasattr(self, "_shift") or self._shift.device != dev:
+            self._shift, self._scale = self._norm_tensors(dev)
+        was_training = model.training
+        model.eval()
+        try:
+            with torch.inference_mode():
+                out = [model(self._prepare(X[i:i + step].to(dev)))
+                       for i in range(0, len(X), step)]
+        finally:
+            model.train(was_training)
+        if not out:
+            return torch.empty((0, self.n_classes_), device=dev)
+        return torch.cat(out)
+
+
+# ------------------------------------------------------------------- helpers
+def _eval_batch(pixels: int, dev: torch.device) -> int:
+    """Images per inference batch: 1024 on GPU; on CPU about 2**17 pixels (cache-sized).
+
+    Measured on 2 CPU cores: 8x8 is fastest at 1024, 28x28 and 32x32 at 64-256, 64x64 and
+    larger at 64 or fewer; bigger batches were up to 3x slower.
+    """
+    if dev.type != "cpu":
+        return _MAX_EVAL_BATCH
+    batch = 2 ** max(0, (2**17 // max(pixels, 1)).bit_length() - 1)
+    return int(min(_MAX_EVAL_BATCH, max(32, batch)))
+
+
+def _int_param(name: str, value: Any, lo: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, Integral) or value < lo:
+        raise ConfigError(f"{name} must be an integer of at least {lo}; got {value!r}")
+
+
+def _real_param(name: str, value: Any, lo: float, hi: float, *, lo_open: bool = False,
+                hi_open: bool = False) -> None:
+    ok = isinstance(value, Real) and not isinstance(value, bool) and not math.isnan(value)
+    if ok:
+        ok = (value > lo if lo_open else value >= lo) and (value < hi if hi_open else value <= hi)
+    if not ok:
+        left, right = "(" if lo_open else "[", ")" if hi_open else "]"
+        raise ConfigError(f"{name} must be a number in {left}{lo:g}, {hi:g}{right}; got {value!r}")
+
+
+def _check_images(X: Any) -> np.ndarray:
+    if not isinstance(X, np.ndarray) or X.ndim != 4 or X.dtype != np.uint8:
+        desc = f"{X.dtype} array of shape {X.shape}" if isinstance(X, np.ndarray) else type(X)
+        raise ConfigError(f"images must be a uint8 array of shape (N, C, H, W); got {desc}")
+    if not X.flags.writeable:  # torch.from_numpy warns on read-only arrays
+        return X.copy()
+    return np.ascontiguousarray(X)
+
+
+def _check_xy(X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
+    X = _check_images(X)
+    y = np.asarray(y)
+    if y.ndim != 1 or len(y) != len(X):
+        raise ConfigError(f"{len(X)} images but {y.shape[0] if y.ndim else 0} labels")
+    if len(y) == 0:
+        raise ConfigError("no training images")
+    if not np.issubdtype(y.dtype, np.integer) or y.min() < 0:
+        raise ConfigError("labels must be non-negative integers")
+    return X, y.astype(np.int64)
+
+
+def _n_classes(y: np.ndarray, n_classes: int | None) -> int:
+    present = np.unique(y)
+    if len(present) < 2:
+        raise ConfigError(f"training needs images of at least 2 classes; got only class "
+                          f"{int(present[0])}")
+    if n_classes is None:
+        return int(y.max()) + 1
+    if isinstance(n_classes, bool) or not isinstance(n_classes, Integral) or n_classes <= y.max():
+        raise ConfigError(f"n_classes={n_classes!r} but labels go up to {int(y.max())}")
+    return int(n_classes)
+
+
+def _resolve_device(device: str) -> str:
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError):
+        dev = None
+    if dev is None or dev.type not in ("cpu", "cuda"):
+        raise ConfigError(f"device must be 'auto', 'cpu' or 'cuda'; got {device!r}")
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ConfigError("device 'cuda' was asked for but no CUDA GPU is available")
+    return str(dev)
+
+
+def _seed(random_state: int | None) -> int:
+    if random_state is None:
+        return int(np.random.SeedSequence().generate_state(1)[0])
+    return int(random_state) % 2**32
+
+
+def _split(y: np.ndarray, val_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Stratified (train, validation) indices; no validation when it cannot be stratified."""
+    idx = np.arange(len(y))
+    present, counts = np.unique(y, return_counts=True)
+    if val_fraction <= 0 or counts.min() < 2:
+        return idx, idx[:0]
+    n_val = max(round(val_fraction * len(y)), len(present))
+    train, val = train_test_split(idx, test_size=n_val, stratify=y, random_state=seed)
+    return np.sort(train), np.sort(val)
+
+
+def _channel_stats(X: np.ndarray, chunk: int = 4096) -> tuple[np.ndarray, np.ndarray]:
+    """Per-channel mean and standard deviation of uint8 images, in [0, 1] units."""
+    total = np.zeros(X.shape[1])
+    squares = np.zeros(X.shape[1])
+    for i in range(0, len(X), chunk):
+        part = X[i:i + chunk].astype(np.float64)
+        total += part.sum(axis=(0, 2, 3))
+        squares += np.square(part).sum(axis=(0, 2, 3))
+    count = X.shape[0] * X.shape[2] * X.shape[3]
+    mean = total / count
+    std = np.sqrt(np.maximum(squares / count - mean**2, 0.0))
+    return mean / 255.0, np.maximum(std / 255.0, 1e-3)

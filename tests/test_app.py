@@ -1,0 +1,133 @@
+"""AppTest smoke tests of every page and the Data -> Compare flow."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+import numpy as np
+import pytest
+from conftest import REPO
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+TIMEOUT = 180
+
+
+@pytest.fixture
+def app(tmp_path, monkeypatch) -> AppTest:
+    monkeypatch.setenv("GDA_DATA_DIR", str(tmp_path / "data"))
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=TIMEOUT)
+    at.run()
+    assert not at.exception
+    return at
+
+
+def _texts(at: AppTest) -> str:
+    parts = [m.value for m in at.markdown] + [c.value for c in at.caption]
+    parts += [e.value for e in (*at.error, *at.warning, *at.info, *at.success)]
+    return "\n".join(str(p) for p in parts)
+
+
+def test_home_page(app):
+    assert app.title[0].value == "GDA Workbench"
+    assert "Compare" in _texts(app)
+
+
+def test_data_page_defaults_to_digits(app):
+    app.switch_page("pages/data.py").run()
+    assert not app.exception and not app.error
+    assert "Digits" in _texts(app) or "digits" in _texts(app)
+    assert len(app.get("plotly_chart")) == 1
+    assert len(app.get("imgs")) >= 10 or len(app.get("image")) >= 10
+
+
+def test_compare_page_before_running(app):
+    app.switch_page("pages/compare.py").run()
+    assert not app.exception
+    assert "Run comparison" in [b.label for b in app.button]
+    assert any("Run comparison" in i.value for i in app.info)
+
+
+def test_flow_data_to_compare(app):
+    app.switch_page("pages/data.py").run()
+    app.multiselect[0].set_value([2, 7]).run()
+    ratio = next(n for n in app.number_input if "ratio" in n.label)
+    ratio.set_value(0.2).run()
+    assert not app.exception and not app.error
+    assert app.session_state["imbalance_spec"].minority_classes == (2, 7)
+
+    app.switch_page("pages/compare.py").run()
+    assert "(2, 7)" not in _texts(app) and "[2, 7]" in _texts(app)
+    app.multiselect[0].set_value(["baseline", "smote", "random"])
+    next(n for n in app.number_input if n.label.startswith("Epochs")).set_value(2)
+    app.button[0].click().run()
+    assert not app.exception
+    assert not app.error, [e.value for e in app.error]
+    charts = app.get("plotly_chart")
+    assert len(charts) == 3  # one confusion matrix per method
+    frames = app.dataframe
+    table = frames[0].value
+    assert list(table.index) == ["Baseline (no oversampling)", "SMOTE", "Random oversampling"]
+    assert "Macro F1" in table.columns
+    result = app.session_state["compare_result"]
+    assert result.minority_classes == [2, 7]
+    assert result.runs_of("smote")[0].n_generated[2] > 0
+
+
+def test_compare_reports_a_failing_method(app):
+    app.switch_page("pages/compare.py").run()
+    app.multiselect[0].set_value(["baseline", "smote"])
+    next(n for n in app.number_input if n.label.startswith("Epochs")).set_value(1)
+    next(n for n in app.number_input if n.key == "param-smote-k_neighbors").set_value(40)
+    app.button[0].click().run()
+    assert not app.exception
+    warnings = " ".join(w.value for w in app.warning)
+    assert "SMOTE" in warnings and "k_neighbors" in warnings
+    assert len(app.get("plotly_chart")) == 1
+
+
+def test_data_page_bad_imbalance_is_a_message(app):
+    app.switch_page("pages/data.py").run()
+    app.multiselect[0].set_value([]).run()
+    assert not app.exception
+    assert any("minority" in e.value for e in app.error)
+
+
+def test_data_page_preset_too_big_names_class(app):
+    app.switch_page("pages/data.py").run()
+    app.get("segmented_control")[0].set_value("Preset").run()
+    assert not app.exception
+    app.selectbox[-1].set_value("am-study").run()
+    assert any("class '0'" in e.value for e in app.error)
+
+
+def _zip_of_classes() -> bytes:
+    buf = io.BytesIO()
+    rng = np.random.default_rng(0)
+    with zipfile.ZipFile(buf, "w") as zf:
+        for cls, n in (("normal", 60), ("underfill_FR", 8)):
+            for i in range(n):
+                img = Image.fromarray(rng.integers(0, 255, (20, 20), dtype=np.uint8))
+                b = io.BytesIO()
+                img.save(b, format="PNG")
+                zf.writestr(f"parts/{cls}/{i}.png", b.getvalue())
+        zf.writestr("parts/normal/notes.txt", b"not an image")
+        zf.writestr("../escape.png", b"x")
+    return buf.getvalue()
+
+
+def test_zip_upload(app, tmp_path):
+    app.switch_page("pages/data.py").run()
+    app.selectbox[0].set_value("zip")
+    app.get("file_uploader")[0].upload("defects.zip", _zip_of_classes(), "application/zip")
+    app.button[0].click().run()
+    assert not app.exception
+    assert not app.error, [e.value for e in app.error]
+    cfg = app.session_state["data_config"]
+    assert cfg.source == "folder" and str(tmp_path) in cfg.path
+    assert not (tmp_path / "data" / "escape.png").exists()
+    assert "underfill_FR" in _texts(app)
+    skipped = next(e for e in app.expander if "skipped" in e.label)
+    report = skipped.text[0].value
+    assert "escape.png" in report and "notes.txt" in report

@@ -1,0 +1,112 @@
+"""Browser flows: the real app under `streamlit run`, driven in headless Chromium.
+
+Uses Playwright for Python with Debian's Chromium (never `playwright install`).  Skipped when
+/usr/bin/chromium is missing, unless GDA_REQUIRE_BROWSER=1 (set by .ci/run), where it fails.
+Screenshots of every step are saved under test-artifacts/browser/.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from conftest import REPO
+
+CHROMIUM = Path("/usr/bin/chromium")
+SHOTS = REPO / "test-artifacts" / "browser"
+
+pytestmark = pytest.mark.browser
+
+
+def _require_browser() -> None:
+    if CHROMIUM.exists():
+        return
+    if os.environ.get("GDA_REQUIRE_BROWSER") == "1":
+        pytest.fail("GDA_REQUIRE_BROWSER=1 but /usr/bin/chromium is missing")
+    pytest.skip("/usr/bin/chromium not installed (apt-get install chromium chromium-driver)")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    _require_browser()
+    port = _free_port()
+    env = {**os.environ, "GDA_DATA_DIR": str(tmp_path_factory.mktemp("data"))}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--server.headless", "true"],
+        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                if r.status == 200:
+                    break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        proc.kill()
+        pytest.fail("streamlit did not start: " + proc.stdout.read().decode()[-2000:])
+    yield url
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+@pytest.fixture
+def page(server):
+    from playwright.sync_api import sync_playwright
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=["--headless", "--no-sandbox", "--disable-gpu",
+                  "--disable-background-networking", "--disable-component-update",
+                  "--no-first-run", "--disable-sync"],
+        )
+        pg = browser.new_page(viewport={"width": 1400, "height": 1000})
+        yield pg
+        browser.close()
+
+
+def _shot(page, name: str) -> None:
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def test_data_to_compare_on_digits(server, page):
+    page.goto(f"{server}/data")
+    page.get_by_text("3 · Sample images").wait_for(timeout=60_000)
+    page.get_by_text("Smallest / largest class").wait_for()
+    _shot(page, "01-data")
+
+    page.get_by_role("link", name="Compare").first.click()
+    page.get_by_role("button", name="Run comparison").wait_for(timeout=30_000)
+    epochs = page.get_by_label("Epochs (max)")
+    epochs.fill("5")
+    epochs.press("Tab")
+    _shot(page, "02-compare-form")
+    page.get_by_role("button", name="Run comparison").click()
+    page.get_by_text("Confusion matrices").wait_for(timeout=240_000)
+    page.wait_for_timeout(1500)  # let plotly draw
+    _shot(page, "03-compare-result")
+    assert page.locator(".js-plotly-plot").count() == 4
+    body = page.inner_text("body")
+    for name in ("SMOTE", "Borderline-SMOTE", "ADASYN", "Macro F1", "Real vs synthesized"):
+        assert name in body
+    assert "Traceback" not in body

@@ -1,0 +1,103 @@
+"""The headless command line."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from conftest import REPO, shared_path
+
+from gda_core.cli import main
+from gda_core.cli.args import int_list, parse_counts
+from gda_core.errors import ConfigError
+
+
+def test_compare_digits_writes_json_and_table(tmp_path, capsys):
+    out = tmp_path / "out.json"
+    code = main(["compare", "--dataset", "digits", "--ratio", "0.1", "--minority", "3,8",
+                 "--test-per-class", "20", "--methods", "baseline,smote,random",
+                 "--param", "smote.k_neighbors=3", "--seeds", "0", "--epochs", "2",
+                 "--json", str(out)])
+    captured = capsys.readouterr()
+    assert code == 0
+    lines = captured.out.splitlines()
+    header = next(line for line in lines if "accuracy" in line)
+    assert "f1" in header and "gmean" in header and "R_min" in header
+    assert any(line.startswith("smote") for line in lines)
+    assert "wrote" in captured.out
+    data = json.loads(out.read_text())
+    assert [r["method"] for r in data["runs"]] == ["baseline", "smote", "random"]
+    assert data["config"]["method_params"] == {"smote": {"k_neighbors": 3}}
+    assert "epoch" in captured.err  # progress went to stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--ratio", "1.5", "--minority", "3"], "ratio must be in (0, 1]"),
+        (["--ratio", "0", "--minority", "3"], "ratio must be in (0, 1]"),
+        (["--preset", "am-study"], "class '0'"),
+        (["--preset", "nope"], "unknown imbalance preset"),
+        (["--methods", "baseline,gan"], "unknown method 'gan'"),
+        (["--param", "smote.k=3", "--methods", "smote"], "unknown parameter 'k'"),
+        (["--param", "smote.k_neighbors=-1", "--methods", "smote"], "at least 1"),
+        (["--counts", "0=10,1=abc"], "counts look like"),
+        (["--preset", "am-study", "--ratio", "0.1"], "only one of"),
+        (["--dataset", "mnist", "--root", "/nonexistent-gda"], "mnist"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(args, message, capsys):
+    code = main(["compare", "--epochs", "1", *args])
+    err = capsys.readouterr().err
+    assert code == 2
+    last = err.strip().splitlines()[-1]
+    assert last.startswith("error: ") and message in last
+    assert "Traceback" not in err
+
+
+def test_method_failure_is_reported_not_raised(capsys):
+    code = main(["compare", "--methods", "baseline,smote", "--param", "smote.k_neighbors=40",
+                 "--epochs", "1", "--test-per-class", "20", "--quiet"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "smote: FAILED" in out and "k_neighbors" in out
+
+
+def test_list_names_everything(capsys):
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    for word in ("digits", "mnist", "am-study", "lt-100", "smote", "borderline-smote",
+                 "adasyn", "augment", "k_neighbors"):
+        assert word in out
+
+
+def test_arg_parsers():
+    assert int_list("0,2, 5-7") == (0, 2, 5, 6, 7)
+    assert parse_counts("0=500,1=25,2=all") == {0: 500, 1: 25, 2: None}
+    with pytest.raises(ConfigError):
+        int_list("a,b")
+
+
+def test_module_entry_point_runs(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "gda_core", "compare", "--ratio", "2",
+                           "--minority", "3"], cwd=REPO, capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 2
+    assert "error: the minority/majority ratio must be in (0, 1]" in proc.stderr
+
+
+@pytest.mark.data
+@pytest.mark.slow
+def test_mnist_case2_offline(tmp_path, capsys):
+    root = shared_path("mnist")
+    out = tmp_path / "out.json"
+    code = main(["compare", "--dataset", "mnist", "--root", str(root), "--preset",
+                 "mnist-case2", "--max-per-class", "300", "--methods", "baseline,smote",
+                 "--seeds", "0", "--epochs", "2", "--json", str(out), "--quiet"])
+    assert code == 0, capsys.readouterr().err
+    data = json.loads(out.read_text())
+    assert data["class_names"] == ["1", "2", "3", "4", "5"]
+    assert data["train_counts"] == [300, 6, 6, 6, 6]
+    assert data["runs"][1]["n_generated"] == {"0": 0, "1": 294, "2": 294, "3": 294, "4": 294}
