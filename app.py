@@ -2,6 +2,8 @@
 
 import streamlit as st
 
+# Pages check this flag: see pages/_common.py:ensure_shell for why.
+st.session_state["_gda_shell"] = True
 st.set_page_config(page_title="GDA Workbench", page_icon="assets/logo.png", layout="wide")
 
 pages = [
@@ -9,4 +11,4 @@ pages = [
     st.Page("pages/data.py", title="Data", icon=":material/dataset:"),
     st.Page("pages/compare.py", title="Compare", icon=":material/compare_arrows:"),
 ]
-st.navigation(pages).run()
+st.navigation(pages, position="top").run()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import runpy
 from pathlib import Path
 
 import streamlit as st
@@ -16,10 +17,27 @@ from gda_core.datasets import DatasetSplits, ImbalanceSpec, load_source
 from gda_core.datasets.archive import extract_zip
 from gda_core.experiments import CompareConfig, DataConfig
 
+APP = Path(__file__).resolve().parents[1] / "app.py"
+SHELL_KEY = "_gda_shell"
 DATA_KEY = "data_config"
 SPEC_KEY = "imbalance_spec"
 SEED_KEY = "split_seed"
 RESULT_KEY = "compare_result"
+
+
+def ensure_shell() -> None:
+    """Make sure this page runs inside ``app.py``'s navigation; call first in every page.
+
+    With a ``pages/`` folder beside ``app.py``, Streamlit's legacy multipage mode handles
+    the first run of a fresh server: a first request for a deep link such as ``/data``
+    runs ``pages/data.py`` directly, so ``app.py`` (page config, top navigation) never
+    runs.  Then this runs ``app.py``, whose ``st.navigation`` routes to the same page,
+    and stops the direct run.
+    """
+    if st.session_state.get(SHELL_KEY):
+        return
+    runpy.run_path(str(APP), run_name="__main__")
+    st.stop()
 
 
 def data_dir() -> Path:

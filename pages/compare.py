@@ -6,10 +6,11 @@ from gda_core.datasets import SOURCES
 from gda_core.errors import GDAError
 from gda_core.experiments import BASELINE, ClassifierConfig, CompareConfig, run_comparison
 from gda_core.oversampling import OVERSAMPLERS
-from pages._common import RESULT_KEY, current_data, load_config
+from pages._common import RESULT_KEY, current_data, ensure_shell, load_config
 from pages._results import method_label, render_result
 
 PARTIAL_KEY = "compare_partial"
+ensure_shell()
 
 st.title("Compare")
 cfg, spec, _ = current_data()

@@ -13,11 +13,13 @@ from pages._common import (
     SPEC_KEY,
     current_data,
     display_scale,
+    ensure_shell,
     load_config,
     save_upload,
     upload_report,
 )
 
+ensure_shell()
 SIZES = [None, 8, 16, 28, 32, 64, 128]
 
 st.title("Data")

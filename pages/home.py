@@ -2,6 +2,10 @@
 
 import streamlit as st
 
+from pages._common import ensure_shell
+
+ensure_shell()
+
 st.title("GDA Workbench")
 st.markdown(
     "Generative data augmentation for **imbalanced image classification**. "
