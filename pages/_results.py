@@ -16,6 +16,10 @@ def method_label(name: str) -> str:
     return "Baseline (no oversampling)" if name == BASELINE else OVERSAMPLERS[name].label
 
 
+def short_label(name: str) -> str:
+    return "Baseline" if name == BASELINE else OVERSAMPLERS[name].label
+
+
 def metrics_frames(result: ComparisonResult) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(display table of mean [± sd], delta-vs-baseline table), labelled for people."""
     mean = result.metrics_table()
@@ -66,7 +70,7 @@ def render_result(result: ComparisonResult) -> None:
         cols = st.columns(per_row)
         for col, method in zip(cols, ok[start:start + per_row], strict=False):
             cm = result.confusion(method, None if which == "summed" else int(which))
-            fig = confusion_figure(cm, result.class_names, title=method_label(method),
+            fig = confusion_figure(cm, result.class_names, title=short_label(method),
                                    minority=result.minority_classes)
             col.plotly_chart(fig, width="stretch", key=f"cm-{method}-{which}")
 

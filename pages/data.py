@@ -27,22 +27,27 @@ cfg, spec, seed = current_data()
 
 # ---------------------------------------------------------------- 1. source
 st.subheader("1 · Source")
+names = list(SOURCES)
+source = st.selectbox("Dataset", names, index=names.index(cfg.source),
+                      format_func=lambda n: SOURCES[n].label)
+st.caption(SOURCES[source].description)
+needs = SOURCES[source].needs
+root, download, path, upload = cfg.root or "", cfg.download, cfg.path or "", None
 with st.form("source"):
-    names = list(SOURCES)
-    source = st.selectbox("Dataset", names, index=names.index(cfg.source),
-                          format_func=lambda n: SOURCES[n].label)
-    st.caption(" · ".join(f"**{SOURCES[n].label}**: {SOURCES[n].description}" for n in names))
-    c1, c2 = st.columns(2)
-    root = c1.text_input("Folder with MNIST / Fashion-MNIST / CIFAR-10 files",
-                         value=cfg.root or "", placeholder="e.g. data/mnist",
-                         help="Only for the torchvision datasets.")
-    download = c1.checkbox("Download into that folder if missing (needs internet)",
-                           value=cfg.download)
-    path = c2.text_input("Image folder (one sub-folder per class)",
-                         value=cfg.path if cfg.source == "folder" else "",
-                         help="Only for 'Image folder'. Optional train/ and test/ sub-folders.")
-    upload = c2.file_uploader("…or a zip of class folders", type=["zip"],
-                              help="Only for 'Zip upload'.")
+    if needs == "root":
+        root = st.text_input("Folder with the dataset files", value=root,
+                             placeholder=f"e.g. data/{source}",
+                             help="MNIST / Fashion-MNIST: the four IDX files (.gz or not); "
+                                  "CIFAR-10: torchvision's cifar-10-batches-py folder.")
+        download = st.checkbox("Download into that folder if missing (needs internet)",
+                               value=download)
+    elif source == "folder":
+        path = st.text_input("Image folder (one sub-folder per class)",
+                             value=path if cfg.source == "folder" else "",
+                             help="Optional train/ and test/ sub-folders above the classes.")
+    elif source == "zip":
+        upload = st.file_uploader("Zip of class folders", type=["zip"],
+                                  help="e.g. normal/, underfill_FR/, underfill_Fan/ inside.")
     c3, c4 = st.columns(2)
     size = c3.selectbox("Image size", SIZES, index=SIZES.index(cfg.image_size),
                         format_func=lambda v: "native (folders: 32)" if v is None else f"{v}×{v}")

@@ -119,7 +119,7 @@ def _zip_of_classes() -> bytes:
 
 def test_zip_upload(app, tmp_path):
     app.switch_page("pages/data.py").run()
-    app.selectbox[0].set_value("zip")
+    app.selectbox[0].set_value("zip").run()
     app.get("file_uploader")[0].upload("defects.zip", _zip_of_classes(), "application/zip")
     app.button[0].click().run()
     assert not app.exception
@@ -131,3 +131,15 @@ def test_zip_upload(app, tmp_path):
     skipped = next(e for e in app.expander if "skipped" in e.label)
     report = skipped.text[0].value
     assert "escape.png" in report and "notes.txt" in report
+
+
+def test_bad_folder_is_a_message_and_keeps_loaded_data(app, tmp_path):
+    app.switch_page("pages/data.py").run()
+    app.selectbox[0].set_value("folder").run()
+    app.text_input[0].set_value(str(tmp_path / "missing"))
+    app.button[0].click().run()
+    assert not app.exception
+    assert any("Could not load the dataset" in e.value for e in app.error)
+    # the previously loaded data (digits) is still there and previewed
+    assert "data_config" not in app.session_state
+    assert len(app.get("plotly_chart")) == 1

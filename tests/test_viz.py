@@ -31,6 +31,12 @@ def test_confusion_figure_counts_and_row_percent():
     assert fig.layout.title.text == "SMOTE"
 
 
+def test_confusion_figure_many_classes_shows_counts_only():
+    cm = np.eye(8, dtype=int) * 5
+    heat = confusion_figure(cm, [str(i) for i in range(8)]).data[0]
+    assert heat.customdata[0][0] == "5" and heat.text[0][0] == "5<br>100%"
+
+
 def test_confusion_figure_empty_row_is_zero_percent():
     fig = confusion_figure(np.array([[0, 0], [1, 1]]), ["a", "b"])
     assert fig.data[0].text[0][0] == "0<br>0%"

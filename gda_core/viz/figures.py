@@ -37,6 +37,8 @@ def confusion_figure(cm: np.ndarray, class_names: Sequence[str], *, title: str =
     """Heatmap of a confusion matrix, coloured by row percentage, annotated with counts.
 
     Rows are true classes, columns predicted; minority class labels are marked with '*'.
+    Cells show "count" and "row %" (up to 6 classes; beyond, the count only, with the
+    percentage on hover).
     """
     cm = np.asarray(cm, dtype=float)
     row = cm.sum(axis=1, keepdims=True)
@@ -44,9 +46,10 @@ def confusion_figure(cm: np.ndarray, class_names: Sequence[str], *, title: str =
     labels = [f"{n}*" if i in minority else str(n) for i, n in enumerate(class_names)]
     text = [[f"{int(cm[i, j])}<br>{pct[i, j]:.0f}%" for j in range(cm.shape[1])]
             for i in range(cm.shape[0])]
+    shown = text if len(labels) <= 6 else [[f"{int(v)}" for v in r] for r in cm]
     fig = go.Figure(go.Heatmap(
-        z=pct, x=labels, y=labels, text=text, texttemplate="%{text}", zmin=0, zmax=100,
-        colorscale="Blues", showscale=False,
+        z=pct, x=labels, y=labels, text=text, texttemplate="%{customdata}",
+        customdata=shown, zmin=0, zmax=100, colorscale="Blues", showscale=False,
         hovertemplate="true %{y}, predicted %{x}<br>%{text}<extra></extra>",
     ))
     n = len(labels)
