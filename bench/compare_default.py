@@ -48,7 +48,8 @@ def main() -> None:
         status = "ok" if run.ok else f"FAILED ({run.error})"
         print(f"seed {run.seed} {run.method:<16} resample {resample:6.2f} s  train "
               f"{train:6.2f} s  epochs {run.epochs_run:3d}  train set {run.n_train:6d}  {status}")
-    print(f"comparison total     {t_run:8.2f} s  ({len(result.runs)} runs)")
+    print(f"comparison total     {t_run:8.2f} s  ({len(result.runs)} runs; the first "
+          "includes torch's one-time warm-up)")
     print(f"peak RSS             {rss_peak_mb:8.1f} MiB")
     print(f"peak Python allocs   {py_peak / 2**20:8.1f} MiB (tracemalloc)")
     print(result.metrics_table()[["accuracy", "f1_macro", "gmean", "minority_recall"]]
