@@ -167,7 +167,7 @@ with right:
 st.subheader("3 · Sample images")
 scale = display_scale(data.train.image_shape[1])
 cols = st.columns(2)
-for i, name in enumerate(class_names):
+for i, name in enumerate(data.class_names):  # the kept classes, re-indexed
     imgs = data.train.images[data.train.labels == i][:12]
     role = "minority" if i in data.minority_classes else "majority"
     with cols[i % 2]:

@@ -7,7 +7,7 @@ import zipfile
 
 import numpy as np
 import pytest
-from conftest import REPO
+from conftest import REPO, shared_path
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
@@ -143,3 +143,23 @@ def test_bad_folder_is_a_message_and_keeps_loaded_data(app, tmp_path):
     # the previously loaded data (digits) is still there and previewed
     assert "data_config" not in app.session_state
     assert len(app.get("plotly_chart")) == 1
+
+
+@pytest.mark.data
+def test_mnist_from_a_local_folder_with_a_preset(app):
+    root = shared_path("mnist")
+    app.switch_page("pages/data.py").run()
+    app.selectbox[0].set_value("mnist").run()
+    app.text_input[0].set_value(str(root))
+    app.button[0].click().run()
+    assert not app.exception and not app.error, [e.value for e in app.error]
+    app.get("segmented_control")[0].set_value("Preset").run()
+    app.selectbox[-1].set_value("mnist-case2").run()
+    cap = next(n for n in app.number_input if n.label.startswith("Cap"))
+    cap.set_value(500).run()
+    assert not app.exception and not app.error, [e.value for e in app.error]
+    spec = app.session_state["imbalance_spec"]
+    assert spec.name == "mnist-case2" and spec.max_per_class == 500
+    table = app.dataframe[0].value
+    assert list(table["train"]) == [500, 6, 6, 6, 6]
+    assert list(table["test"]) == [100] * 5
