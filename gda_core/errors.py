@@ -20,3 +20,7 @@ class OversamplingError(GDAError):
 
 class ConfigError(GDAError):
     """A setting is out of range or inconsistent with the others."""
+
+
+class RunError(GDAError):
+    """A background run does not exist, or cannot do what was asked in its current state."""

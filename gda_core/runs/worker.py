@@ -1,0 +1,252 @@
+"""Run a job in its own OS process, stop it, and clean up after workers that died.
+
+A worker is ``python -m gda_core.runs.worker --root ROOT --run ID --job module:function``,
+started detached (own session) by :func:`start_worker`, so it keeps going when the page
+that started it reloads or closes.  It marks the run running, calls ``function(ctx)``
+with a :class:`~gda_core.runs.context.RunContext` and marks the run finished, stopped
+or failed.  A worker killed outright cannot do that; :func:`reap_orphans` marks such
+runs failed, keeping their events and artifacts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from gda_core.errors import GDAError, RunError
+from gda_core.runs import records as rec
+from gda_core.runs.context import RunContext
+from gda_core.runs.proc import kill_hard, pid_alive, process_start_time, send_signal
+from gda_core.runs.records import RunRecord
+from gda_core.runs.store import RunStore
+
+ORPHAN_ERROR = "the worker process ended unexpectedly (killed?)"
+_JOB = re.compile(r"[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*:[A-Za-z_][\w]*")
+
+
+def load_job(spec: str) -> Callable[[RunContext], Any]:
+    """Import ``"package.module:function"`` and return the function."""
+    if not isinstance(spec, str) or not _JOB.fullmatch(spec):
+        raise RunError(f"job {spec!r} must look like 'package.module:function'")
+    module_name, func_name = spec.split(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise RunError(f"cannot import the job module {module_name!r}: {exc}") from exc
+    func = getattr(module, func_name, None)
+    if not callable(func):
+        raise RunError(f"module {module_name!r} has no job function {func_name!r}")
+    return func
+
+
+def _worker_env() -> dict[str, str]:
+    """The current environment, with this checkout importable and output unbuffered."""
+    env = dict(os.environ)
+    package_parent = str(Path(__file__).resolve().parents[2])
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (package_parent, env.get("PYTHONPATH"))
+                                        if p)
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def start_worker(store_root: str | Path, run_id: str, job: str) -> int:
+    """Launch a detached worker process for a queued run and return its pid.
+
+    Parameters
+    ----------
+    store_root : str or Path
+        Root of the :class:`RunStore` holding the run.
+    run_id : str
+        A queued run (see :meth:`RunStore.create_run`).
+    job : str
+        ``"package.module:function"``; the function is called as ``function(ctx)``.
+
+    The worker's stdout and stderr go to ``artifacts/<run_id>/worker.log``.
+    """
+    store = RunStore(store_root)
+    record = store.get_run(run_id)
+    if record.status != rec.QUEUED:
+        raise RunError(f"run {run_id} is {record.status}; only a queued run can be started")
+    if pid_alive(record.pid, record.pid_start):
+        raise RunError(f"run {run_id} already has a worker (pid {record.pid})")
+    if not _JOB.fullmatch(job):
+        raise RunError(f"job {job!r} must look like 'package.module:function'")
+    store.artifact_dir(run_id).mkdir(parents=True, exist_ok=True)
+    # -W: runpy warns that the package __init__ already imported this module; harmless.
+    cmd = [sys.executable, "-W", "ignore::RuntimeWarning:runpy", "-m", "gda_core.runs.worker",
+           "--root", str(store.root), "--run", run_id, "--job", job]
+    try:
+        with open(store.log_path(run_id), "ab") as log:
+            proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log,
+                                    stderr=subprocess.STDOUT, env=_worker_env(),
+                                    start_new_session=True, close_fds=True)
+    except OSError as exc:
+        store.set_status(run_id, rec.FAILED, error=f"could not start the worker: {exc}")
+        raise RunError(f"could not start the worker of run {run_id}: {exc}") from exc
+    store.set_worker(run_id, proc.pid, process_start_time(proc.pid))
+    # Reap the child when it exits so no zombie lingers in a long-lived server.
+    threading.Thread(target=proc.wait, name=f"gda-run-{run_id}", daemon=True).start()
+    return proc.pid
+
+
+def reap_orphans(store: RunStore) -> list[str]:
+    """Mark runs whose worker is gone as failed; return their ids.
+
+    A queued, running or stopping run with a recorded pid whose process no longer
+    exists, is a zombie, or is another process that reused the pid (different start
+    time) becomes ``failed`` with :data:`ORPHAN_ERROR`.  Its events and artifacts stay.
+    Call it before showing the list of runs.
+    """
+    reaped = []
+    for record in store.list_runs(limit=None, status=rec.ACTIVE_STATUSES):
+        if record.pid is None or pid_alive(record.pid, record.pid_start):
+            continue
+        try:
+            store.set_status(record.id, rec.FAILED, error=ORPHAN_ERROR)
+        except RunError:
+            continue  # it ended (or was deleted) in the meantime
+        reaped.append(record.id)
+    return reaped
+
+
+def _ended(store: RunStore, run_id: str) -> RunRecord | None:
+    """The run if it is over or its worker is gone (reaping it then), else ``None``."""
+    record = store.get_run(run_id)
+    if record.is_active and record.pid is not None and not pid_alive(record.pid,
+                                                                     record.pid_start):
+        reap_orphans(store)
+        record = store.get_run(run_id)
+    return None if record.is_active else record
+
+
+def wait_for_run(store: RunStore, run_id: str, timeout: float | None = None,
+                 poll: float = 0.1) -> RunRecord:
+    """Block until the run is over (reaping it if its worker died); ``TimeoutError`` if not."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while True:
+        record = store.get_run(run_id)
+        if not record.is_active:
+            return record
+        if record.pid is not None and not pid_alive(record.pid, record.pid_start):
+            reap_orphans(store)
+        elif deadline is not None and time.monotonic() > deadline:
+            raise TimeoutError(f"run {run_id} is still {record.status} after {timeout} s")
+        else:
+            time.sleep(poll)
+
+
+def _wait_ended(store: RunStore, run_id: str, timeout: float) -> RunRecord | None:
+    deadline = time.monotonic() + timeout
+    while True:
+        record = _ended(store, run_id)
+        if record is not None or time.monotonic() >= deadline:
+            return record
+        time.sleep(0.05)
+
+
+def stop_run(store: RunStore, run_id: str, *, timeout: float = 5.0) -> str:
+    """Stop a run and return its status afterwards.
+
+    Asks the job to stop (:meth:`RunStore.request_stop`), waits up to ``timeout``
+    seconds, then sends the worker SIGTERM (which also makes ``ctx.should_stop()`` true),
+    waits ``timeout`` more and finally kills it (with its process group); a killed
+    worker's run is marked stopped with a note that it had to be killed.
+    """
+    store.request_stop(run_id)
+    record = _wait_ended(store, run_id, timeout)
+    if record is not None:
+        return record.status
+    record = store.get_run(run_id)
+    if record.pid is not None and pid_alive(record.pid, record.pid_start):
+        send_signal(record.pid, signal.SIGTERM)
+    record = _wait_ended(store, run_id, timeout)
+    if record is not None:
+        return record.status
+    record = store.get_run(run_id)
+    if record.pid is not None and pid_alive(record.pid, record.pid_start):
+        kill_hard(record.pid)
+        deadline = time.monotonic() + 5
+        while pid_alive(record.pid, record.pid_start) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        try:
+            store.set_status(run_id, rec.STOPPED,
+                             error=f"the worker did not stop within {2 * timeout:g} s "
+                                   "and was killed")
+        except RunError:
+            pass  # it ended by itself at the last moment
+    return store.get_run(run_id).status
+
+
+def _failure_message(exc: BaseException) -> str:
+    if isinstance(exc, GDAError):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _run_job(ctx: RunContext, job: str) -> int:
+    """Call the job and record how it ended; the run is already marked running."""
+    store, run_id = ctx.store, ctx.run_id
+    try:
+        load_job(job)(ctx)
+        ctx.flush()
+    except BaseException as exc:
+        traceback.print_exc()
+        try:
+            ctx.flush()
+        except Exception:
+            traceback.print_exc()
+        message = _failure_message(exc)
+        print(f"[worker] run {run_id} failed: {message}", flush=True)
+        try:
+            store.set_status(run_id, rec.FAILED, error=message)
+        except RunError as status_exc:  # deleted or reaped meanwhile
+            print(f"[worker] could not record the failure: {status_exc}", flush=True)
+        return 1
+    status = store.finish_run(run_id, stopped=ctx.stop_seen)
+    print(f"[worker] run {run_id} {status}", flush=True)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``python -m gda_core.runs.worker``; returns the exit status.
+
+    0 when the job finished or stopped, 1 when it failed, 2 when the run could not be
+    started (it does not exist, or is no longer queued, e.g. stopped while queued).
+    """
+    parser = argparse.ArgumentParser(prog="python -m gda_core.runs.worker",
+                                     description="Run one job of a GDA run store.")
+    parser.add_argument("--root", required=True, help="root folder of the run store")
+    parser.add_argument("--run", required=True, help="id of a queued run")
+    parser.add_argument("--job", required=True, help="package.module:function")
+    args = parser.parse_args(argv)
+    pid = os.getpid()
+    print(f"[worker] pid {pid} run {args.run} job {args.job}", flush=True)
+    try:
+        store = RunStore(args.root)
+        ctx = RunContext(store, args.run, store.get_run(args.run).config)
+        # SIGTERM (e.g. from stop_run) asks the job to stop instead of killing it.
+        signal.signal(signal.SIGTERM, lambda signum, frame: ctx.request_stop())
+        store.set_worker(args.run, pid, process_start_time(pid))
+        store.set_status(args.run, rec.RUNNING)
+    except RunError as exc:
+        print(f"[worker] not starting: {exc}", flush=True)
+        return 2
+    if ctx.stop_seen:  # SIGTERM before the job began
+        store.finish_run(args.run, stopped=True)
+        return 0
+    return _run_job(ctx, args.job)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
