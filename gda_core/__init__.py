@@ -6,7 +6,8 @@ command line (``python -m gda_core``) are thin layers over it.
 Subpackages
 -----------
 datasets      in-memory image datasets, loaders and imbalance presets
-oversampling  SMOTE-family and augmentation oversamplers (``fit_resample``)
+oversampling  SMOTE-family, augmentation and GAN oversamplers (``fit_resample``)
+synthesizers  GANs (vanilla, DCGAN, conditional, MAD-GAN): fit / sample / save / load
 classifiers   the CNN retrained on every balanced set
 metrics       imbalance-aware classification metrics
 experiments   baseline-vs-oversampler comparisons and their results

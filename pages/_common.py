@@ -16,6 +16,8 @@ import streamlit as st
 from gda_core.datasets import DatasetSplits, ImbalanceSpec, load_source
 from gda_core.datasets.archive import extract_zip
 from gda_core.experiments import CompareConfig, DataConfig
+from gda_core.oversampling.params import ParamSpec
+from gda_core.runs import RunStore, default_runs_dir
 
 APP = Path(__file__).resolve().parents[1] / "app.py"
 SHELL_KEY = "_gda_shell"
@@ -94,3 +96,41 @@ def upload_report(path: str | None) -> list[str]:
 def display_scale(image_side: int, target: int = 48) -> int:
     """Integer upscaling so tiny images (8x8 digits) stay readable."""
     return max(1, target // max(1, image_side))
+
+
+def get_store() -> RunStore:
+    """The run store (``GDA_RUNS_DIR``, default ``./runs``), shared by all sessions."""
+    return _store(str(default_runs_dir().resolve()))
+
+
+@st.cache_resource
+def _store(root: str) -> RunStore:
+    return RunStore(root)
+
+
+def param_widget(spec: ParamSpec, *, key: str, container=st) -> object:
+    """One input widget for a declared parameter (number, checkbox or select box)."""
+    if spec.kind == "int":
+        return container.number_input(spec.name, int(spec.low), int(spec.high),
+                                      int(spec.default), help=spec.help, key=key)
+    if spec.kind == "float":
+        small = 0 < abs(float(spec.default)) < 0.01
+        return container.number_input(spec.name, float(spec.low), float(spec.high),
+                                      float(spec.default), help=spec.help, key=key,
+                                      format="%.1e" if small else "%.3f",
+                                      step=float(spec.default) / 2 if small else 0.01)
+    if spec.kind == "bool":
+        return container.checkbox(spec.name, bool(spec.default), help=spec.help, key=key)
+    return container.selectbox(spec.name, spec.choices, index=spec.choices.index(spec.default),
+                               help=spec.help, key=key)
+
+
+def param_widgets(specs: tuple[ParamSpec, ...], *, prefix: str, per_row: int = 4) -> dict:
+    """Widgets for several parameters, ``per_row`` to a row; returns name -> value."""
+    values = {}
+    for start in range(0, len(specs), per_row):
+        row = specs[start:start + per_row]
+        cols = st.columns(per_row)
+        for col, spec in zip(cols, row, strict=False):
+            values[spec.name] = param_widget(spec, key=f"{prefix}-{spec.name}", container=col)
+    return values

@@ -6,7 +6,7 @@ from gda_core.datasets import SOURCES
 from gda_core.errors import GDAError
 from gda_core.experiments import BASELINE, ClassifierConfig, CompareConfig, run_comparison
 from gda_core.oversampling import OVERSAMPLERS
-from pages._common import RESULT_KEY, current_data, ensure_shell, load_config
+from pages._common import RESULT_KEY, current_data, ensure_shell, load_config, param_widgets
 from pages._results import method_label, render_result
 
 PARTIAL_KEY = "compare_partial"
@@ -39,20 +39,7 @@ with st.form("compare"):
             if not cls.params:
                 continue
             st.markdown(f"**{cls.label}**")
-            cols = st.columns(len(cls.params))
-            values = {}
-            for col, p in zip(cols, cls.params, strict=True):
-                key = f"param-{name}-{p.name}"
-                if p.kind == "int":
-                    values[p.name] = col.number_input(p.name, int(p.low), int(p.high),
-                                                      int(p.default), help=p.help, key=key)
-                elif p.kind == "float":
-                    values[p.name] = col.number_input(p.name, float(p.low), float(p.high),
-                                                      float(p.default), help=p.help, key=key)
-                elif p.kind == "bool":
-                    values[p.name] = col.checkbox(p.name, p.default, help=p.help, key=key)
-                else:
-                    values[p.name] = col.selectbox(p.name, p.choices, help=p.help, key=key)
+            values = param_widgets(cls.params, prefix=f"param-{name}")
             params[name] = values
     run = st.form_submit_button("Run comparison", type="primary")
 

@@ -40,7 +40,7 @@ def test_compare_digits_writes_json_and_table(tmp_path, capsys):
         (["--ratio", "0", "--minority", "3"], "ratio must be in (0, 1]"),
         (["--preset", "am-study"], "class '0'"),
         (["--preset", "nope"], "unknown imbalance preset"),
-        (["--methods", "baseline,gan"], "unknown method 'gan'"),
+        (["--methods", "baseline,vae"], "unknown method 'vae'"),
         (["--param", "smote.k=3", "--methods", "smote"], "unknown parameter 'k'"),
         (["--param", "smote.k_neighbors=-1", "--methods", "smote"], "at least 1"),
         (["--counts", "0=10,1=abc"], "counts look like"),

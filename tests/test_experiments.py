@@ -118,7 +118,7 @@ def test_encode_images_round_trip():
     ("changes", "match"),
     [
         ({"methods": ()}, "at least one method"),
-        ({"methods": ("baseline", "gan")}, "unknown method 'gan'"),
+        ({"methods": ("baseline", "vae")}, "unknown method 'vae'"),
         ({"methods": ("smote", "smote")}, "once"),
         ({"seeds": ()}, "seed"),
         ({"classifier": ClassifierConfig(epochs=0)}, "epochs"),

@@ -116,8 +116,8 @@ def test_bad_input_messages(X, y, match):
 
 
 def test_make_oversampler_errors():
-    with pytest.raises(ConfigError, match=r"unknown method 'gan'.*smote"):
-        make_oversampler("gan")
+    with pytest.raises(ConfigError, match=r"unknown method 'vae'.*smote"):
+        make_oversampler("vae")
     with pytest.raises(ConfigError, match="no parameter 'k'"):
         make_oversampler("smote", k=3)
 

@@ -1,9 +1,14 @@
-"""Contract every registered oversampler honours (imbalanced-learn's fit_resample)."""
+"""Contract every registered oversampler honours (imbalanced-learn's fit_resample).
+
+GAN synthesizers are registered too; they run with tiny settings (``fast_params``) so that
+this file stays fast.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest_synth import fast_params
 
 from gda_core.oversampling import OVERSAMPLERS, make_oversampler
 
@@ -20,7 +25,7 @@ def near_border_xy():
 @pytest.mark.parametrize("name", list(OVERSAMPLERS))
 def test_balances_and_keeps_shape_dtype(name, near_border_xy):
     X, y = near_border_xy
-    sampler = make_oversampler(name, random_state=0)
+    sampler = make_oversampler(name, random_state=0, **fast_params(name))
     X_res, y_res = sampler.fit_resample(X, y)
     assert X_res.dtype == np.uint8 and y_res.dtype == np.int64
     assert X_res.shape[1:] == X.shape[1:] and len(X_res) == len(y_res)
@@ -38,8 +43,8 @@ def test_balances_and_keeps_shape_dtype(name, near_border_xy):
 @pytest.mark.parametrize("name", list(OVERSAMPLERS))
 def test_deterministic_for_a_seed(name, near_border_xy):
     X, y = near_border_xy
-    a = make_oversampler(name, random_state=3).fit_resample(X, y)
-    b = make_oversampler(name, random_state=3).fit_resample(X, y)
+    a = make_oversampler(name, random_state=3, **fast_params(name)).fit_resample(X, y)
+    b = make_oversampler(name, random_state=3, **fast_params(name)).fit_resample(X, y)
     assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])
 
 
@@ -47,7 +52,7 @@ def test_deterministic_for_a_seed(name, near_border_xy):
 def test_rgb_images(name):
     X = np.random.default_rng(1).integers(0, 256, (52, 3, 5, 5), dtype=np.uint8)
     y = np.array([0] * 40 + [1] * 12)
-    X_res, y_res = make_oversampler(name, random_state=0).fit_resample(X, y)
+    X_res, y_res = make_oversampler(name, random_state=0, **fast_params(name)).fit_resample(X, y)
     assert X_res.shape[1:] == (3, 5, 5)
     assert np.bincount(y_res)[1] > 12
 

@@ -83,10 +83,25 @@ def imbalance_from_args(args: argparse.Namespace) -> ImbalanceSpec:
     return with_overrides(CompareConfig().imbalance, **overrides)
 
 
+def data_from_args(args: argparse.Namespace) -> DataConfig:
+    return DataConfig(source=args.dataset, root=args.root, path=args.path,
+                      image_size=args.image_size, color=args.color, download=args.download)
+
+
+def parse_name_values(items: list[str]) -> dict[str, str]:
+    """``["lr_d=2e-4", "loss=minimax"]`` -> ``{"lr_d": "2e-4", "loss": "minimax"}``."""
+    out: dict[str, str] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise ConfigError(f"--param looks like name=value; got {item!r}")
+        out[name.strip()] = value.strip()
+    return out
+
+
 def config_from_args(args: argparse.Namespace) -> CompareConfig:
     methods = tuple(m.strip() for m in args.methods.split(",") if m.strip())
-    data = DataConfig(source=args.dataset, root=args.root, path=args.path,
-                      image_size=args.image_size, color=args.color, download=args.download)
+    data = data_from_args(args)
     clf = ClassifierConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
                            width=args.width, device=args.device)
     config = CompareConfig(

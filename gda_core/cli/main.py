@@ -11,6 +11,28 @@ from gda_core.cli.args import config_from_args
 from gda_core.errors import GDAError
 
 
+def add_data_args(parser: argparse.ArgumentParser) -> None:
+    """Arguments choosing the dataset and the imbalance (shared by compare and train)."""
+    d = parser.add_argument_group("data")
+    d.add_argument("--dataset", default="digits",
+                   help="digits (default), mnist, fashion-mnist, cifar10, folder or zip")
+    d.add_argument("--root", help="folder holding mnist / fashion-mnist / cifar10 files")
+    d.add_argument("--path", help="image folder or .zip of class folders")
+    d.add_argument("--image-size", type=int, help="resize images to this side (pixels)")
+    d.add_argument("--color", choices=("grayscale", "rgb"))
+    d.add_argument("--download", action="store_true",
+                   help="download torchvision datasets into --root when missing")
+    im = parser.add_argument_group("imbalance (one of --preset, --ratio, --counts)")
+    im.add_argument("--preset", help="am-study, mnist-case1, mnist-case2, mnist-case3, lt-100")
+    im.add_argument("--ratio", type=float, help="minority/majority ratio in (0, 1]")
+    im.add_argument("--minority", help="minority class indices for --ratio, e.g. 3,8")
+    im.add_argument("--majority-count", type=int, help="images per majority class (--ratio)")
+    im.add_argument("--counts", help="per-class training counts, e.g. 0=500,1=25,2=25")
+    im.add_argument("--test-per-class", type=int, help="balanced test images per class")
+    im.add_argument("--max-per-class", type=int, help="cap for classes that keep 'all' images")
+    im.add_argument("--hflip", action="store_true", help="add horizontal flips to training")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``gda_core`` command."""
     parser = argparse.ArgumentParser(
@@ -22,24 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     cmp_ = sub.add_parser("compare", help="train the same CNN on the baseline and each "
                           "oversampled training set and compare metrics")
-    d = cmp_.add_argument_group("data")
-    d.add_argument("--dataset", default="digits",
-                   help="digits (default), mnist, fashion-mnist, cifar10, folder or zip")
-    d.add_argument("--root", help="folder holding mnist / fashion-mnist / cifar10 files")
-    d.add_argument("--path", help="image folder or .zip of class folders")
-    d.add_argument("--image-size", type=int, help="resize images to this side (pixels)")
-    d.add_argument("--color", choices=("grayscale", "rgb"))
-    d.add_argument("--download", action="store_true",
-                   help="download torchvision datasets into --root when missing")
-    im = cmp_.add_argument_group("imbalance (one of --preset, --ratio, --counts)")
-    im.add_argument("--preset", help="am-study, mnist-case1, mnist-case2, mnist-case3, lt-100")
-    im.add_argument("--ratio", type=float, help="minority/majority ratio in (0, 1]")
-    im.add_argument("--minority", help="minority class indices for --ratio, e.g. 3,8")
-    im.add_argument("--majority-count", type=int, help="images per majority class (--ratio)")
-    im.add_argument("--counts", help="per-class training counts, e.g. 0=500,1=25,2=25")
-    im.add_argument("--test-per-class", type=int, help="balanced test images per class")
-    im.add_argument("--max-per-class", type=int, help="cap for classes that keep 'all' images")
-    im.add_argument("--hflip", action="store_true", help="add horizontal flips to training")
+    add_data_args(cmp_)
     m = cmp_.add_argument_group("methods and training")
     m.add_argument("--methods", default="baseline,smote,borderline-smote,adasyn",
                    help="comma-separated: baseline,smote,borderline-smote,adasyn,random,augment")
@@ -55,6 +60,23 @@ def build_parser() -> argparse.ArgumentParser:
     o.add_argument("--json", type=Path, help="write the full result as JSON (updated after "
                    "every finished method, so an interrupted run keeps what it finished)")
     o.add_argument("--quiet", action="store_true", help="no progress output")
+
+    tr = sub.add_parser("train", help="train a GAN synthesizer in a worker process (the "
+                        "same runner as the dashboard's Train page) and print its progress")
+    add_data_args(tr)
+    t = tr.add_argument_group("synthesizer")
+    t.add_argument("--synthesizer", default="dcgan", help="gan, dcgan, cgan or madgan")
+    t.add_argument("--class", dest="classes", help="classes to learn, e.g. 3,8 "
+                   "(default: the minority classes)")
+    t.add_argument("--epochs", type=int, help="passes over each class's images")
+    t.add_argument("--param", action="append", metavar="NAME=VALUE",
+                   help="synthesizer parameter, e.g. lr_d=2e-4, d_steps=4, loss=minimax")
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--sample-every", type=int, default=25, help="steps between sample grids")
+    t.add_argument("--runs-dir", type=Path, help="run store folder (default $GDA_RUNS_DIR "
+                   "or ./runs)")
+    t.add_argument("--json", type=Path, help="write the run's summary as JSON")
+    t.add_argument("--quiet", action="store_true", help="no progress output")
     return parser
 
 
@@ -68,6 +90,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             print(list_everything())
             return 0
+        if args.command == "train":
+            from gda_core.cli.train import train
+
+            return train(args)
         from gda_core.cli.commands import compare
 
         return compare(config_from_args(args), json_path=args.json, quiet=args.quiet)

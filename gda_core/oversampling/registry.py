@@ -1,4 +1,10 @@
-"""Name -> oversampler class.  Feeds the dashboard's choices, the CLI and contract tests."""
+"""Name -> oversampler class.  Feeds the dashboard's choices, the CLI and contract tests.
+
+The GAN synthesizers (:mod:`gda_core.synthesizers`) are registered too.  They subclass
+``gda_core.oversampling.base.ImageOversampler`` while this module imports them; the cycle
+is safe because ``gda_core.synthesizers`` imports ``gda_core.oversampling`` before its own
+modules, so either package can be imported first.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +19,7 @@ from gda_core.oversampling.smote_family import (
     RandomOversampler,
     SMOTEOversampler,
 )
+from gda_core.synthesizers.registry import SYNTHESIZERS
 
 OVERSAMPLERS: dict[str, type[ImageOversampler]] = {
     cls.name: cls
@@ -23,7 +30,7 @@ OVERSAMPLERS: dict[str, type[ImageOversampler]] = {
         RandomOversampler,
         TraditionalAugmentation,
     )
-}
+} | SYNTHESIZERS
 
 
 def make_oversampler(name: str, *, random_state: int | None = None,

@@ -1,6 +1,14 @@
 """Figures and image mosaics shared by the dashboard, exports and reports (no Streamlit)."""
 
 from gda_core.viz.figures import class_counts_figure, confusion_figure, metric_bars_figure
-from gda_core.viz.grids import image_grid
+from gda_core.viz.grids import image_grid, png_bytes
+from gda_core.viz.training import training_figure
 
-__all__ = ["class_counts_figure", "confusion_figure", "image_grid", "metric_bars_figure"]
+__all__ = [
+    "class_counts_figure",
+    "confusion_figure",
+    "image_grid",
+    "metric_bars_figure",
+    "png_bytes",
+    "training_figure",
+]

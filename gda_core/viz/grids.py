@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
 
 
@@ -39,3 +41,12 @@ def image_grid(images: np.ndarray, *, ncols: int = 8, pad: int = 1, scale: int =
         r, col = divmod(i, ncols)
         grid[:, r * (h + pad): r * (h + pad) + h, col * (w + pad): col * (w + pad) + w] = img
     return grid[0] if c == 1 else grid.transpose(1, 2, 0)
+
+
+def png_bytes(image: np.ndarray) -> bytes:
+    """Encode a uint8 ``(H, W)`` or ``(H, W, 3)`` array (e.g. an :func:`image_grid`) as PNG."""
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(np.asarray(image, dtype=np.uint8)).save(buf, format="PNG")
+    return buf.getvalue()

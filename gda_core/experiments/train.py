@@ -1,0 +1,133 @@
+"""Train a GAN synthesizer as a run: the job executed by the run store's worker.
+
+The dashboard's Train page and ``python -m gda_core train`` both create a run with a
+:class:`TrainConfig` and start :func:`train_job` in a worker process, so training goes on
+when the browser tab closes and several runs can go at once.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from gda_core.datasets import ImbalanceSpec, load_source, make_imbalanced
+from gda_core.errors import ConfigError
+from gda_core.experiments.config import CompareConfig, DataConfig
+from gda_core.runs import RunContext
+from gda_core.viz import image_grid, png_bytes
+
+JOB = "gda_core.experiments.train:train_job"
+RUN_KIND = "train"
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """What to train: data and imbalance (as on the Data page), synthesizer and settings.
+
+    ``classes`` are class indices of the imbalanced data (default: its minority
+    classes).  ``seed`` seeds the synthesizer; ``split_seed`` the imbalanced split.
+
+    Examples
+    --------
+    >>> cfg = TrainConfig(synthesizer="dcgan", params={"epochs": 5})
+    >>> TrainConfig.from_dict(cfg.to_dict()) == cfg
+    True
+    """
+
+    data: DataConfig = field(default_factory=DataConfig)
+    imbalance: ImbalanceSpec = field(default_factory=lambda: CompareConfig().imbalance)
+    split_seed: int = 0
+    synthesizer: str = "dcgan"
+    params: dict[str, Any] = field(default_factory=dict)
+    classes: tuple[int, ...] | None = None
+    seed: int = 0
+    sample_every: int = 25
+    samples_shown: int = 32
+
+    def validate(self) -> None:
+        """Check the synthesizer name and its parameters (:class:`ConfigError` if bad)."""
+        from gda_core.oversampling.params import parse_params
+        from gda_core.synthesizers import SYNTHESIZERS
+
+        if self.synthesizer not in SYNTHESIZERS:
+            raise ConfigError(f"unknown synthesizer {self.synthesizer!r}; choose from "
+                              f"{', '.join(SYNTHESIZERS)}")
+        parse_params(SYNTHESIZERS[self.synthesizer].params, dict(self.params))
+        if self.sample_every < 1:
+            raise ConfigError("sample_every must be at least 1")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "data": asdict(self.data),
+            "imbalance": self.imbalance.to_dict(),
+            "split_seed": self.split_seed,
+            "synthesizer": self.synthesizer,
+            "params": dict(self.params),
+            "classes": None if self.classes is None else list(self.classes),
+            "seed": self.seed,
+            "sample_every": self.sample_every,
+            "samples_shown": self.samples_shown,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> TrainConfig:
+        return cls(
+            data=DataConfig(**d.get("data", {})),
+            imbalance=ImbalanceSpec.from_dict(d["imbalance"]),
+            split_seed=int(d.get("split_seed", 0)),
+            synthesizer=str(d.get("synthesizer", "dcgan")),
+            params=dict(d.get("params", {})),
+            classes=None if d.get("classes") is None else tuple(int(c) for c in d["classes"]),
+            seed=int(d.get("seed", 0)),
+            sample_every=int(d.get("sample_every", 25)),
+            samples_shown=int(d.get("samples_shown", 32)),
+        )
+
+
+def train_job(ctx: RunContext) -> None:
+    """Worker job: load the data, train, stream diagnostics and grids, save the model.
+
+    Every generator step is logged as an event; every ``sample_every`` steps a grid of
+    samples from fixed noise is saved; the trained synthesizer is saved as the
+    ``checkpoint`` artifact and the training warnings go into the run's summary.  A
+    stop request ends training after the current step and keeps what was trained.
+    """
+    from gda_core.synthesizers import SYNTHESIZERS
+    from gda_core.synthesizers.diagnostics import diagnose
+
+    cfg = TrainConfig.from_dict(ctx.config)
+    cfg.validate()
+    ctx.progress(0.0, {"phase": "loading data"})
+    splits = load_source(cfg.data.source, **cfg.data.load_kwargs())
+    data = make_imbalanced(splits, cfg.imbalance, random_state=cfg.split_seed)
+    classes = list(cfg.classes) if cfg.classes is not None else list(data.minority_classes)
+    bad = [c for c in classes if not 0 <= c < len(data.class_names)]
+    if bad or not classes:
+        raise ConfigError(f"choose classes among 0..{len(data.class_names) - 1}")
+    synth = SYNTHESIZERS[cfg.synthesizer](random_state=cfg.seed, **cfg.params)
+    n_models = 1 if synth.conditional else len(classes)
+    order = {c: i for i, c in enumerate(classes)}
+    base = {"classes": classes, "class_names": list(data.class_names),
+            "synthesizer": cfg.synthesizer}
+
+    def on_step(event: dict[str, Any]) -> bool:
+        ctx.log(event)
+        done = 0 if synth.conditional else order.get(event.get("class"), 0)
+        fraction = (done + event["step"] / max(1, event.get("total_steps", 1))) / n_models
+        ctx.progress(min(fraction, 0.999), {**base, "phase": "training",
+                                            "class": event.get("class")})
+        return not ctx.should_stop()
+
+    def on_samples(step: int, images: Any) -> None:
+        grid = image_grid(images[: cfg.samples_shown], ncols=8, pad=1)
+        ctx.save_grid(step, png_bytes(grid))
+
+    synth.fit(data.train.images, data.train.labels, classes=classes, callback=on_step,
+              on_samples=on_samples, sample_every=cfg.sample_every)
+    buf = io.BytesIO()
+    synth.save(buf)
+    ctx.save_artifact("checkpoint", buf.getvalue(), suffix=".pt")
+    warnings = [asdict(w) for w in diagnose(synth.history_)]
+    ctx.progress(1.0, {**base, "phase": "stopped" if synth.stopped_early_ else "finished",
+                       "trained_classes": list(synth.classes_), "warnings": warnings})

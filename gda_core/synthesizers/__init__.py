@@ -1,0 +1,36 @@
+"""GAN synthesizers: fit on images, sample new ones; also usable as oversamplers.
+
+Modules
+-------
+losses       GAN objectives on logits (non-saturating, minimax, LSGAN, WGAN-GP, MAD-GAN)
+nets         MLP, DCGAN, conditional and MAD-GAN networks
+trainer      the one training loop, with per-step diagnostics and the fast CPU path
+diagnostics  plain-language warnings (vanishing gradient, mode collapse, divergence)
+base         the ``GANSynthesizer`` facade: fit / sample / save / load / fit_resample
+gan, dcgan, cgan, madgan   the four models; ``registry.SYNTHESIZERS`` names them
+"""
+
+# Import order matters: gda_core.oversampling registers these synthesizers, so it must be
+# fully imported before their modules (which subclass its ImageOversampler) load.  This
+# makes ``import gda_core.synthesizers`` and ``import gda_core.oversampling`` both work.
+import gda_core.oversampling  # noqa: F401
+from gda_core.synthesizers.base import GANSynthesizer
+from gda_core.synthesizers.cgan import ConditionalGAN
+from gda_core.synthesizers.dcgan import DCGAN
+from gda_core.synthesizers.diagnostics import TrainingWarning, diagnose
+from gda_core.synthesizers.gan import VanillaGAN
+from gda_core.synthesizers.losses import LOSSES
+from gda_core.synthesizers.madgan import MADGAN
+from gda_core.synthesizers.registry import SYNTHESIZERS
+
+__all__ = [
+    "DCGAN",
+    "LOSSES",
+    "MADGAN",
+    "SYNTHESIZERS",
+    "ConditionalGAN",
+    "GANSynthesizer",
+    "TrainingWarning",
+    "VanillaGAN",
+    "diagnose",
+]

@@ -1,0 +1,478 @@
+"""The synthesizer facade: ``fit`` / ``sample`` / ``save`` / ``load`` (CTGAN-like), and an
+oversampler (``fit_resample``) on top.
+
+Unconditional models (GAN, DCGAN, MAD-GAN) train one model per class to synthesize
+(by default every class smaller than the largest); conditional ones (cGAN) train a single
+model on all classes.  Pixels are scaled from uint8 to [-1, 1] for the generators' Tanh
+and back (rounded, clipped).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import Any, BinaryIO, ClassVar
+
+import numpy as np
+import torch
+from torch import nn
+
+from gda_core.errors import ConfigError, GDAError
+from gda_core.oversampling.base import ImageOversampler
+from gda_core.oversampling.params import ParamSpec, parse_params
+from gda_core.synthesizers.losses import LOSSES
+from gda_core.synthesizers.nets import weights_init
+from gda_core.synthesizers.trainer import (
+    SamplesCallback,
+    StepCallback,
+    TrainConfig,
+    prepare_nets,
+    resolve_device,
+    to_uint8,
+    to_unit,
+    train_gan,
+)
+
+FILE_FORMAT = "gda-workbench/gan-synthesizer"
+FILE_VERSION = 1
+_SAMPLE_CHUNK = 256
+
+
+def gan_params(*, epochs: int, min_steps: int = 1000, batch_size: int = 64,
+               latent_dim: int = 64,
+               width: ParamSpec, lr_d: float = 2e-4, lr_g: float = 2e-4,
+               with_loss: bool = True) -> tuple[ParamSpec, ...]:
+    """The parameters every GAN synthesizer shares (``width`` is model specific)."""
+    specs = [
+        ParamSpec("epochs", "int", epochs, 1, 5000,
+                  help="Passes over each class's images (one generator step per batch)."),
+        ParamSpec("min_steps", "int", min_steps, 0, 100_000,
+                  help="At least this many generator steps (small classes need them)."),
+        ParamSpec("batch_size", "int", batch_size, 2, 1024,
+                  help="Images per batch (smaller classes use all their images)."),
+        ParamSpec("latent_dim", "int", latent_dim, 2, 512,
+                  help="Length of the noise vector z the generator starts from."),
+        width,
+        ParamSpec("lr_d", "float", lr_d, 1e-6, 1.0, help="Adam learning rate of D."),
+        ParamSpec("lr_g", "float", lr_g, 1e-6, 1.0, help="Adam learning rate of G."),
+        ParamSpec("beta1", "float", 0.5, 0.0, 0.999,
+                  help="Adam beta1 (0.5 as in DCGAN; 0 for WGAN-GP)."),
+        ParamSpec("beta2", "float", 0.999, 0.0, 0.9999, help="Adam beta2."),
+        ParamSpec("d_steps", "int", 1, 1, 10,
+                  help="Discriminator updates per generator update (k)."),
+    ]
+    if with_loss:
+        specs.append(ParamSpec("loss", "choice", LOSSES[0], choices=LOSSES,
+                               help="GAN objective: non-saturating, minimax (saturating), "
+                                    "least-squares (LSGAN) or wgan-gp."))
+    specs += [
+        ParamSpec("label_smoothing", "float", 0.0, 0.0, 0.5,
+                  help="One-sided: D's target for real images is 1 - this."),
+        ParamSpec("fast", "bool", True,
+                  help="channels_last + bfloat16 autocast where measured faster."),
+        ParamSpec("device", "choice", "auto", choices=("auto", "cpu", "cuda"),
+                  help="'auto' uses a CUDA GPU when there is one."),
+    ]
+    return tuple(specs)
+
+
+class GANSynthesizer(ImageOversampler):
+    """Base class of GAN synthesizers; subclasses set the class attributes and ``_build``.
+
+    Parameters
+    ----------
+    sampling_strategy : str or dict
+        As for every oversampler (``fit_resample`` only).
+    random_state : int or None
+        Seeds weights, batches, noise and sampling; the global random state is untouched.
+    **params
+        The :attr:`params` of the subclass (epochs, batch_size, latent_dim, lr_d, lr_g,
+        beta1, beta2, d_steps, loss, label_smoothing, fast, device, ...), only stored.
+
+    Attributes set by :meth:`fit`
+    -----------------------------
+    classes_ : list of int
+        Classes the synthesizer can generate.
+    image_shape_ : tuple of int
+        (C, H, W).
+    history_ : list of dict
+        Per generator step (see :mod:`gda_core.synthesizers.trainer`); per-class models
+        add a ``class`` key.  Kept when training diverges.
+    stopped_early_ : bool
+        A callback returned ``False``; classes not reached are not in ``classes_``.
+    device_ : str
+    seed_ : int
+        The seed actually used (drawn when ``random_state`` is None).
+    real_diversity_ : dict
+        Diversity statistic of the real images per model (the unit of ``diversity``).
+    """
+
+    conditional: ClassVar[bool] = False
+    mode: ClassVar[str] = "plain"
+    _by_name: ClassVar[dict[str, type[GANSynthesizer]]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.name:
+            GANSynthesizer._by_name[cls.name] = cls
+
+    # ------------------------------------------------------------ to override
+    def _build(self, values: dict[str, Any], channels: int, size: tuple[int, int],
+               n_classes: int) -> tuple[nn.Module, nn.Module]:
+        """New (generator, discriminator) for images ``channels x size``."""
+        raise NotImplementedError
+
+    def _config(self, values: dict[str, Any], device: str, n_classes: int) -> TrainConfig:
+        return TrainConfig(
+            epochs=values["epochs"], min_steps=values["min_steps"],
+            batch_size=values["batch_size"], lr_d=values["lr_d"],
+            lr_g=values["lr_g"], betas=(values["beta1"], values["beta2"]),
+            d_steps=values["d_steps"], loss=values.get("loss", LOSSES[0]),
+            label_smoothing=values["label_smoothing"], fast=values["fast"], device=device,
+            mode=self.mode, n_classes=n_classes,
+            n_generators=values.get("n_generators", 1))
+
+    # ---------------------------------------------------------------- fitting
+    def fit(self, X: np.ndarray, y: np.ndarray, *, classes: Sequence[int] | None = None,
+            callback: StepCallback | None = None, on_samples: SamplesCallback | None = None,
+            sample_every: int = 50, diversity_every: int = 10) -> GANSynthesizer:
+        """Train on uint8 images.
+
+        Parameters
+        ----------
+        X : ndarray of uint8, shape (N, C, H, W)
+        y : array-like of int, shape (N,)
+        classes : sequence of int, optional
+            Classes to learn.  Unconditional models train one model per class, by default
+            every class with fewer images than the largest; conditional models train one
+            model on the images of these classes, by default all.
+        callback : callable, optional
+            ``callback(event) -> bool | None`` after every generator step; ``event`` is the
+            step's history entry plus ``total_steps``.  Returning ``False`` stops training
+            (all remaining classes too) and sets ``stopped_early_``.
+        on_samples : callable, optional
+            ``on_samples(step, images)``: uint8 images from fixed noise every
+            ``sample_every`` steps and at the end of each model's training (for per-class
+            models, of the class in the latest ``callback`` event / ``history_`` entry).
+        sample_every, diversity_every : int
+            Periods, in generator steps, of ``on_samples`` and of the diversity measure.
+
+        Returns
+        -------
+        self
+
+        Raises
+        ------
+        ConfigError
+            Bad parameters or classes.
+        GDAError
+            Training diverged (``history_`` is kept; the synthesizer is left unfitted).
+        """
+        X, y = _check_data(X, y)
+        values = self._values()
+        for name, value in (("sample_every", sample_every), ("diversity_every",
+                                                             diversity_every)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ConfigError(f"{name} must be a positive integer; got {value!r}")
+        chosen = self._choose_classes(y, classes)
+        device = resolve_device(values["device"])
+        seed = _seed(self.random_state)
+        self._clear()
+        self.history_: list[dict[str, Any]] = []
+        self.stopped_early_ = False
+        self.real_diversity_: dict[int | None, float] = {}
+        self.image_shape_ = tuple(int(s) for s in X.shape[1:])
+        self.device_, self.seed_ = device, seed
+        nets: dict[int | None, tuple[nn.Module, nn.Module]] = {}
+        jobs: list[tuple[int | None, np.ndarray, np.ndarray | None]]
+        if self.conditional:
+            keep = np.isin(y, chosen)
+            index = np.searchsorted(np.asarray(chosen), y[keep])
+            jobs = [(None, X[keep], index)]
+        else:
+            jobs = [(c, X[y == c], None) for c in chosen]
+        trained: list[int] = []
+        for key, images, labels in jobs:
+            config = self._config(values, device, len(chosen) if self.conditional else 0)
+            config.sample_every, config.diversity_every = sample_every, diversity_every
+            model_seed = _derive(seed, _SHARED_MODEL if key is None else _CLASS_MODEL,
+                                 0 if key is None else key)
+            G, D = self._new_nets(values, len(chosen) if self.conditional else 0, model_seed)
+            prepare_nets([G, D], device, values["fast"])
+            X_t = to_unit(images).to(device)
+            y_t = None if labels is None else torch.as_tensor(labels, dtype=torch.long,
+                                                              device=device)
+            try:
+                outcome = train_gan(G, D, X_t, y_t, config, seed=model_seed,
+                                    history=self.history_,
+                                    extra={} if key is None else {"class": key},
+                                    callback=callback, on_samples=on_samples)
+            except BaseException:
+                self._clear()  # a half-trained network must not be sampled
+                raise
+            G.eval()
+            nets[key] = (G, D)
+            self.real_diversity_[key] = outcome.real_diversity
+            trained.extend(chosen if key is None else [key])
+            if outcome.stopped_early:
+                self.stopped_early_ = True
+                break
+        self._nets = nets
+        self.classes_ = [int(c) for c in trained]
+        self._fit_key = self._key(values)
+        self._sample_gen = torch.Generator().manual_seed(_derive(seed, _SAMPLE_STREAM))
+        return self
+
+    # --------------------------------------------------------------- sampling
+    def sample(self, n: int, y: int | Sequence[int] | np.ndarray | None = None) -> np.ndarray:
+        """Draw ``n`` new images.
+
+        Parameters
+        ----------
+        n : int
+        y : None, int or array of int, optional
+            ``None``: classes cycle through ``classes_`` (image i is of class
+            ``classes_[i % len(classes_)]``); an int: all of that class; an array of
+            length ``n``: the class of each image.
+
+        Returns
+        -------
+        ndarray of uint8, shape (n, C, H, W)
+            Successive calls continue one seeded random stream, so they differ from each
+            other yet a synthesizer with the same ``random_state`` (or one saved and
+            loaded) draws the same sequence.
+        """
+        self._check_fitted()
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
+            raise ConfigError(f"n must be a non-negative integer; got {n!r}")
+        if y is None:
+            labels = np.resize(np.asarray(self.classes_, dtype=np.int64), int(n))
+        elif np.ndim(y) == 0:
+            labels = np.full(int(n), int(y), dtype=np.int64)
+        else:
+            labels = np.asarray(y).astype(np.int64)
+            if labels.shape != (n,):
+                raise ConfigError(f"y must have one class per image ({n}); got {labels.shape}")
+        return self._draw(labels, self._sample_gen)
+
+    def _draw(self, labels: np.ndarray, gen: torch.Generator) -> np.ndarray:
+        missing = sorted(set(labels.tolist()) - set(self.classes_))
+        if missing:
+            raise GDAError(f"{self.label} was not trained on class {missing[0]} (trained: "
+                           f"{self.classes_}); fit it on that class first")
+        out = np.empty((len(labels), *self.image_shape_), dtype=np.uint8)
+        if len(labels) == 0:
+            return out
+        dev = torch.device(self.device_)
+        if self.conditional:
+            G = self._nets[None][0]
+            index = torch.as_tensor(np.searchsorted(np.asarray(self.classes_), labels))
+            z = torch.randn(len(labels), G.latent_dim, generator=gen)
+            out[:] = _generate(G, z, index, dev)
+            return out
+        for c in sorted(set(labels.tolist())):
+            rows = np.flatnonzero(labels == c)
+            G = self._nets[c][0]
+            z = torch.randn(len(rows), G.latent_dim, generator=gen)
+            cond = None
+            if self.mode == "madgan":
+                cond = torch.randint(G.n_generators, (len(rows),), generator=gen)
+            out[rows] = _generate(G, z, cond, dev)
+        return out
+
+    # ----------------------------------------------------------- oversampling
+    def _generate(self, X: np.ndarray, y: np.ndarray, targets: dict[int, int],
+                  params: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+        need = [c for c, t in sorted(targets.items()) if t > 0]
+        if not self._fitted_for(X, need, params):
+            self.fit(X, y, classes=None if self.conditional else need)
+        labels = np.concatenate([np.full(targets[c], c, dtype=np.int64) for c in need])
+        # a fresh stream per call: fit_resample is repeatable, as in imbalanced-learn
+        gen = torch.Generator().manual_seed(_derive(self.seed_, _RESAMPLE_STREAM))
+        return self._draw(labels, gen), labels
+
+    def _fitted_for(self, X: np.ndarray, need: list[int], values: dict[str, Any]) -> bool:
+        return (getattr(self, "_nets", None) is not None
+                and set(need) <= set(self.classes_)
+                and self.image_shape_ == tuple(X.shape[1:])
+                and self._fit_key == self._key(values))
+
+    # -------------------------------------------------------------- persistence
+    def save(self, path: str | os.PathLike[str] | BinaryIO) -> None:
+        """Write the trained synthesizer with one ``torch.save`` (tensors and primitives).
+
+        The file holds the parameters, classes, image shape, history, the sampling
+        stream's state and every network's ``state_dict``; :meth:`load` reads it with
+        ``weights_only=True``.
+        """
+        self._check_fitted()
+        payload = {
+            "format": FILE_FORMAT, "version": FILE_VERSION, "name": self.name,
+            "params": self.get_params(), "classes": list(self.classes_),
+            "image_shape": list(self.image_shape_), "seed": int(self.seed_),
+            "stopped_early": bool(self.stopped_early_),
+            "history": [dict(e) for e in self.history_],
+            "real_diversity": [[k, v] for k, v in self.real_diversity_.items()],
+            "sample_rng": self._sample_gen.get_state(),
+            "models": [{"class": key, "G": _cpu_state(G), "D": _cpu_state(D)}
+                       for key, (G, D) in self._nets.items()],
+        }
+        torch.save(payload, path)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str] | BinaryIO, *,
+             device: str | None = None) -> GANSynthesizer:
+        """Read a file written by :meth:`save` (any GAN synthesizer when called on the base).
+
+        Parameters
+        ----------
+        path : path or binary file
+        device : {"auto", "cpu", "cuda"}, optional
+            Overrides the saved ``device`` parameter (e.g. to open a GPU-trained model
+            on a machine without a GPU).
+
+        Raises
+        ------
+        GDAError
+            The file is not a saved synthesizer, or of another model than ``cls``.
+        """
+        try:
+            payload = torch.load(path, map_location="cpu", weights_only=True)
+        except Exception as exc:
+            raise GDAError(f"could not read a saved synthesizer: {exc}") from None
+        if not isinstance(payload, dict) or payload.get("format") != FILE_FORMAT:
+            raise GDAError("this file is not a saved GDA Workbench synthesizer")
+        if payload.get("version") != FILE_VERSION:
+            raise GDAError(f"unsupported synthesizer file version {payload.get('version')}")
+        klass = GANSynthesizer._by_name.get(payload["name"])
+        if klass is None:
+            raise GDAError(f"unknown synthesizer {payload['name']!r} in the file")
+        if cls is not GANSynthesizer and klass is not cls:
+            raise GDAError(f"the file holds a {klass.label}, not a {cls.label}")
+        params = dict(payload["params"])
+        if device is not None:
+            params["device"] = device
+        obj = klass(**params)
+        obj._restore(payload)
+        return obj
+
+    def _restore(self, payload: dict[str, Any]) -> None:
+        values = self._values()
+        device = resolve_device(values["device"])
+        self.classes_ = [int(c) for c in payload["classes"]]
+        self.image_shape_ = tuple(int(s) for s in payload["image_shape"])
+        self.seed_ = int(payload["seed"])
+        self.device_ = device
+        self.stopped_early_ = bool(payload["stopped_early"])
+        self.history_ = [dict(e) for e in payload["history"]]
+        self.real_diversity_ = {k: float(v) for k, v in payload["real_diversity"]}
+        n_classes = len(self.classes_) if self.conditional else 0
+        nets = {}
+        for model in payload["models"]:
+            G, D = self._new_nets(values, n_classes, 0)
+            G.load_state_dict(model["G"])
+            D.load_state_dict(model["D"])
+            prepare_nets([G, D], device, values["fast"])
+            G.eval()
+            nets[model["class"]] = (G, D)
+        self._nets = nets
+        self._fit_key = self._key(values)
+        self._sample_gen = torch.Generator()
+        self._sample_gen.set_state(payload["sample_rng"])
+
+    # ---------------------------------------------------------------- helpers
+    def _values(self) -> dict[str, Any]:
+        return parse_params(self.params, {p.name: getattr(self, p.name) for p in self.params})
+
+    def _key(self, values: dict[str, Any]) -> tuple[Any, ...]:
+        return (*sorted(values.items()), ("random_state", self.random_state))
+
+    def _new_nets(self, values: dict[str, Any], n_classes: int,
+                  seed: int) -> tuple[nn.Module, nn.Module]:
+        C, H, W = self.image_shape_
+        with torch.random.fork_rng(devices=[]):
+            torch.default_generator.manual_seed(seed)
+            G, D = self._build(values, C, (H, W), n_classes)
+            G.apply(weights_init)
+            D.apply(weights_init)
+        return G, D
+
+    def _choose_classes(self, y: np.ndarray, classes: Sequence[int] | None) -> list[int]:
+        present, counts = np.unique(y, return_counts=True)
+        if classes is None:
+            if self.conditional:
+                return [int(c) for c in present]
+            chosen = [int(c) for c, n in zip(present, counts, strict=True) if n < counts.max()]
+            if not chosen:
+                raise ConfigError("every class has as many images as the largest; pass "
+                                  "classes=[...] to choose which to learn")
+            return chosen
+        chosen = sorted({int(c) for c in np.atleast_1d(np.asarray(classes))})
+        absent = [c for c in chosen if c not in set(present.tolist())]
+        if absent:
+            raise ConfigError(f"class {absent[0]} has no images in the training set")
+        if not chosen:
+            raise ConfigError("classes is empty")
+        return chosen
+
+    def _check_fitted(self) -> None:
+        if getattr(self, "_nets", None) is None:
+            raise GDAError(f"{self.label or type(self).__name__} is not trained yet; "
+                           "call fit first")
+
+    def _clear(self) -> None:
+        self._nets = None
+
+
+# ---------------------------------------------------------------------- helpers
+def _check_data(X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
+    X = np.asarray(X)
+    y = np.asarray(y)
+    if X.ndim != 4 or X.dtype != np.uint8:
+        raise ConfigError(f"images must be a uint8 array of shape (N, C, H, W); got "
+                          f"{X.dtype} {X.shape}")
+    if y.ndim != 1 or len(y) != len(X):
+        raise ConfigError(f"{len(X)} images but {y.size} labels")
+    if len(y) == 0:
+        raise ConfigError("no training images")
+    if not np.issubdtype(y.dtype, np.integer):
+        raise ConfigError("labels must be integers")
+    return np.ascontiguousarray(X), y.astype(np.int64)
+
+
+def _seed(random_state: int | None) -> int:
+    if random_state is None:
+        return int(np.random.SeedSequence().generate_state(1)[0])
+    if isinstance(random_state, bool) or not isinstance(random_state, (int, np.integer)) \
+            or random_state < 0:
+        raise ConfigError(f"random_state must be a non-negative integer or None; "
+                          f"got {random_state!r}")
+    return int(random_state) % 2**32
+
+
+_CLASS_MODEL, _SHARED_MODEL, _SAMPLE_STREAM, _RESAMPLE_STREAM = range(4)
+
+
+def _derive(seed: int, purpose: int, key: int = 0) -> int:
+    """Independent seed for one purpose (a class's model, ``sample``, ...) and key.
+
+    A class's model depends only on the seed and the class, not on the other classes.
+    """
+    return int(np.random.SeedSequence([seed, purpose, key % 2**32]).generate_state(1)[0])
+
+
+def _cpu_state(net: nn.Module) -> dict[str, torch.Tensor]:
+    return {k: v.detach().to("cpu").contiguous() for k, v in net.state_dict().items()}
+
+
+@torch.inference_mode()
+def _generate(G: nn.Module, z: torch.Tensor, cond: torch.Tensor | None,
+              dev: torch.device) -> np.ndarray:
+    """uint8 images from noise ``z`` (CPU), batch by batch, in eval mode and float32."""
+    G.eval()
+    parts = []
+    for i in range(0, len(z), _SAMPLE_CHUNK):
+        zb = z[i:i + _SAMPLE_CHUNK].to(dev)
+        out = G(zb) if cond is None else G(zb, cond[i:i + _SAMPLE_CHUNK].to(dev))
+        parts.append(to_uint8(out))
+    return np.concatenate(parts)

@@ -1,0 +1,188 @@
+"""Plain-language warnings about a GAN's training history.
+
+:func:`diagnose` is a pure function of the per-step history the trainer records (see
+:mod:`gda_core.synthesizers.trainer`); the dashboard shows its warnings next to the loss
+curves.  Histories of per-class models (entries with a ``class`` key) are checked class
+by class.
+
+Checks
+------
+``vanishing-gradient``
+    The generator's gradient norm collapsed (recent median below
+    :data:`VANISHING_GRAD_RATIO` of its earlier peak) while the discriminator rejects the
+    fakes (recent median ``d_fake`` below :data:`VANISHING_D_FAKE`): the discriminator
+    won and the generator has stopped learning.  Typical of the minimax loss.
+``mode-collapse``
+    The fixed-noise diversity fell below :data:`MODE_COLLAPSE_RATIO` of the best value it
+    had reached before (not of its very first value: a freshly initialised generator makes
+    near-identical images): the generator makes (nearly) the same image for every noise
+    vector.
+``divergence``
+    A loss or the gradient norm became NaN or infinite.
+
+"Recent" is the last :data:`WINDOW_FRACTION` of the records (at least one); "earlier
+peaks" are the largest 3-step medians before it.  Trend checks need :data:`MIN_STEPS` steps, and
+:data:`MIN_DIVERSITY_RECORDS` diversity measurements for mode collapse.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+VANISHING_GRAD_RATIO = 0.05
+VANISHING_D_FAKE = 0.05
+MODE_COLLAPSE_RATIO = 0.30
+WINDOW_FRACTION = 0.2
+MIN_STEPS = 10
+MIN_DIVERSITY_RECORDS = 4
+_FINITE_KEYS = ("d_loss", "g_loss", "g_grad_norm")
+
+
+@dataclass(frozen=True)
+class TrainingWarning:
+    """One finding about a training run.
+
+    Attributes
+    ----------
+    code : {"vanishing-gradient", "mode-collapse", "divergence"}
+    message : str
+        What happened, what it means and what to try, for a non-specialist.
+    step : int
+        Generator step at which the problem starts (as far as it can be told).
+    class_label : int or None
+        The class whose model is concerned, for per-class models.
+    """
+
+    code: str
+    message: str
+    step: int
+    class_label: int | None = None
+
+
+def diagnose(history: Sequence[dict[str, Any]]) -> list[TrainingWarning]:
+    """Warnings for a training history (empty list when training looks healthy).
+
+    Parameters
+    ----------
+    history : sequence of dict
+        Entries with ``step``, ``d_loss``, ``g_loss``, ``g_grad_norm``, ``d_fake`` and,
+        on some steps, ``diversity``; an optional ``class`` key splits the history.
+
+    Returns
+    -------
+    list of TrainingWarning
+        At most one per code and class, in the order divergence, vanishing gradient,
+        mode collapse.
+    """
+    groups: dict[Any, list[dict[str, Any]]] = {}
+    for entry in history:
+        groups.setdefault(entry.get("class"), []).append(entry)
+    out: list[TrainingWarning] = []
+    for label, entries in groups.items():
+        label = None if label is None else int(label)
+        for check in (_divergence, _vanishing_gradient, _mode_collapse):
+            found = check(entries)
+            if found is not None:
+                code, message, step = found
+                if label is not None:
+                    message = f"Class {label}: {message}"
+                out.append(TrainingWarning(code, message, int(step), label))
+    return out
+
+
+# ------------------------------------------------------------------------- checks
+Finding = tuple[str, str, int]
+
+
+def _divergence(entries: list[dict[str, Any]]) -> Finding | None:
+    for e in entries:
+        for key in _FINITE_KEYS:
+            value = e.get(key, 0.0)
+            if key == "g_grad_norm" and value is not None and math.isnan(value) \
+                    and math.isfinite(e.get("g_loss", 0.0)):
+                continue  # gradient norm not monitored
+            if value is None or not math.isfinite(value):
+                return ("divergence",
+                        f"training blew up at step {e['step']}: the {key.replace('_', ' ')} "
+                        f"became {value}. The networks' weights are no longer usable. Lower "
+                        "the learning rates (e.g. divide lr_D and lr_G by 10); with WGAN-GP "
+                        "also try beta1 = 0.", e["step"])
+    return None
+
+
+def _vanishing_gradient(entries: list[dict[str, Any]]) -> Finding | None:
+    rows = [e for e in entries if _finite(e.get("g_grad_norm")) and _finite(e.get("d_fake"))]
+    if len(rows) < MIN_STEPS:
+        return None
+    recent = _recent(rows)
+    g_peak = _peak([e["g_grad_norm"] for e in rows[:len(rows) - len(recent)]])
+    g_recent = float(np.median([e["g_grad_norm"] for e in recent]))
+    d_fake = float(np.median([e["d_fake"] for e in recent]))
+    if not (g_peak > 0 and g_recent < VANISHING_GRAD_RATIO * g_peak
+            and d_fake < VANISHING_D_FAKE):
+        return None
+    step = _onset(rows, lambda e: e["g_grad_norm"] < VANISHING_GRAD_RATIO * g_peak
+                  and e["d_fake"] < VANISHING_D_FAKE, recent[0]["step"])
+    return ("vanishing-gradient",
+            f"the generator has almost stopped learning since about step {step}: its "
+            f"gradients shrank to {g_recent:.2g} (from {g_peak:.2g} earlier) while the "
+            f"discriminator rejects nearly every generated image (D(G(z)) = {d_fake:.3f}). "
+            "The discriminator is winning too easily. Switch to the non-saturating loss "
+            "(if you use minimax), lower lr_D or the discriminator steps k, or add label "
+            "smoothing.", step)
+
+
+def _mode_collapse(entries: list[dict[str, Any]]) -> Finding | None:
+    rows = [e for e in entries if _finite(e.get("diversity"))]
+    if len(entries) < MIN_STEPS or len(rows) < MIN_DIVERSITY_RECORDS:
+        return None
+    recent = _recent(rows)
+    before = rows[:len(rows) - len(recent)]
+    # Reference: the best earlier value.  Fresh generators start with near-identical
+    # images, so the first records are a poor reference; a collapse is a fall from the
+    # diversity the generator had reached.
+    d_peak = _peak([e["diversity"] for e in before])
+    d_recent = float(np.median([e["diversity"] for e in recent]))
+    if not (d_peak > 0 and d_recent < MODE_COLLAPSE_RATIO * d_peak):
+        return None
+    step = _onset(rows, lambda e: e["diversity"] < MODE_COLLAPSE_RATIO * d_peak,
+                  recent[0]["step"])
+    return ("mode-collapse",
+            f"the generated images became much less varied from about step {step} "
+            f"(diversity {d_recent:.2f}, down from {d_peak:.2f}; 1 means as varied as the "
+            "real images). The generator is probably drawing the same few images whatever "
+            "the noise (mode collapse), so the synthetic set would add little variety. Try "
+            "MAD-GAN (several generators), a lower lr_G, label smoothing or the WGAN-GP "
+            "loss, or train for fewer epochs.", step)
+
+
+# ------------------------------------------------------------------------ helpers
+def _finite(value: Any) -> bool:
+    return isinstance(value, (int, float)) and math.isfinite(value)
+
+
+def _peak(values: list[float]) -> float:
+    """Largest median of 3 neighbours (one outlier cannot make the peak)."""
+    if not values:
+        return 0.0
+    return max(float(np.median(values[max(0, i - 1):i + 2])) for i in range(len(values)))
+
+
+def _recent(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return rows[-max(1, int(len(rows) * WINDOW_FRACTION)):]
+
+
+def _onset(rows: list[dict[str, Any]], condition: Callable[[dict[str, Any]], bool],
+           default: int) -> int:
+    """First step of the trailing run of rows meeting ``condition`` (``default`` if none)."""
+    start = None
+    for e in reversed(rows):
+        if not condition(e):
+            break
+        start = e["step"]
+    return int(start) if start is not None else int(default)

@@ -1,0 +1,51 @@
+"""Live training charts of a GAN run (from the per-step events of the run store)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+_PANELS = (
+    ("Losses", (("d_loss", "D loss"), ("g_loss", "G loss"))),
+    ("G gradient norm", (("g_grad_norm", "‖∇G‖"),)),
+    ("D(x) and D(G(z))", (("d_real", "D(x)"), ("d_fake", "D(G(z))"))),
+    ("Diversity (fixed noise)", (("diversity", "diversity"),)),
+)
+
+
+def training_figure(events: Sequence[dict[str, Any]], *, max_points: int = 2000) -> go.Figure:
+    """Four panels: D/G losses, G's gradient norm, D(x) / D(G(z)), and diversity.
+
+    ``events`` are per-step dicts with ``step`` and the diagnostic keys; events of
+    per-class models carry ``class`` and are drawn as one line per class.  Long runs are
+    thinned to about ``max_points`` points per line.
+    """
+    fig = make_subplots(rows=2, cols=2, subplot_titles=[t for t, _ in _PANELS],
+                        horizontal_spacing=0.08, vertical_spacing=0.14)
+    groups: dict[Any, list[dict[str, Any]]] = {}
+    for e in events:
+        groups.setdefault(e.get("class"), []).append(e)
+    for gi, (cls, evs) in enumerate(sorted(groups.items(), key=lambda kv: str(kv[0]))):
+        stride = max(1, len(evs) // max_points)
+        evs = evs[::stride]
+        suffix = "" if cls is None else f" · class {cls}"
+        for pi, (_, series) in enumerate(_PANELS):
+            row, col = divmod(pi, 2)
+            for si, (key, name) in enumerate(series):
+                pts = [(e["step"], e[key]) for e in evs if e.get(key) is not None]
+                if not pts:
+                    continue
+                x, y = zip(*pts, strict=True)
+                fig.add_trace(go.Scatter(
+                    x=x, y=y, mode="lines", name=name + suffix, legendgroup=name,
+                    line=dict(width=1.5, dash="solid" if gi == 0 else "dot"),
+                    marker_color=("#4C78A8", "#F58518")[si],
+                ), row=row + 1, col=col + 1)
+    fig.update_layout(height=520, margin=dict(l=10, r=10, t=40, b=10),
+                      legend=dict(orientation="h", y=-0.08), uirevision="keep")
+    fig.update_xaxes(title_text="generator step", row=2)
+    fig.update_yaxes(range=[0, 1], row=2, col=1)
+    return fig

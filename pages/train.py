@@ -1,0 +1,163 @@
+"""Train: fit a GAN synthesizer in a worker process and watch it learn, live."""
+
+import streamlit as st
+
+from gda_core.datasets import SOURCES, make_imbalanced
+from gda_core.errors import GDAError
+from gda_core.experiments.train import JOB, RUN_KIND, TrainConfig
+from gda_core.runs import reap_orphans, start_worker
+from gda_core.synthesizers import SYNTHESIZERS
+from gda_core.synthesizers.diagnostics import diagnose
+from gda_core.viz import training_figure
+from pages._common import current_data, ensure_shell, get_store, load_config, param_widgets
+
+ensure_shell()
+GROUPS = {
+    "Training": ("epochs", "min_steps", "batch_size", "d_steps", "loss", "label_smoothing"),
+    "Optimiser": ("lr_d", "lr_g", "beta1", "beta2"),
+    "Speed": ("fast", "device"),
+}
+EVENTS_KEY = "train_events"
+
+st.title("Train a synthesizer")
+store = get_store()
+reap_orphans(store)
+cfg, spec, split_seed = current_data()
+try:
+    data = make_imbalanced(load_config(cfg), spec, random_state=split_seed)
+except GDAError as exc:
+    st.error(f"The data chosen on the Data page cannot be used: {exc}")
+    st.stop()
+
+# ------------------------------------------------------------------ settings
+with st.expander("New training run", expanded="run" not in st.query_params):
+    st.caption(f"Data: **{SOURCES[cfg.source].label}** · training counts "
+               f"{list(data.train.counts().values())} (change it on the Data page)")
+    names = list(SYNTHESIZERS)
+    synth_name = st.selectbox("Synthesizer", names, index=names.index("dcgan"),
+                              format_func=lambda n: SYNTHESIZERS[n].label)
+    cls = SYNTHESIZERS[synth_name]
+    st.caption(cls.description)
+    with st.form("train"):
+        label = {i: f"{i}: {n}" for i, n in enumerate(data.class_names)}
+        classes = st.multiselect("Classes to learn", list(label), format_func=label.get,
+                                 default=list(data.minority_classes))
+        seed = st.number_input("Seed", 0, 10**6, 0)
+        params = {}
+        by_name = {p.name: p for p in cls.params}
+        grouped = {g: tuple(by_name[n] for n in names_ if n in by_name)
+                   for g, names_ in GROUPS.items()}
+        placed = {p.name for specs in grouped.values() for p in specs}
+        grouped["Model"] = tuple(p for p in cls.params if p.name not in placed)
+        for group in ("Training", "Model", "Optimiser", "Speed"):
+            if grouped[group]:
+                st.markdown(f"**{group}**")
+                params.update(param_widgets(grouped[group], prefix=f"train-{synth_name}"))
+        start = st.form_submit_button("Train", type="primary")
+
+if start:
+    config = TrainConfig(data=cfg, imbalance=spec, split_seed=split_seed,
+                         synthesizer=synth_name, params=params, classes=tuple(classes),
+                         seed=int(seed))
+    try:
+        if not classes:
+            raise GDAError("choose at least one class to learn")
+        config.validate()
+        run_id = store.create_run(RUN_KIND, config.to_dict(),
+                                  name=f"{cls.label} · {cfg.source} · classes {classes}")
+        start_worker(store.root, run_id, JOB)
+    except GDAError as exc:
+        st.error(f"Training could not start: {exc}")
+    else:
+        st.query_params["run"] = run_id
+        st.rerun()
+
+# ---------------------------------------------------------------- past runs
+runs = store.list_runs(kind=RUN_KIND, limit=50)
+if runs:
+    with st.expander(f"Runs ({len(runs)})", expanded=False):
+        rows = [{"run": r.id, "name": r.name, "status": r.status,
+                 "progress": round(100 * (r.progress or 0)), "seconds": round(r.seconds or 0)}
+                for r in runs]
+        picked = st.dataframe(rows, hide_index=True, on_select="rerun",
+                              selection_mode="single-row", key="runs-table",
+                              column_config={"progress": st.column_config.ProgressColumn(
+                                  min_value=0, max_value=100, format="%d%%")})
+        if picked.selection.rows:
+            chosen = rows[picked.selection.rows[0]]["run"]
+            if chosen != st.query_params.get("run"):
+                st.query_params["run"] = chosen
+                st.rerun()
+
+run_id = st.query_params.get("run") or (runs[0].id if runs else None)
+if run_id is None:
+    st.info("Choose a synthesizer and press **Train**. The default DCGAN learns the two "
+            "minority digits in well under a minute; the charts and samples refresh live.")
+    st.stop()
+
+
+def load_events(rid: str) -> list[dict]:
+    """Events of ``rid``, fetched incrementally across reruns."""
+    cache = st.session_state.get(EVENTS_KEY)
+    if not cache or cache["run"] != rid:
+        cache = {"run": rid, "seq": 0, "events": []}
+    new = store.events(rid, after_seq=cache["seq"])
+    if new:
+        cache["events"].extend(new)
+        cache["seq"] = new[-1]["seq"]
+    st.session_state[EVENTS_KEY] = cache
+    return cache["events"]
+
+
+def show_run(rid: str) -> None:
+    try:
+        run = store.get_run(rid)
+    except GDAError as exc:
+        st.error(str(exc))
+        return
+    events = load_events(rid)
+    summary = run.summary or {}
+    head, stop_col = st.columns([5, 1])
+    head.subheader(run.name or run.id)
+    if run.is_active and stop_col.button("Stop", type="secondary", key=f"stop-{rid}"):
+        store.request_stop(rid)
+    progress = run.progress or 0.0
+    text = f"{run.status} · {progress:.0%}"
+    if run.is_active and 0.02 < progress < 1 and run.seconds:
+        text += f" · about {run.seconds * (1 - progress) / progress:.0f} s left"
+    elif run.seconds:
+        text += f" · {run.seconds:.0f} s"
+    if summary.get("class") is not None and run.is_active:
+        text += f" · learning class {summary['class']}"
+    st.progress(min(max(progress, 0.0), 1.0), text=text)
+    if run.error:
+        st.error(f"The run failed: {run.error}")
+    for w in diagnose(events):
+        st.warning(f"**{w.code}** (step {w.step}"
+                   + (f", class {w.class_label}" if w.class_label is not None else "")
+                   + f"): {w.message}", icon="⚠️")
+    left, right = st.columns([3, 2])
+    with left:
+        if events:
+            st.plotly_chart(training_figure(events), width="stretch", key=f"chart-{rid}")
+        else:
+            st.caption("Waiting for the first training step…")
+    with right:
+        grid = store.latest_artifact(rid, "grid")
+        if grid is not None and grid.exists():
+            st.image(str(grid), caption=f"Samples from fixed noise · {grid.stem}",
+                     width="stretch")
+        real = run.config.get("classes")
+        if real is not None:
+            st.caption(f"Classes: {real}")
+
+
+try:
+    active = store.get_run(run_id).is_active
+except GDAError as exc:
+    st.error(f"Run {run_id!r} cannot be shown: {exc}")
+    st.stop()
+if active:  # only this part reruns every second; the settings above stay put
+    st.fragment(show_run, run_every=1.0)(run_id)
+else:
+    show_run(run_id)

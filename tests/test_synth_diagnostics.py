@@ -1,0 +1,134 @@
+"""Training warnings on synthetic histories, and divergence in real training runs."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from conftest_synth import fast_params, tiny_xy
+
+from gda_core.errors import ConfigError, GDAError
+from gda_core.synthesizers import SYNTHESIZERS, diagnose, losses
+from gda_core.synthesizers import diagnostics as dg
+from gda_core.synthesizers.nets import DCGANDiscriminator, DCGANGenerator
+from gda_core.synthesizers.trainer import TrainConfig, to_unit, train_gan
+
+
+def history(n=100, *, grad=None, d_fake=None, diversity=None, every=10, seed=0, **extra):
+    """n healthy steps (noisy); ``grad``, ``d_fake``, ``diversity``: step -> value."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for step in range(1, n + 1):
+        e = {**extra, "step": step, "epoch": step, "d_loss": 1.3 + 0.05 * rng.standard_normal(),
+             "g_loss": 0.8 + 0.05 * rng.standard_normal(), "d_real": 0.55,
+             "g_grad_norm": grad(step) if grad else 0.5 * (1 + 0.2 * rng.standard_normal()),
+             "d_fake": d_fake(step) if d_fake else 0.45 + 0.02 * rng.standard_normal()}
+        if step == 1 or step % every == 0:
+            e["diversity"] = diversity(step) if diversity else \
+                min(0.9, 0.1 + 0.02 * step) + 0.03 * rng.standard_normal()
+        out.append(e)
+    return out
+
+
+def codes(h):
+    return [w.code for w in diagnose(h)]
+
+
+def test_healthy_history_gives_no_warning():
+    assert diagnose(history()) == []
+    assert diagnose([]) == [] and diagnose(history(5)) == []
+
+
+def test_vanishing_gradient():
+    h = history(grad=lambda s: 1.0 if s <= 40 else 0.01, d_fake=lambda s: 0.4 if s <= 40
+                else 0.01)
+    (w,) = diagnose(h)
+    assert w.code == "vanishing-gradient" and w.step == 41 and w.class_label is None
+    assert "non-saturating" in w.message and "lr_D" in w.message
+
+
+def test_small_gradients_alone_are_not_vanishing():
+    # G's gradient may shrink near an equilibrium where D is fooled half the time
+    h = history(grad=lambda s: 1.0 if s <= 40 else 0.01)
+    assert codes(h) == []
+    h = history(d_fake=lambda s: 0.01)  # D wins, but G still gets gradients
+    assert codes(h) == []
+
+
+def test_mode_collapse():
+    # diversity climbs to 0.9, then falls to 0.1 from step 70 on
+    h = history(diversity=lambda s: 0.1 if s >= 70 else min(0.9, 0.1 + 0.02 * s))
+    (w,) = diagnose(h)
+    assert w.code == "mode-collapse" and w.step == 70
+    assert "MAD-GAN" in w.message and "0.10" in w.message
+
+
+def test_low_initial_diversity_is_not_a_collapse():
+    # fresh generators make near-identical images; diversity that grows is healthy
+    h = history(diversity=lambda s: 0.01 + 0.008 * s)
+    assert codes(h) == []
+
+
+def test_divergence():
+    h = history(50)
+    h[30]["d_loss"] = math.nan
+    (w,) = diagnose(h)
+    assert w.code == "divergence" and w.step == 31 and "learning rates" in w.message
+    h = history(20)
+    h[-1]["g_grad_norm"] = math.inf
+    assert codes(h) == ["divergence"]
+
+
+def test_per_class_histories_are_checked_separately():
+    healthy = history(60, **{"class": 1})
+    collapsed = history(60, diversity=lambda s: 0.05 if s >= 40 else 0.8, **{"class": 2})
+    (w,) = diagnose(healthy + collapsed)
+    assert w.code == "mode-collapse" and w.class_label == 2 and w.message.startswith("Class 2")
+
+
+def test_thresholds_are_module_constants():
+    assert dg.VANISHING_GRAD_RATIO == 0.05 and dg.VANISHING_D_FAKE == 0.05
+    assert dg.MODE_COLLAPSE_RATIO == 0.3
+
+
+# ------------------------------------------------------------ divergence in training
+def test_nan_loss_raises_and_keeps_history(monkeypatch):
+    X, y = tiny_xy()
+    real_g_loss = losses.g_loss
+    calls = []
+
+    def poisoned(kind, fake_out):
+        calls.append(1)
+        value = real_g_loss(kind, fake_out)
+        return value * math.nan if len(calls) >= 3 else value
+
+    monkeypatch.setattr(losses, "g_loss", poisoned)
+    s = SYNTHESIZERS["dcgan"](random_state=0, **fast_params("dcgan", epochs=5))
+    with pytest.raises(GDAError, match=r"training diverged: .* at step 3 for class 1; "
+                                       r"lower the learning rates"):
+        s.fit(X, y)
+    assert len(s.history_) == 3 and math.isnan(s.history_[-1]["g_loss"])
+    assert codes(s.history_) == ["divergence"]
+    with pytest.raises(GDAError, match="not trained yet"):  # no half-trained model left
+        s.sample(2, 1)
+
+
+def test_huge_learning_rate_diverges():
+    X, _ = tiny_xy(counts=(16,))
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        G, D = DCGANGenerator(8, 1, 8, width=8), DCGANDiscriminator(1, 8, width=8)
+    config = TrainConfig(epochs=20, batch_size=16, lr_d=1e30, lr_g=1e30)
+    hist: list[dict] = []
+    with pytest.raises(GDAError, match="diverged"):
+        train_gan(G, D, to_unit(X), None, config, seed=0, history=hist)
+    assert hist and not all(math.isfinite(hist[-1][k]) for k in ("d_loss", "g_loss",
+                                                                   "g_grad_norm"))
+
+
+def test_out_of_range_learning_rate_is_a_config_error():
+    X, y = tiny_xy()
+    with pytest.raises(ConfigError, match="lr_g"):
+        SYNTHESIZERS["gan"](lr_g=0.0).fit(X, y)

@@ -1,0 +1,123 @@
+"""Training runs: config, the worker job, the CLI `train` command and the Train page."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+from conftest import REPO
+from streamlit.testing.v1 import AppTest
+
+from gda_core.cli import main
+from gda_core.errors import ConfigError
+from gda_core.experiments.train import JOB, RUN_KIND, TrainConfig
+from gda_core.runs import RunStore, start_worker, wait_for_run
+
+TINY = {"epochs": 1, "min_steps": 12, "batch_size": 16, "latent_dim": 8}
+
+
+def test_config_round_trip_and_validation():
+    cfg = TrainConfig(synthesizer="madgan", params={"epochs": 2}, classes=(3,), seed=4)
+    assert TrainConfig.from_dict(json.loads(json.dumps(cfg.to_dict()))) == cfg
+    with pytest.raises(ConfigError, match="unknown synthesizer"):
+        TrainConfig(synthesizer="vae").validate()
+    with pytest.raises(ConfigError, match="d_steps"):
+        TrainConfig(params={"d_steps": 99}).validate()
+
+
+def test_job_in_a_worker_logs_events_grids_and_checkpoint(tmp_path):
+    store = RunStore(tmp_path)
+    cfg = TrainConfig(params=TINY, classes=(3,), sample_every=5)
+    run_id = store.create_run(RUN_KIND, cfg.to_dict())
+    start_worker(store.root, run_id, JOB)
+    run = wait_for_run(store, run_id, timeout=120)
+    assert run.status == "finished", run.error
+    events = store.events(run_id)
+    assert len(events) == 12 and {e["class"] for e in events} == {3}
+    assert {"d_loss", "g_loss", "g_grad_norm", "d_real", "d_fake"} <= set(events[0])
+    assert len(store.artifacts(run_id, "grid")) >= 2
+    assert store.latest_artifact(run_id, "checkpoint").stat().st_size > 0
+    assert run.summary["trained_classes"] == [3] and run.progress == 1.0
+
+    from gda_core.synthesizers import SYNTHESIZERS
+
+    synth = SYNTHESIZERS["dcgan"].load(store.latest_artifact(run_id, "checkpoint"))
+    assert synth.sample(4, 3).shape == (4, 1, 8, 8)
+
+
+def test_job_with_bad_classes_fails_with_a_message(tmp_path):
+    store = RunStore(tmp_path)
+    run_id = store.create_run(RUN_KIND, TrainConfig(params=TINY, classes=(42,)).to_dict())
+    start_worker(store.root, run_id, JOB)
+    run = wait_for_run(store, run_id, timeout=120)
+    assert run.status == "failed" and "classes among 0..9" in run.error
+
+
+def test_cli_train(tmp_path, capsys):
+    out = tmp_path / "t.json"
+    code = main(["train", "--synthesizer", "dcgan", "--class", "8", "--epochs", "1",
+                 "--param", "min_steps=10", "--param", "batch_size=16",
+                 "--runs-dir", str(tmp_path / "runs"), "--json", str(out)])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert "finished" in captured.out and "checkpoint:" in captured.out
+    assert "step 10/10" in captured.err
+    data = json.loads(out.read_text())
+    assert data["status"] == "finished" and data["config"]["classes"] == [8]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--synthesizer", "vae"], "unknown synthesizer"),
+        (["--param", "d_steps=50"], "d_steps must be at most 10"),
+        (["--param", "loss=hinge"], "loss must be one of"),
+        (["--param", "oops"], "name=value"),
+        (["--class", "12"], "class 12 does not exist"),
+    ],
+)
+def test_cli_train_bad_input(args, message, tmp_path, capsys):
+    code = main(["train", "--runs-dir", str(tmp_path), *args])
+    err = capsys.readouterr().err
+    assert code == 2 and message in err and "Traceback" not in err
+
+
+def _chart_points(at: AppTest) -> int:
+    charts = at.get("plotly_chart")
+    if not charts:
+        return 0
+    spec = json.loads(charts[0].proto.spec)
+    return sum(len(trace.get("x", [])) for trace in spec["data"])
+
+
+def test_train_page_shows_new_points_between_reruns(tmp_path, monkeypatch):
+    monkeypatch.setenv("GDA_RUNS_DIR", str(tmp_path / "runs"))
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120)
+    at.run()
+    at.switch_page("pages/train.py").run()
+    assert not at.exception
+    assert any("press **Train**" in i.value for i in at.info)
+    at.number_input(key="train-dcgan-epochs").set_value(3)
+    at.number_input(key="train-dcgan-min_steps").set_value(4000)
+    next(b for b in at.button if b.label == "Train").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    run_id = at.query_params["run"]
+    run_id = run_id[0] if isinstance(run_id, list) else run_id
+    store = RunStore(tmp_path / "runs")
+    seen = []
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline and len(seen) < 3:
+        time.sleep(1.0)
+        at.run()
+        points = _chart_points(at)
+        if points and (not seen or points > seen[-1]):
+            seen.append(points)
+    assert len(seen) >= 2, f"the chart never grew: {seen}"
+    assert store.get_run(run_id).kind == RUN_KIND
+    stop = next(b for b in at.button if b.label == "Stop")
+    stop.click().run()
+    run = wait_for_run(store, run_id, timeout=60)
+    assert run.status in ("stopped", "finished")
+    at.run()
+    assert not at.exception
