@@ -143,13 +143,12 @@ def show_run(rid: str) -> None:
         else:
             st.caption("Waiting for the first training step…")
     with right:
-        grid = store.latest_artifact(rid, "grid")
-        if grid is not None and grid.exists():
-            st.image(str(grid), caption=f"Samples from fixed noise · {grid.stem}",
-                     width="stretch")
-        real = run.config.get("classes")
-        if real is not None:
-            st.caption(f"Classes: {real}")
+        grids = store.artifacts(rid, "grid")
+        if grids and grids[-1].path.exists():
+            now = summary.get("class") if run.is_active else None
+            st.image(str(grids[-1].path), width="stretch",
+                     caption=f"Samples from fixed noise · step {grids[-1].step}"
+                     + (f" · class {now}" if now is not None else ""))
 
 
 try:

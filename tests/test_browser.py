@@ -114,3 +114,32 @@ def test_data_to_compare_on_digits(server, page):
         assert name in body
     assert page.locator('[data-testid="stDataFrame"]').count() >= 1
     assert "Traceback" not in body
+
+
+def test_train_live_without_clicks_survives_reload_and_stops(server, page):
+    page.goto(f"{server}/train")
+    page.get_by_text("New training run").wait_for(timeout=60_000)
+    steps = page.get_by_role("spinbutton", name="min_steps")
+    steps.fill("6000")
+    steps.press("Tab")
+    page.get_by_role("button", name="Train", exact=True).click()
+    page.get_by_role("button", name="Stop").wait_for(timeout=60_000)
+    page.locator(".js-plotly-plot").first.wait_for(timeout=60_000)
+    page.wait_for_timeout(1500)
+    _shot(page, "04-train-running")
+    first_progress = page.get_by_text("running ·").first.inner_text()
+    first_grid = page.locator("img").last.get_attribute("src")
+    page.wait_for_timeout(4000)  # no click: the fragment refreshes by itself
+    assert page.get_by_text("running ·").first.inner_text() != first_progress
+    assert page.locator("img").last.get_attribute("src") != first_grid
+    _shot(page, "05-train-moved")
+
+    url = page.url
+    assert "run=" in url
+    page.reload()
+    page.get_by_role("button", name="Stop").wait_for(timeout=60_000)  # still training
+    _shot(page, "06-train-after-reload")
+    page.get_by_role("button", name="Stop").click()
+    page.get_by_text("stopped ·").first.wait_for(timeout=60_000)
+    _shot(page, "07-train-stopped")
+    assert "Traceback" not in page.inner_text("body")

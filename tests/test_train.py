@@ -36,7 +36,8 @@ def test_job_in_a_worker_logs_events_grids_and_checkpoint(tmp_path):
     events = store.events(run_id)
     assert len(events) == 12 and {e["class"] for e in events} == {3}
     assert {"d_loss", "g_loss", "g_grad_norm", "d_real", "d_fake"} <= set(events[0])
-    assert len(store.artifacts(run_id, "grid")) >= 2
+    grids = store.artifacts(run_id, "grid")
+    assert len(grids) >= 2 and len({g.path for g in grids}) == len(grids)
     assert store.latest_artifact(run_id, "checkpoint").stat().st_size > 0
     assert run.summary["trained_classes"] == [3] and run.progress == 1.0
 
@@ -121,3 +122,30 @@ def test_train_page_shows_new_points_between_reruns(tmp_path, monkeypatch):
     assert run.status in ("stopped", "finished")
     at.run()
     assert not at.exception
+
+
+def test_grids_of_per_class_models_do_not_overwrite_each_other(tmp_path):
+    store = RunStore(tmp_path)
+    run_id = store.create_run(RUN_KIND, TrainConfig(params=TINY, classes=(3, 8),
+                                                    sample_every=6).to_dict())
+    start_worker(store.root, run_id, JOB)
+    assert wait_for_run(store, run_id, timeout=120).status == "finished"
+    grids = store.artifacts(run_id, "grid")
+    steps = [g.step for g in grids]
+    assert steps == sorted(set(steps)) and len(steps) >= 4 and max(steps) > 12
+    assert all(g.path.exists() for g in grids)
+
+
+def test_stopped_run_keeps_its_progress(tmp_path):
+    store = RunStore(tmp_path)
+    params = {**TINY, "min_steps": 100_000}
+    run_id = store.create_run(RUN_KIND, TrainConfig(params=params, classes=(3,)).to_dict())
+    start_worker(store.root, run_id, JOB)
+    deadline = time.monotonic() + 60
+    while not store.events(run_id) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    store.request_stop(run_id)
+    run = wait_for_run(store, run_id, timeout=60)
+    assert run.status == "stopped" and run.progress < 0.5
+    assert run.summary["phase"] == "stopped"
+    assert store.latest_artifact(run_id, "checkpoint") is not None

@@ -89,7 +89,8 @@ def train_job(ctx: RunContext) -> None:
     """Worker job: load the data, train, stream diagnostics and grids, save the model.
 
     Every generator step is logged as an event; every ``sample_every`` steps a grid of
-    samples from fixed noise is saved; the trained synthesizer is saved as the
+    samples from fixed noise is saved (numbered by the run's overall step count, since
+    per-class models restart their own step); the trained synthesizer is saved as the
     ``checkpoint`` artifact and the training warnings go into the run's summary.  A
     stop request ends training after the current step and keeps what was trained.
     """
@@ -111,17 +112,23 @@ def train_job(ctx: RunContext) -> None:
     base = {"classes": classes, "class_names": list(data.class_names),
             "synthesizer": cfg.synthesizer}
 
+    reached = [0.0]
+    global_step = [0]  # per-class models restart ``step``; grids need a unique one
+    last_grid = [0]
+
     def on_step(event: dict[str, Any]) -> bool:
+        global_step[0] += 1
         ctx.log(event)
         done = 0 if synth.conditional else order.get(event.get("class"), 0)
         fraction = (done + event["step"] / max(1, event.get("total_steps", 1))) / n_models
-        ctx.progress(min(fraction, 0.999), {**base, "phase": "training",
-                                            "class": event.get("class")})
+        reached[0] = min(fraction, 0.999)
+        ctx.progress(reached[0], {**base, "phase": "training", "class": event.get("class")})
         return not ctx.should_stop()
 
     def on_samples(step: int, images: Any) -> None:
         grid = image_grid(images[: cfg.samples_shown], ncols=8, pad=1)
-        ctx.save_grid(step, png_bytes(grid))
+        last_grid[0] = max(last_grid[0] + 1, global_step[0])  # unique and increasing
+        ctx.save_grid(last_grid[0], png_bytes(grid))
 
     synth.fit(data.train.images, data.train.labels, classes=classes, callback=on_step,
               on_samples=on_samples, sample_every=cfg.sample_every)
@@ -129,5 +136,7 @@ def train_job(ctx: RunContext) -> None:
     synth.save(buf)
     ctx.save_artifact("checkpoint", buf.getvalue(), suffix=".pt")
     warnings = [asdict(w) for w in diagnose(synth.history_)]
-    ctx.progress(1.0, {**base, "phase": "stopped" if synth.stopped_early_ else "finished",
-                       "trained_classes": list(synth.classes_), "warnings": warnings})
+    stopped = synth.stopped_early_
+    ctx.progress(reached[0] if stopped else 1.0,
+                 {**base, "phase": "stopped" if stopped else "finished",
+                  "trained_classes": list(synth.classes_), "warnings": warnings})

@@ -44,8 +44,8 @@ def training_figure(events: Sequence[dict[str, Any]], *, max_points: int = 2000)
                     line=dict(width=1.5, dash="solid" if gi == 0 else "dot"),
                     marker_color=("#4C78A8", "#F58518")[si],
                 ), row=row + 1, col=col + 1)
-    fig.update_layout(height=520, margin=dict(l=10, r=10, t=40, b=10),
-                      legend=dict(orientation="h", y=-0.08), uirevision="keep")
-    fig.update_xaxes(title_text="generator step", row=2)
+    fig.update_layout(height=540, margin=dict(l=10, r=10, t=40, b=10),
+                      legend=dict(orientation="h", y=-0.12), uirevision="keep",
+                      hovermode="x unified", xaxis3_title=None)
     fig.update_yaxes(range=[0, 1], row=2, col=1)
     return fig
