@@ -22,6 +22,7 @@ from gda_core.runs import RunStore, default_runs_dir
 APP = Path(__file__).resolve().parents[1] / "app.py"
 SHELL_KEY = "_gda_shell"
 DATA_KEY = "data_config"
+PREFILL_KEY = "compare_prefill"  # {"methods": [...], "params": {method: {...}}, "note": str}
 SPEC_KEY = "imbalance_spec"
 SEED_KEY = "split_seed"
 RESULT_KEY = "compare_result"
@@ -108,29 +109,36 @@ def _store(root: str) -> RunStore:
     return RunStore(root)
 
 
-def param_widget(spec: ParamSpec, *, key: str, container=st) -> object:
-    """One input widget for a declared parameter (number, checkbox or select box)."""
+def param_widget(spec: ParamSpec, *, key: str, container=st, value: object = None) -> object:
+    """One input widget for a declared parameter (number, checkbox or select box).
+
+    ``value`` overrides the declared default (e.g. settings carried over from a run).
+    """
+    default = spec.default if value is None else spec.parse(value)
     if spec.kind == "int":
         return container.number_input(spec.name, int(spec.low), int(spec.high),
-                                      int(spec.default), help=spec.help, key=key)
+                                      int(default), help=spec.help, key=key)
     if spec.kind == "float":
         small = 0 < abs(float(spec.default)) < 0.01
         return container.number_input(spec.name, float(spec.low), float(spec.high),
-                                      float(spec.default), help=spec.help, key=key,
+                                      float(default), help=spec.help, key=key,
                                       format="%.1e" if small else "%.3f",
                                       step=float(spec.default) / 2 if small else 0.01)
     if spec.kind == "bool":
-        return container.checkbox(spec.name, bool(spec.default), help=spec.help, key=key)
-    return container.selectbox(spec.name, spec.choices, index=spec.choices.index(spec.default),
+        return container.checkbox(spec.name, bool(default), help=spec.help, key=key)
+    return container.selectbox(spec.name, spec.choices, index=spec.choices.index(default),
                                help=spec.help, key=key)
 
 
-def param_widgets(specs: tuple[ParamSpec, ...], *, prefix: str, per_row: int = 4) -> dict:
+def param_widgets(specs: tuple[ParamSpec, ...], *, prefix: str, per_row: int = 4,
+                  values: dict | None = None) -> dict:
     """Widgets for several parameters, ``per_row`` to a row; returns name -> value."""
-    values = {}
+    given = values or {}
+    out = {}
     for start in range(0, len(specs), per_row):
         row = specs[start:start + per_row]
         cols = st.columns(per_row)
         for col, spec in zip(cols, row, strict=False):
-            values[spec.name] = param_widget(spec, key=f"{prefix}-{spec.name}", container=col)
-    return values
+            out[spec.name] = param_widget(spec, key=f"{prefix}-{spec.name}", container=col,
+                                          value=given.get(spec.name))
+    return out

@@ -6,7 +6,14 @@ from gda_core.datasets import SOURCES
 from gda_core.errors import GDAError
 from gda_core.experiments import BASELINE, ClassifierConfig, CompareConfig, run_comparison
 from gda_core.oversampling import OVERSAMPLERS
-from pages._common import RESULT_KEY, current_data, ensure_shell, load_config, param_widgets
+from pages._common import (
+    PREFILL_KEY,
+    RESULT_KEY,
+    current_data,
+    ensure_shell,
+    load_config,
+    param_widgets,
+)
 from pages._results import method_label, render_result
 
 PARTIAL_KEY = "compare_partial"
@@ -20,11 +27,13 @@ desc = (f"ratio {spec.ratio:g}, minority classes {list(spec.minority_classes)}"
 st.caption(f"Data: **{SOURCES[cfg.source].label}** · {desc} · {spec.test_per_class} test "
            "images per class. Change it on the Data page.")
 
+prefill = st.session_state.get(PREFILL_KEY, {})
+if prefill.get("note"):
+    st.info(prefill["note"], icon="🔁")
 with st.form("compare"):
     choices = [BASELINE, *OVERSAMPLERS]
-    methods = st.multiselect("Methods", choices,
-                             default=[BASELINE, "smote", "borderline-smote", "adasyn"],
-                             format_func=method_label)
+    methods = st.multiselect("Methods", choices, format_func=method_label, default=prefill.get(
+        "methods", [BASELINE, "smote", "borderline-smote", "adasyn"]))
     c1, c2, c3, c4 = st.columns(4)
     n_seeds = c1.number_input("Seeds", 1, 20, 1, help="Seeds 0..n-1; each seeds the split, "
                               "the oversampler and the classifier together.")
@@ -39,7 +48,8 @@ with st.form("compare"):
             if not cls.params:
                 continue
             st.markdown(f"**{cls.label}**")
-            values = param_widgets(cls.params, prefix=f"param-{name}")
+            values = param_widgets(cls.params, prefix=f"param-{name}",
+                                   values=prefill.get("params", {}).get(name))
             params[name] = values
     run = st.form_submit_button("Run comparison", type="primary")
 

@@ -9,7 +9,14 @@ from gda_core.runs import reap_orphans, start_worker
 from gda_core.synthesizers import SYNTHESIZERS
 from gda_core.synthesizers.diagnostics import diagnose
 from gda_core.viz import training_figure
-from pages._common import current_data, ensure_shell, get_store, load_config, param_widgets
+from pages._common import (
+    PREFILL_KEY,
+    current_data,
+    ensure_shell,
+    get_store,
+    load_config,
+    param_widgets,
+)
 
 ensure_shell()
 GROUPS = {
@@ -132,6 +139,17 @@ def show_run(rid: str) -> None:
     st.progress(min(max(progress, 0.0), 1.0), text=text)
     if run.error:
         st.error(f"The run failed: {run.error}")
+    if run.status == "finished" and st.button("Use these settings in Compare",
+                                              key=f"to-compare-{rid}"):
+        name = run.config["synthesizer"]
+        st.session_state[PREFILL_KEY] = {
+            "methods": ["baseline", "smote", name],
+            "params": {name: dict(run.config.get("params", {}))},
+            "note": f"{SYNTHESIZERS[name].label} with the settings of run {rid} is selected "
+                    "below; Compare retrains it for every seed so that seeds stay "
+                    "comparable.",
+        }
+        st.switch_page("pages/compare.py")
     for w in diagnose(events):
         st.warning(f"**{w.code}** (step {w.step}"
                    + (f", class {w.class_label}" if w.class_label is not None else "")

@@ -149,3 +149,24 @@ def test_stopped_run_keeps_its_progress(tmp_path):
     assert run.status == "stopped" and run.progress < 0.5
     assert run.summary["phase"] == "stopped"
     assert store.latest_artifact(run_id, "checkpoint") is not None
+
+
+def test_finished_run_settings_go_to_compare(tmp_path, monkeypatch):
+    monkeypatch.setenv("GDA_RUNS_DIR", str(tmp_path / "runs"))
+    store = RunStore(tmp_path / "runs")
+    params = {**TINY, "lr_d": 1e-4, "d_steps": 2}
+    run_id = store.create_run(RUN_KIND, TrainConfig(params=params, classes=(3,)).to_dict())
+    start_worker(store.root, run_id, JOB)
+    assert wait_for_run(store, run_id, timeout=120).status == "finished"
+
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120)
+    at.query_params["run"] = run_id
+    at.run()
+    at.switch_page("pages/train.py").run()
+    assert not at.exception
+    next(b for b in at.button if b.label == "Use these settings in Compare").click().run()
+    assert not at.exception
+    assert at.multiselect[0].value == ["baseline", "smote", "dcgan"]
+    assert at.number_input(key="param-dcgan-d_steps").value == 2
+    assert at.number_input(key="param-dcgan-lr_d").value == pytest.approx(1e-4)
+    assert any("retrains it for every seed" in i.value for i in at.info)
