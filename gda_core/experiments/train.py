@@ -114,10 +114,12 @@ def train_job(ctx: RunContext) -> None:
 
     reached = [0.0]
     global_step = [0]  # per-class models restart ``step``; grids need a unique one
+    offset = [0]  # overall steps before the current model's step 0
     last_grid = [0]
 
     def on_step(event: dict[str, Any]) -> bool:
         global_step[0] += 1
+        offset[0] = global_step[0] - event["step"]
         ctx.log(event)
         done = 0 if synth.conditional else order.get(event.get("class"), 0)
         fraction = (done + event["step"] / max(1, event.get("total_steps", 1))) / n_models
@@ -127,7 +129,7 @@ def train_job(ctx: RunContext) -> None:
 
     def on_samples(step: int, images: Any) -> None:
         grid = image_grid(images[: cfg.samples_shown], ncols=8, pad=1)
-        last_grid[0] = max(last_grid[0] + 1, global_step[0])  # unique and increasing
+        last_grid[0] = max(last_grid[0] + 1, offset[0] + step)  # unique and increasing
         ctx.save_grid(last_grid[0], png_bytes(grid))
 
     synth.fit(data.train.images, data.train.labels, classes=classes, callback=on_step,
