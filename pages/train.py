@@ -8,7 +8,7 @@ from gda_core.experiments.train import JOB, RUN_KIND, TrainConfig
 from gda_core.runs import reap_orphans, start_worker
 from gda_core.synthesizers import SYNTHESIZERS
 from gda_core.synthesizers.diagnostics import diagnose
-from gda_core.viz import training_figure
+from gda_core.viz import runs_figure, training_figure
 from pages._common import (
     PREFILL_KEY,
     current_data,
@@ -95,6 +95,15 @@ if runs:
             if chosen != st.query_params.get("run"):
                 st.query_params["run"] = chosen
                 st.rerun()
+        st.caption("Select a row to open that run, or overlay several runs below.")
+        names = {r.id: f"{r.name} ({r.id})" for r in runs}
+        overlay = st.multiselect("Compare runs", list(names), format_func=names.get,
+                                 max_selections=6)
+        if overlay:
+            metric = st.selectbox("Metric", ["g_loss", "d_loss", "g_grad_norm", "d_real",
+                                             "d_fake", "diversity"], key="overlay-metric")
+            st.plotly_chart(runs_figure({names[r]: store.events(r) for r in overlay},
+                                        metric), width="stretch", key="overlay-chart")
 
 run_id = st.query_params.get("run") or (runs[0].id if runs else None)
 if run_id is None:

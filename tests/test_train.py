@@ -164,6 +164,10 @@ def test_finished_run_settings_go_to_compare(tmp_path, monkeypatch):
     at.run()
     at.switch_page("pages/train.py").run()
     assert not at.exception
+    overlay = next(m for m in at.multiselect if m.label == "Compare runs")
+    charts_before = len(at.get("plotly_chart"))
+    overlay.set_value([run_id]).run()
+    assert not at.exception and len(at.get("plotly_chart")) == charts_before + 1
     next(b for b in at.button if b.label == "Use these settings in Compare").click().run()
     assert not at.exception
     assert at.multiselect[0].value == ["baseline", "smote", "dcgan"]

@@ -54,3 +54,13 @@ def test_metric_bars_has_baseline_line():
     fig = metric_bars_figure({"baseline": 0.5, "smote": 0.6}, {"smote": 0.02}, baseline=0.5)
     assert list(fig.data[0].y) == [0.5, 0.6]
     assert fig.layout.shapes
+
+
+def test_runs_figure_one_line_per_run_and_class():
+    from gda_core.viz import runs_figure
+
+    a = [{"step": s, "g_loss": 1.0 / s, "class": c} for c in (3, 8) for s in (1, 2, 3)]
+    b = [{"step": s, "g_loss": 2.0} for s in (1, 2)]
+    fig = runs_figure({"run a": a, "run b": b}, "g_loss")
+    assert [t.name for t in fig.data] == ["run a · class 3", "run a · class 8", "run b"]
+    assert list(fig.data[2].y) == [2.0, 2.0]

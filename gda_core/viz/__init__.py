@@ -2,7 +2,7 @@
 
 from gda_core.viz.figures import class_counts_figure, confusion_figure, metric_bars_figure
 from gda_core.viz.grids import image_grid, png_bytes
-from gda_core.viz.training import training_figure
+from gda_core.viz.training import runs_figure, training_figure
 
 __all__ = [
     "class_counts_figure",
@@ -10,5 +10,6 @@ __all__ = [
     "image_grid",
     "metric_bars_figure",
     "png_bytes",
+    "runs_figure",
     "training_figure",
 ]

@@ -49,3 +49,26 @@ def training_figure(events: Sequence[dict[str, Any]], *, max_points: int = 2000)
                       hovermode="x unified", xaxis3_title=None)
     fig.update_yaxes(range=[0, 1], row=2, col=1)
     return fig
+
+
+def runs_figure(runs: dict[str, Sequence[dict[str, Any]]], metric: str, *,
+                max_points: int = 1000) -> go.Figure:
+    """One line per run (and class, for per-class models) of ``metric`` against step.
+
+    ``runs`` maps a label (e.g. the run's name) to its events.
+    """
+    fig = go.Figure()
+    for label, events in runs.items():
+        groups: dict[Any, list[tuple[int, float]]] = {}
+        for e in events:
+            if e.get(metric) is not None:
+                groups.setdefault(e.get("class"), []).append((e["step"], e[metric]))
+        for cls, pts in groups.items():
+            pts = pts[:: max(1, len(pts) // max_points)]
+            x, y = zip(*pts, strict=True)
+            name = label if cls is None or len(groups) == 1 else f"{label} · class {cls}"
+            fig.add_trace(go.Scatter(x=x, y=y, mode="lines", name=name))
+    fig.update_layout(height=360, margin=dict(l=10, r=10, t=30, b=10),
+                      xaxis_title="generator step", yaxis_title=metric,
+                      legend=dict(orientation="h", y=-0.25))
+    return fig
