@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from gda_core.cli.args import config_from_args
+from gda_core.cli.drso import add_drso_parsers
 from gda_core.errors import GDAError
 
 
@@ -37,7 +38,8 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``gda_core`` command."""
     parser = argparse.ArgumentParser(
         prog="python -m gda_core",
-        description="GDA Workbench: compare oversamplers for imbalanced image classification.",
+        description="GDA Workbench: compare oversamplers for imbalanced image classification, "
+                    "train GAN synthesizers, and explore dual-response Pareto fronts.",
     )
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("list", help="list datasets, imbalance presets and methods")
@@ -77,6 +79,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "or ./runs)")
     t.add_argument("--json", type=Path, help="write the run's summary as JSON")
     t.add_argument("--quiet", action="store_true", help="no progress output")
+
+    add_drso_parsers(sub)
     return parser
 
 
@@ -94,6 +98,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from gda_core.cli.train import train
 
             return train(args)
+        if args.command in ("drso", "drso-study"):
+            from gda_core.cli.drso import drso, drso_study
+
+            return drso(args) if args.command == "drso" else drso_study(args)
         from gda_core.cli.commands import compare
 
         return compare(config_from_args(args), json_path=args.json, quiet=args.quiet)

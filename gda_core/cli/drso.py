@@ -1,0 +1,165 @@
+"""``python -m gda_core drso`` and ``drso-study``: the Pareto explorer headless."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from gda_core.errors import ConfigError
+
+
+def add_drso_parsers(sub) -> None:
+    """Add the ``drso`` and ``drso-study`` sub-commands to the CLI's sub-parsers."""
+    one = sub.add_parser("drso", help="dual response surface optimisation: one algorithm's "
+                         "Pareto front of (F1 from the mean, sd)")
+    _case_args(one)
+    a = one.add_argument_group("algorithm")
+    a.add_argument("--algorithm", default="nsga2", help="nsga2, spea2, npga or eps")
+    a.add_argument("--pop", type=int, default=100)
+    a.add_argument("--gens", type=int, default=200)
+    a.add_argument("--pc", type=float, default=0.5, help="crossover rate")
+    a.add_argument("--pm", type=float, default=0.5, help="mutation rate")
+    a.add_argument("--seed", type=int, default=1)
+    a.add_argument("--out", type=Path, help="write the front as CSV (F1, F2, mean, sd, x1..)")
+
+    study = sub.add_parser("drso-study", help="the study's tables: algorithms x populations "
+                           "x rate pairs x repeats, M1', Delta', HV, IGD and run time")
+    _case_args(study)
+    s = study.add_argument_group("settings")
+    s.add_argument("--algorithms", default="nsga2,spea2,npga")
+    s.add_argument("--pops", default="50,100", help="population sizes, e.g. 50,100")
+    s.add_argument("--rates", default="0:1,0.5:0.5,1:0",
+                   help="crossover:mutation rate pairs, e.g. 0:1,0.5:0.5,1:0")
+    s.add_argument("--repeats", type=int, default=10)
+    s.add_argument("--gens", type=int, default=200)
+    s.add_argument("--seed", type=int, default=1, help="first seed; repeats use seed+1, ...")
+    s.add_argument("--out", type=Path, help="write the summary table as CSV")
+    s.add_argument("--runs-out", type=Path, help="write every run's metrics as CSV")
+    s.add_argument("--quiet", action="store_true", help="no progress output")
+
+
+def _case_args(parser: argparse.ArgumentParser) -> None:
+    c = parser.add_argument_group("problem")
+    c.add_argument("--case", default="printing",
+                   help="printing, welding, or a CSV of design columns x1.. and replicate "
+                        "columns y1..")
+    c.add_argument("--objective", choices=("nominal", "smaller", "larger"),
+                   help="type of the mean's objective (default: the case's, or nominal)")
+    c.add_argument("--target", type=float, help="target of the mean (nominal-the-best)")
+    c.add_argument("--bounds", help="per-variable bounds, e.g. -1:1,-1:1,-1:1")
+
+
+def parse_rates(text: str) -> tuple[tuple[float, float], ...]:
+    """``"0:1,0.5:0.5"`` -> ``((0.0, 1.0), (0.5, 0.5))``."""
+    pairs = []
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        pc, sep, pm = part.partition(":")
+        try:
+            if not sep:
+                raise ValueError
+            pairs.append((float(pc), float(pm)))
+        except ValueError:
+            raise ConfigError(f"rate pairs look like 0.5:0.5 (crossover:mutation); "
+                              f"got {part!r}") from None
+    if not pairs:
+        raise ConfigError("give at least one rate pair, e.g. 0.5:0.5")
+    return tuple(pairs)
+
+
+def parse_bounds(text: str) -> tuple[list[float], list[float]]:
+    """``"-1:1,0:2"`` -> ``([-1, 0], [1, 2])``."""
+    lower, upper = [], []
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        lo, sep, hi = part.rpartition(":")
+        try:
+            if not sep:
+                raise ValueError
+            lower.append(float(lo))
+            upper.append(float(hi))
+        except ValueError:
+            raise ConfigError(f"bounds look like -1:1,-1:1; got {part!r}") from None
+    return lower, upper
+
+
+def case_from_args(args: argparse.Namespace):
+    """The built-in case or a case fitted from a CSV, with the overrides applied."""
+    from gda_core.optimization import CASES, fit_experiment
+
+    changes: dict = {}
+    if args.objective:
+        changes["objective"] = args.objective
+    if args.target is not None:
+        changes["target"] = args.target
+    if args.bounds:
+        lo, hi = parse_bounds(args.bounds)
+        changes["lower"], changes["upper"] = tuple(lo), tuple(hi)
+    if args.case in CASES:
+        case = CASES[args.case]
+        return case.with_settings(**changes) if changes else case
+    path = Path(args.case)
+    if path.suffix.lower() != ".csv" and not path.exists():
+        raise ConfigError(f"--case is printing, welding or a CSV file; got {args.case!r}")
+    objective = changes.pop("objective", "nominal")
+    target = changes.pop("target", None)
+    if objective == "nominal" and target is None:
+        raise ConfigError("a CSV case with a nominal-the-best mean needs --target "
+                          "(or --objective smaller / larger)")
+    fit = fit_experiment(path, objective=objective, target=target,
+                         lower=changes.get("lower"), upper=changes.get("upper"),
+                         name=path.stem)
+    print(f"fitted {path.name}: R^2 mean {fit.mean_fit.r2:.3f}, sd {fit.sd_fit.r2:.3f}")
+    print(f"  mean = {fit.case.mean.equation(fit.case.variables)}")
+    print(f"  sd   = {fit.case.sd.equation(fit.case.variables)}")
+    return fit.case
+
+
+def drso(args: argparse.Namespace) -> int:
+    from gda_core.optimization import ALGORITHMS, front_metrics, solve
+
+    case = case_from_args(args)
+    if warning := case.check_target():
+        print(f"warning: {warning}", file=sys.stderr)
+    if args.algorithm not in ALGORITHMS:
+        raise ConfigError(f"unknown algorithm {args.algorithm!r}; choose from "
+                          f"{', '.join(ALGORITHMS)}")
+    front = solve(case, args.algorithm, pop=args.pop, gens=args.gens, pc=args.pc,
+                  pm=args.pm, seed=args.seed)
+    metrics = front_metrics(front.F, front.F)
+    print(f"{front.label}: {len(front)} non-dominated points in {front.seconds:.2f} s")
+    print("  " + ", ".join(f"{k} {v:.4g}" for k, v in metrics.items()))
+    table = front.to_frame(case.variables)
+    print(table.iloc[:: max(1, len(table) // 10)].to_string(
+        index=False, float_format=lambda v: f"{v:.4g}"))
+    if args.out:
+        table.to_csv(args.out, index=False)
+        print(f"wrote {args.out}")
+    return 0
+
+
+def drso_study(args: argparse.Namespace) -> int:
+    from gda_core.cli.args import int_list
+    from gda_core.optimization import StudyConfig, run_study
+
+    case = case_from_args(args)
+    config = StudyConfig(
+        algorithms=tuple(a.strip() for a in args.algorithms.split(",") if a.strip()),
+        pops=int_list(args.pops), rates=parse_rates(args.rates), repeats=args.repeats,
+        gens=args.gens, seed=args.seed)
+
+    def progress(fraction: float, message: str) -> None:
+        if not args.quiet:
+            print(f"[{fraction:5.0%}] {message}", file=sys.stderr, flush=True)
+
+    result = run_study(case, config, progress=progress)
+    summary = result.summary()
+    print(f"case {case.name}: {len(result.runs)} runs; best-known front "
+          f"{len(result.reference)} points (metrics normalised by its ideal and nadir)")
+    print(summary.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    if args.out:
+        summary.to_csv(args.out, index=False)
+        print(f"wrote {args.out}")
+    if args.runs_out:
+        result.runs.to_csv(args.runs_out, index=False)
+        print(f"wrote {args.runs_out}")
+    return 0

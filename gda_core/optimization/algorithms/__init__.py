@@ -1,0 +1,1 @@
+"""Multi-objective algorithms for the dual response problem (see :mod:`.registry`)."""

@@ -1,0 +1,102 @@
+"""Algorithms by name, and :func:`solve`, which runs one of them on a case.
+
+The registry feeds the Pareto page's choices, the CLI and the contract tests.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from pymoo.algorithms.moo.nsga2 import NSGA2
+from pymoo.algorithms.moo.spea2 import SPEA2
+from pymoo.optimize import minimize
+
+from gda_core.errors import ConfigError
+from gda_core.optimization.algorithms.operators import variation
+from gda_core.optimization.cases import DRSOCase
+from gda_core.optimization.front import Front
+from gda_core.optimization.problem import DualResponseProblem
+
+Progress = Callable[[float], None]
+
+
+@dataclass(frozen=True)
+class AlgorithmInfo:
+    """An algorithm the explorer can run: label for the UI, a description, and the runner
+    ``run(case, pop, gens, pc, pm, seed, progress, **options) -> X`` (decision vectors)."""
+
+    name: str
+    label: str
+    description: str
+    run: Callable[..., np.ndarray]
+    genetic: bool = True  # uses pop / gens / pc / pm
+
+
+def _pymoo_runner(cls):
+    def run(case: DRSOCase, *, pop: int, gens: int, pc: float, pm: float, seed: int,
+            progress: Progress | None = None, **options) -> np.ndarray:
+        crossover, mutation = variation(pc, pm)
+        algorithm = cls(pop_size=pop, crossover=crossover, mutation=mutation,
+                        eliminate_duplicates=True, **options)
+        kwargs = {}
+        if progress is not None:
+            kwargs["callback"] = lambda alg: progress(min(1.0, alg.n_gen / gens))
+        res = minimize(DualResponseProblem(case), algorithm, ("n_gen", gens), seed=seed,
+                       verbose=False, **kwargs)
+        return np.atleast_2d(res.pop.get("X"))
+    return run
+
+
+ALGORITHMS: dict[str, AlgorithmInfo] = {
+    "nsga2": AlgorithmInfo("nsga2", "NSGA-II", "non-dominated sorting with crowding distance "
+                           "(Deb et al. 2002; pymoo)", _pymoo_runner(NSGA2)),
+    "spea2": AlgorithmInfo("spea2", "SPEA2", "strength Pareto with an archive and density "
+                           "truncation (Zitzler et al. 2001; pymoo)", _pymoo_runner(SPEA2)),
+}
+
+
+def register(info: AlgorithmInfo) -> None:
+    """Add an algorithm to the registry (used by the modules that define NPGA and eps)."""
+    ALGORITHMS[info.name] = info
+
+
+def check_settings(pop: int, gens: int) -> None:
+    if pop < 4:
+        raise ConfigError(f"population size must be at least 4, got {pop}")
+    if gens < 1:
+        raise ConfigError(f"generations must be at least 1, got {gens}")
+
+
+def solve(case: DRSOCase, algorithm: str = "nsga2", *, pop: int = 100, gens: int = 200,
+          pc: float = 0.5, pm: float = 0.5, seed: int = 1,
+          progress: Progress | None = None, **options) -> Front:
+    """Run one algorithm on a case and return its non-dominated solutions.
+
+    Same arguments and seed give the same front.
+
+    Examples
+    --------
+    >>> from gda_core.optimization.cases import WELDING
+    >>> front = solve(WELDING, "nsga2", pop=20, gens=10, seed=1)
+    >>> front.F.shape[1]
+    2
+    """
+    if algorithm not in ALGORITHMS:
+        raise ConfigError(f"unknown algorithm {algorithm!r}; choose from "
+                          f"{', '.join(ALGORITHMS)}")
+    info = ALGORITHMS[algorithm]
+    if info.genetic:
+        check_settings(pop, gens)
+    t0 = time.perf_counter()
+    X = info.run(case, pop=pop, gens=gens, pc=pc, pm=pm, seed=seed, progress=progress,
+                 **options)
+    seconds = time.perf_counter() - t0
+    settings = {"algorithm": algorithm, "pop": pop, "gens": gens, "pc": pc, "pm": pm,
+                "seed": seed, **options}
+    label = (f"{info.label} pop {pop} pc {pc:g} pm {pm:g} seed {seed}" if info.genetic
+             else f"{info.label} seed {seed}")
+    return Front.from_X(case, X, algorithm, label=label, settings=settings, seconds=seconds,
+                        n_evals=pop * gens if info.genetic else 0)

@@ -1,0 +1,139 @@
+"""Dual response cases: a mean and a standard-deviation surface, bounds and a target.
+
+Built-in cases are the two studied in the dual-response literature; users bring their own
+by fitting a designed experiment (:mod:`gda_core.optimization.data`) or by typing
+coefficients (:meth:`DRSOCase.from_coefficients`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Literal
+
+import numpy as np
+
+from gda_core.errors import ConfigError
+from gda_core.optimization.surfaces import QuadraticSurface
+
+ObjectiveType = Literal["nominal", "smaller", "larger"]
+OBJECTIVE_TYPES: dict[str, str] = {
+    "nominal": "nominal-the-best: F1 = |mean - target|",
+    "smaller": "smaller-the-better: F1 = mean",
+    "larger": "larger-the-better: F1 = -mean",
+}
+
+
+@dataclass(frozen=True)
+class DRSOCase:
+    """A dual response surface optimisation problem.
+
+    Parameters
+    ----------
+    name : short identifier
+    mean, sd : the fitted mean and standard-deviation surfaces
+    lower, upper : box bounds per variable
+    objective : ``"nominal"`` (needs ``target``), ``"smaller"`` or ``"larger"``
+    target : the target of the mean for nominal-the-best
+    variables : names of the variables (default ``x1..xk``)
+    description : one line shown in the UI
+    """
+
+    name: str
+    mean: QuadraticSurface
+    sd: QuadraticSurface
+    lower: tuple[float, ...]
+    upper: tuple[float, ...]
+    objective: ObjectiveType = "nominal"
+    target: float | None = None
+    variables: tuple[str, ...] = ()
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        k = self.mean.k
+        if self.sd.k != k:
+            raise ConfigError(f"the mean model has {k} variables but the sd model has "
+                              f"{self.sd.k}")
+        if not self.variables:
+            object.__setattr__(self, "variables", tuple(f"x{i + 1}" for i in range(k)))
+        if len(self.variables) != k or len(self.lower) != k or len(self.upper) != k:
+            raise ConfigError(f"give one name and one lower and upper bound per variable ({k})")
+        lo, hi = np.asarray(self.lower, float), np.asarray(self.upper, float)
+        if not (np.all(np.isfinite(lo)) and np.all(np.isfinite(hi))):
+            raise ConfigError("bounds must be finite numbers")
+        bad = [v for v, a, b in zip(self.variables, lo, hi, strict=True) if not a < b]
+        if bad:
+            raise ConfigError(f"lower bound must be below upper bound for {', '.join(bad)}")
+        if self.objective not in OBJECTIVE_TYPES:
+            raise ConfigError(f"objective must be one of {', '.join(OBJECTIVE_TYPES)}")
+        if self.objective == "nominal":
+            if self.target is None or not np.isfinite(self.target):
+                raise ConfigError("nominal-the-best needs a finite target value")
+
+    @property
+    def k(self) -> int:
+        return self.mean.k
+
+    @property
+    def bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        return np.asarray(self.lower, float), np.asarray(self.upper, float)
+
+    def with_settings(self, **changes) -> DRSOCase:
+        """A copy with some fields changed (validated again)."""
+        return replace(self, **changes)
+
+    @classmethod
+    def from_coefficients(cls, name: str, mean_coef, sd_coef, *, lower, upper,
+                          objective: ObjectiveType = "nominal", target: float | None = None,
+                          variables: tuple[str, ...] = (), description: str = "") -> DRSOCase:
+        """Build a case from typed-in coefficients (see :mod:`surfaces` for their order)."""
+        return cls(name, QuadraticSurface.from_coefficients(mean_coef),
+                   QuadraticSurface.from_coefficients(sd_coef), tuple(map(float, lower)),
+                   tuple(map(float, upper)), objective,
+                   None if target is None else float(target), tuple(variables), description)
+
+    def mean_range(self, n: int = 20_000, seed: int = 0) -> tuple[float, float]:
+        """Approximate range of the mean over the box (random points plus corners)."""
+        lo, hi = self.bounds
+        rng = np.random.default_rng(seed)
+        pts = lo + rng.random((n, self.k)) * (hi - lo)
+        corners = np.array(np.meshgrid(*zip(lo, hi, strict=True))).reshape(self.k, -1).T
+        m = self.mean.predict(np.vstack([pts, corners]))
+        return float(m.min()), float(m.max())
+
+    def check_target(self) -> str | None:
+        """A warning when the target lies outside what the mean model can reach in the box."""
+        if self.objective != "nominal":
+            return None
+        lo, hi = self.mean_range()
+        if not lo <= self.target <= hi:
+            return (f"the target {self.target:g} is outside the reachable range of the mean "
+                    f"in these bounds (about {lo:.4g} to {hi:.4g}): every solution misses it, "
+                    "and the front reduces to the trade-off near the closest edge")
+        return None
+
+
+PRINTING = DRSOCase.from_coefficients(
+    "printing",
+    [327.6, 177.0, 109.4, 131.5, 32.0, -22.4, -29.1, 66.0, 75.5, 43.6],
+    [34.9, 11.5, 15.3, 29.2, 4.2, -1.3, 16.8, 7.7, 5.1, 14.1],
+    lower=(-1, -1, -1), upper=(1, 1, 1), objective="nominal", target=500.0,
+    description="Printing process (Box & Draper 1987; Vining & Myers 1990): speed, pressure, "
+                "distance; target 500",
+)
+WELDING = DRSOCase.from_coefficients(
+    "welding",
+    [3.0422, 0.4967, -0.4367, 0.0567, -0.0033, 0.0],
+    [0.4813, 0.1174, 0.0515, -0.1515, 0.0115, 0.0462],
+    lower=(-1, -1), upper=(1, 1), objective="nominal", target=3.7,
+    description="GMAW welding penetration (Kim & Rhee 2003): two process variables; "
+                "target 3.7 mm",
+)
+CASES: dict[str, DRSOCase] = {"printing": PRINTING, "welding": WELDING}
+
+
+def get_case(name: str) -> DRSOCase:
+    """A built-in case by name."""
+    try:
+        return CASES[name]
+    except KeyError:
+        raise ConfigError(f"unknown case {name!r}; built-in cases: {', '.join(CASES)}") from None

@@ -1,0 +1,89 @@
+"""The study runner and the drso CLI commands."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from gda_core.cli import main
+from gda_core.errors import ConfigError
+from gda_core.optimization import CASES, FrontArchive, StudyConfig, run_study
+
+
+def test_study_tables_have_one_row_per_setting():
+    cfg = StudyConfig(algorithms=("nsga2", "spea2"), pops=(12, 16),
+                      rates=((0.0, 1.0), (1.0, 0.0)), repeats=2, gens=5)
+    seen = []
+    archive = FrontArchive(CASES["welding"])
+    result = run_study(CASES["welding"], cfg, archive=archive,
+                       progress=lambda f, m: seen.append(f))
+    assert len(result.runs) == 2 * 2 * 2 * 2
+    summary = result.summary()
+    assert len(summary) == 8 and set(summary["runs"]) == {2}
+    assert {"M1' mean", "M1' sd", "Delta' mean", "Delta' sd", "HV mean", "IGD mean",
+            "seconds"} <= set(summary.columns)
+    assert seen[-1] == 1.0 and seen == sorted(seen)
+    assert len(archive.fronts) == 16
+    # metrics are computed against the union of every front: IGD >= 0, HV <= the union's
+    assert (result.runs["IGD"] >= 0).all()
+
+
+def test_study_is_deterministic():
+    cfg = StudyConfig(algorithms=("nsga2",), pops=(12,), rates=((0.5, 0.5),), repeats=2,
+                      gens=5)
+    a = run_study(CASES["printing"], cfg).runs.drop(columns="seconds")
+    b = run_study(CASES["printing"], cfg).runs.drop(columns="seconds")
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_study_rejects_unknown_algorithms():
+    with pytest.raises(ConfigError, match="unknown algorithm"):
+        StudyConfig(algorithms=("nope",)).settings()
+
+
+def test_cli_drso_writes_front_csv(tmp_path, capsys):
+    out = tmp_path / "front.csv"
+    code = main(["drso", "--case", "welding", "--algorithm", "nsga2", "--pop", "20",
+                 "--gens", "10", "--seed", "1", "--out", str(out)])
+    assert code == 0
+    df = pd.read_csv(out)
+    assert list(df.columns) == ["F1", "F2", "mean", "sd", "x1", "x2"]
+    assert (df[["x1", "x2"]].abs() <= 1 + 1e-9).all().all()
+    assert "non-dominated points" in capsys.readouterr().out
+
+
+def test_cli_drso_fits_a_csv(tmp_path, capsys):
+    from conftest import REPO
+
+    code = main(["drso", "--case", str(REPO / "assets" / "printing_ink.csv"), "--target",
+                 "500", "--pop", "12", "--gens", "3"])
+    assert code == 0
+    assert "R^2 mean 0.927" in capsys.readouterr().out
+
+
+def test_cli_drso_study(tmp_path, capsys):
+    out = tmp_path / "summary.csv"
+    code = main(["drso-study", "--case", "printing", "--algorithms", "nsga2",
+                 "--pops", "12", "--rates", "0.5:0.5,1:0", "--repeats", "2", "--gens", "4",
+                 "--out", str(out), "--quiet"])
+    assert code == 0
+    assert len(pd.read_csv(out)) == 2
+    assert "best-known front" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["drso", "--case", "nowhere"], "printing, welding or a CSV"),
+        (["drso", "--case", "welding", "--bounds", "1:-1,-1:1"], "lower bound must be below"),
+        (["drso", "--case", "welding", "--algorithm", "bogus"], "unknown algorithm"),
+        (["drso", "--case", "welding", "--pc", "0", "--pm", "0"], "never changes"),
+        (["drso", "--case", "welding", "--pc", "1.5"], "between 0 and 1"),
+        (["drso-study", "--rates", "0.5"], "rate pairs look like"),
+        (["drso", "--case", "missing.csv", "--target", "1"], "no such file"),
+    ],
+)
+def test_cli_bad_input_is_a_message(args, message, capsys):
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
