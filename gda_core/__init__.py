@@ -11,6 +11,7 @@ synthesizers  GANs (vanilla, DCGAN, conditional, MAD-GAN): fit / sample / save /
 classifiers   the CNN retrained on every balanced set
 metrics       imbalance-aware classification metrics
 experiments   baseline-vs-oversampler comparisons and their results
+optimization  dual response surfaces, NSGA-II / SPEA2 / NPGA / eps-constraint, front metrics
 viz           plotly figures shared by the dashboard and reports
 cli           the headless command line
 """

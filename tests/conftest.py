@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, settings
 
 from gda_core.datasets.base import DatasetSplits, ImageDataset
 
@@ -15,6 +16,12 @@ SHARED_DATA = REPO.parent / "shared" / "data"
 
 # Keep torch to the two cores of the CI machine and quiet.
 os.environ.setdefault("OMP_NUM_THREADS", "2")
+
+# Property tests: derandomised (the same examples every run) in CI, random locally.
+settings.register_profile("ci", derandomize=True, max_examples=60, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("dev", max_examples=40, deadline=None)
+settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 
 def shared_path(name: str) -> Path:
