@@ -11,11 +11,11 @@ from typing import Any
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.model_selection import train_test_split
 
 from gda_core.classifiers.cnn import AMStudyCNN
+from gda_core.classifiers.losses import LOSSES, make_loss
 from gda_core.errors import ConfigError, GDAError
 
 EpochCallback = Callable[[int, int, dict[str, float]], None]
@@ -54,6 +54,12 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
         Seed of the split, initial weights, dropout and batch order.
     device : str
         ``"auto"`` (CUDA when available, else CPU), ``"cpu"`` or ``"cuda[:i]"``.
+    loss : {"cross-entropy", "weighted-cross-entropy", "focal"}
+        Training criterion (see :func:`gda_core.classifiers.losses.make_loss`); the class
+        weights of ``"weighted-cross-entropy"`` come from the training part of ``y``.  The
+        validation loss used for early stopping is the same criterion.
+    focal_gamma : float, >= 0
+        Focusing parameter of the focal loss (ignored by the other losses).
 
     Attributes
     ----------
@@ -83,7 +89,8 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
     def __init__(self, *, width: int = 16, fc_units: int = 128, dropout: float = 0.25,
                  epochs: int = 15, batch_size: int = 64, lr: float = 1e-3,
                  weight_decay: float = 0.0, val_fraction: float = 0.1, patience: int = 4,
-                 random_state: int | None = 0, device: str = "auto") -> None:
+                 random_state: int | None = 0, device: str = "auto",
+                 loss: str = "cross-entropy", focal_gamma: float = 2.0) -> None:
         self.width = width
         self.fc_units = fc_units
         self.dropout = dropout
@@ -95,6 +102,8 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
         self.patience = patience
         self.random_state = random_state
         self.device = device
+        self.loss = loss
+        self.focal_gamma = focal_gamma
 
     # ------------------------------------------------------------------ fitting
     def fit(self, X: np.ndarray, y: np.ndarray, *, n_classes: int | None = None,
@@ -154,6 +163,9 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
         _real_param("lr", self.lr, 0.0, math.inf, lo_open=True, hi_open=True)
         _real_param("weight_decay", self.weight_decay, 0.0, math.inf, hi_open=True)
         _real_param("val_fraction", self.val_fraction, 0.0, 0.5)
+        _real_param("focal_gamma", self.focal_gamma, 0.0, math.inf, hi_open=True)
+        if not isinstance(self.loss, str) or self.loss not in LOSSES:
+            raise ConfigError(f"loss must be one of {', '.join(LOSSES)}; got {self.loss!r}")
         if self.random_state is not None and (
                 isinstance(self.random_state, bool) or not isinstance(self.random_state, Integral)
                 or self.random_state < 0):
@@ -168,6 +180,7 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
         self._shift, self._scale = self._norm_tensors(dev)
         tr, va = torch.from_numpy(train_idx).to(dev), torch.from_numpy(val_idx).to(dev)
         Xt, yt, Xv, yv = X_all[tr], y_all[tr], X_all[va], y_all[va]
+        criterion = make_loss(self.loss, y[train_idx], self.n_classes_, self.focal_gamma)
         model = self.model_
         opt = torch.optim.Adam(model.parameters(), lr=self.lr, weight_decay=self.weight_decay)
         gen = torch.Generator().manual_seed(seed)
@@ -185,7 +198,7 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
                 idx = perm[start:start + self.batch_size]
                 target = yt[idx]
                 logits = model(self._prepare(Xt[idx]))
-                loss = F.cross_entropy(logits, target)
+                loss = criterion(logits, target)
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 opt.step()
@@ -195,7 +208,7 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
                     "train_acc": float(correct) / n, "val_loss": math.nan, "val_acc": math.nan}
             if len(yv):
                 val_logits = self._logits(Xv)
-                logs["val_loss"] = float(F.cross_entropy(val_logits, yv))
+                logs["val_loss"] = float(criterion(val_logits, yv))
                 logs["val_acc"] = float((val_logits.argmax(1) == yv).float().mean())
             if not math.isfinite(logs["train_loss"]) or (len(yv) and math.isnan(logs["val_loss"])):
                 raise GDAError(f"training diverged (loss became NaN) at epoch {epoch}; "

@@ -1,0 +1,313 @@
+"""Image features for sample-quality metrics, from our own CNN (no downloaded weights).
+
+FID and precision / recall are usually computed on Inception-v3 features, whose weights
+must be downloaded and which suit neither 8x8 digits nor grey defect images.  Here the
+features are the penultimate layer (the ``fc_units`` hidden units after ReLU) of the
+AM-study CNN (:class:`~gda_core.classifiers.CNNClassifier`) trained on the full training
+data of the dataset.  Scores computed with different extractors are not comparable, and
+neither are they comparable with published Inception-based FIDs.
+
+Training takes seconds to minutes, so :meth:`FeatureExtractor.cached` keeps trained
+extractors in a folder chosen by the caller, keyed by a fingerprint of the images, labels
+and settings (:func:`dataset_fingerprint`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import pickle
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from gda_core.classifiers import AMStudyCNN, CNNClassifier
+from gda_core.errors import ConfigError, GDAError
+
+FORMAT = "gda-workbench/feature-extractor@1"
+"""Format tag stored in saved extractors (part of the cache fingerprint too)."""
+
+_BATCH = 1024
+_CL = torch.channels_last  # as CNNClassifier: faster on CPU, and the same kernels after load
+
+
+class FeatureExtractor:
+    """Penultimate-layer features of the AM-study CNN trained on a dataset.
+
+    Parameters
+    ----------
+    epochs, width, fc_units, dropout, batch_size, lr, val_fraction, patience
+        Training settings of :class:`~gda_core.classifiers.CNNClassifier`; the feature
+        dimension is ``fc_units``.
+    device : str
+        ``"auto"``, ``"cpu"`` or ``"cuda[:i]"``, for training and :meth:`transform`.  It
+        is not part of the cache fingerprint.
+
+    Attributes
+    ----------
+    model_ : AMStudyCNN
+        The trained network, in eval mode.
+    mean_, std_ : ndarray of float64
+        Per-channel input statistics (in [0, 1] units) of the training images.
+    image_shape_ : tuple of int
+        ``(C, H, W)`` the extractor accepts.
+    n_classes_ : int
+    random_state_ : int or None
+        Seed it was trained with.
+    report_ : dict
+        ``best_epoch``, ``epochs_run`` and the validation accuracy ``val_acc`` of the kept
+        epoch (NaN without validation).
+    from_cache_ : bool
+        True when :meth:`cached` loaded it instead of training it.
+
+    Examples
+    --------
+    >>> from gda_core.datasets.digits import load_digits_splits
+    >>> train = load_digits_splits().train
+    >>> ext = FeatureExtractor(epochs=3).fit(train.images, train.labels, random_state=0)
+    >>> ext.transform(train.images[:5]).shape
+    (5, 128)
+    """
+
+    def __init__(self, *, epochs: int = 10, width: int = 16, fc_units: int = 128,
+                 dropout: float = 0.25, batch_size: int = 64, lr: float = 1e-3,
+                 val_fraction: float = 0.1, patience: int = 4, device: str = "auto") -> None:
+        self.epochs = epochs
+        self.width = width
+        self.fc_units = fc_units
+        self.dropout = dropout
+        self.batch_size = batch_size
+        self.lr = lr
+        self.val_fraction = val_fraction
+        self.patience = patience
+        self.device = device
+        self.from_cache_ = False
+
+    def settings(self) -> dict[str, Any]:
+        """The training settings (everything but ``device``), as JSON-friendly values."""
+        values = {"epochs": self.epochs, "width": self.width, "fc_units": self.fc_units,
+                  "dropout": self.dropout, "batch_size": self.batch_size, "lr": self.lr,
+                  "val_fraction": self.val_fraction, "patience": self.patience}
+        return {k: _plain(v) for k, v in values.items()}
+
+    @property
+    def n_features(self) -> int:
+        """Dimension of the features returned by :meth:`transform`."""
+        return int(self.fc_units)
+
+    # ------------------------------------------------------------------ fitting
+    def fit(self, images: np.ndarray, labels: Any, *, random_state: int | None = 0,
+            n_classes: int | None = None) -> FeatureExtractor:
+        """Train the CNN to classify ``images``; its hidden layer becomes the features.
+
+        Parameters
+        ----------
+        images : ndarray of uint8, shape (N, C, H, W)
+            All training images of the dataset (not the imbalanced subsample).
+        labels : array-like of int, shape (N,)
+        random_state : int or None
+            Seed of the split, initial weights, dropout and batch order.
+        n_classes : int, optional
+            Number of classes (default ``max(labels) + 1``).
+
+        Returns
+        -------
+        self
+        """
+        clf = CNNClassifier(**self.settings(), random_state=random_state, device=self.device)
+        clf.fit(images, labels, n_classes=n_classes)
+        self.model_ = clf.model_.to(memory_format=_CL)  # already NHWC: a no-op
+        self.mean_ = np.asarray(clf.mean_, dtype=np.float64)
+        self.std_ = np.asarray(clf.std_, dtype=np.float64)
+        self.image_shape_ = tuple(int(s) for s in clf.image_shape_)
+        self.n_classes_ = int(clf.n_classes_)
+        self.random_state_ = _plain(random_state)
+        best = clf.history_[clf.best_epoch_ - 1] if clf.best_epoch_ else {}
+        self.report_ = {"best_epoch": int(clf.best_epoch_), "epochs_run": len(clf.history_),
+                        "val_acc": float(best.get("val_acc", float("nan")))}
+        self.from_cache_ = False
+        return self
+
+    # ---------------------------------------------------------------- features
+    def transform(self, images: np.ndarray) -> np.ndarray:
+        """Features of uint8 images, float64 array of shape ``(N, n_features)``.
+
+        The network runs in eval mode (no dropout), batch by batch, without autograd.
+        """
+        if not hasattr(self, "model_"):
+            raise GDAError("the feature extractor is not trained yet; call fit or load first")
+        if not isinstance(images, np.ndarray) or images.ndim != 4 or images.dtype != np.uint8:
+            raise ConfigError("images must be a uint8 array of shape (N, C, H, W)")
+        if tuple(images.shape[1:]) != self.image_shape_:
+            raise ConfigError(f"images have shape {tuple(images.shape[1:])} but the feature "
+                              f"extractor was trained on {self.image_shape_}")
+        model = self.model_
+        dev = next(model.parameters()).device
+        shift = torch.as_tensor(self.mean_ * 255.0, dtype=torch.float32, device=dev)
+        scale = torch.as_tensor(1.0 / (self.std_ * 255.0), dtype=torch.float32, device=dev)
+        shift, scale = shift.view(1, -1, 1, 1), scale.view(1, -1, 1, 1)
+        head = model.classifier[:-1]  # Flatten, Linear, ReLU, Dropout (identity in eval)
+        model.eval()
+        out = []
+        with torch.inference_mode():
+            for i in range(0, len(images), _BATCH):
+                xb = torch.from_numpy(np.ascontiguousarray(images[i:i + _BATCH])).to(dev)
+                xb = ((xb.float() - shift) * scale).contiguous(memory_format=_CL)
+                out.append(head(model.features(xb)).double().cpu())
+        if not out:
+            return np.zeros((0, self.n_features), dtype=np.float64)
+        return torch.cat(out).numpy()
+
+    # ------------------------------------------------------------- persistence
+    def save(self, path: str | Path) -> Path:
+        """Write the weights and metadata to ``path`` (a ``torch.save`` of plain values).
+
+        The file is written to a temporary name first and then renamed, so a reader
+        never sees half a file.
+        """
+        if not hasattr(self, "model_"):
+            raise GDAError("the feature extractor is not trained yet; nothing to save")
+        path = Path(path)
+        payload = {
+            "format": FORMAT,
+            "settings": self.settings(),
+            "state_dict": {k: v.detach().cpu() for k, v in self.model_.state_dict().items()},
+            "mean": torch.from_numpy(self.mean_.copy()),
+            "std": torch.from_numpy(self.std_.copy()),
+            "image_shape": list(self.image_shape_),
+            "n_classes": self.n_classes_,
+            "random_state": self.random_state_,
+            "report": dict(self.report_),
+        }
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                torch.save(payload, fh)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path, *, device: str = "auto") -> FeatureExtractor:
+        """Read an extractor written by :meth:`save` (``torch.load(weights_only=True)``).
+
+        Raises
+        ------
+        GDAError
+            When the file is missing or is not a saved feature extractor.
+        """
+        path = Path(path)
+        try:
+            payload = torch.load(path, map_location="cpu", weights_only=True)
+        except FileNotFoundError:
+            raise GDAError(f"no saved feature extractor at {path}") from None
+        except (RuntimeError, EOFError, OSError, pickle.UnpicklingError) as exc:
+            raise GDAError(f"{path} is not a readable feature extractor ({exc})") from None
+        if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+            raise GDAError(f"{path} is not a saved feature extractor ({FORMAT})")
+        ext = cls(**payload["settings"], device=device)
+        c, h, w = (int(s) for s in payload["image_shape"])
+        with torch.random.fork_rng(devices=[]):  # the init draws must not touch global state
+            model = AMStudyCNN(c, int(payload["n_classes"]), (h, w), width=ext.width,
+                               fc_units=ext.fc_units, dropout=ext.dropout)
+        model.load_state_dict(payload["state_dict"])
+        ext.model_ = model.to(_device(device), memory_format=_CL).eval()
+        ext.mean_ = payload["mean"].numpy().astype(np.float64)
+        ext.std_ = payload["std"].numpy().astype(np.float64)
+        ext.image_shape_ = (c, h, w)
+        ext.n_classes_ = int(payload["n_classes"])
+        ext.random_state_ = payload["random_state"]
+        ext.report_ = dict(payload.get("report", {}))
+        return ext
+
+    @classmethod
+    def cached(cls, images: np.ndarray, labels: Any, cache_dir: str | Path, *,
+               random_state: int | None = 0, n_classes: int | None = None,
+               **settings: Any) -> FeatureExtractor:
+        """Load the extractor for this data and settings from ``cache_dir``, or train it.
+
+        Parameters
+        ----------
+        images, labels, random_state, n_classes
+            As for :meth:`fit`.  ``random_state=None`` trains afresh and caches nothing.
+        cache_dir : str or Path
+            Folder of cached extractors (created if needed); files are named
+            ``extractor-<fingerprint>.pt``.
+        **settings
+            Constructor parameters (``epochs``, ``width``, ``device``, ...).
+
+        Returns
+        -------
+        FeatureExtractor
+            With ``from_cache_`` True when it was loaded.  An unreadable cache file is
+            replaced by a freshly trained extractor.
+
+        Examples
+        --------
+        >>> ext = FeatureExtractor.cached(images, labels, "cache/features",  # doctest: +SKIP
+        ...                               epochs=5)
+        """
+        ext = cls(**settings)
+        if random_state is None:
+            return ext.fit(images, labels, random_state=None, n_classes=n_classes)
+        key = dataset_fingerprint(images, labels, {**ext.settings(), "n_classes": n_classes,
+                                                   "random_state": int(random_state)})
+        path = Path(cache_dir) / f"extractor-{key[:32]}.pt"
+        if path.is_file():
+            try:
+                loaded = cls.load(path, device=ext.device)
+            except GDAError:
+                loaded = None
+            if loaded is not None:
+                loaded.from_cache_ = True
+                return loaded
+        ext.fit(images, labels, random_state=random_state, n_classes=n_classes)
+        ext.save(path)
+        return ext
+
+
+def dataset_fingerprint(images: np.ndarray, labels: Any,
+                        settings: dict[str, Any] | None = None) -> str:
+    """SHA-256 (hex) of the images' bytes and shape, the labels and the settings.
+
+    Examples
+    --------
+    >>> x = np.zeros((2, 1, 8, 8), np.uint8)
+    >>> dataset_fingerprint(x, [0, 1]) == dataset_fingerprint(x.copy(), np.array([0, 1]))
+    True
+    >>> dataset_fingerprint(x, [0, 1]) == dataset_fingerprint(x, [1, 0])
+    False
+    """
+    arr = np.ascontiguousarray(images)
+    y = np.ascontiguousarray(np.asarray(labels, dtype=np.int64))
+    h = hashlib.sha256()
+    h.update(json.dumps({"format": FORMAT, "shape": list(arr.shape), "dtype": str(arr.dtype),
+                         "n_labels": int(y.size), "settings": settings or {}},
+                        sort_keys=True, default=str).encode())
+    h.update(arr.tobytes())
+    h.update(y.tobytes())
+    return h.hexdigest()
+
+
+def _plain(value: Any) -> Any:
+    """A numpy scalar as the Python number ``torch.load(weights_only=True)`` accepts."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _device(device: str) -> torch.device:
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise ConfigError(f"device must be 'auto', 'cpu' or 'cuda'; got {device!r}") from None
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ConfigError("device 'cuda' was asked for but no CUDA GPU is available")
+    return dev

@@ -1,0 +1,335 @@
+"""How good and how diverse synthesized images are: FID, precision / recall, density /
+coverage, and mean pairwise distance.
+
+All feature-based scores take two arrays of features, ``(n, d)`` each, usually from
+:class:`~gda_core.metrics.features.FeatureExtractor` (our own CNN, no downloaded weights).
+They apply to any synthesized images, GAN outputs and SMOTE-family interpolations alike.
+
+* :func:`fid`: Frechet distance between Gaussians fitted to the two sets (Heusel et al.
+  2017); 0 for identical sets, larger is worse.  It is biased upwards for small sets, so
+  only compare FIDs computed with the same extractor and similar set sizes.
+* :func:`prdc`: precision and recall for generative models (Kynkaanniemi et al. 2019)
+  and density and coverage (Naeem et al. 2020), from k-nearest-neighbour balls.
+  Precision / density measure fidelity (fakes lie where real images are), recall /
+  coverage measure diversity (real images are reached by fakes).
+* :func:`mean_pairwise_distance`: diversity of one set; 0 when all samples are the same.
+
+Examples
+--------
+>>> rng = np.random.default_rng(0)
+>>> real = rng.normal(size=(200, 4))
+>>> fid(real, real) < 1e-6
+True
+>>> prdc(real, real, k=5)["coverage"]
+1.0
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from typing import Any
+
+import numpy as np
+from scipy import linalg
+from scipy.spatial.distance import cdist, pdist
+from sklearn.neighbors import NearestNeighbors
+
+from gda_core.errors import GDAError
+
+QUALITY_LABELS: dict[str, str] = {
+    "fid": "FID (lower is better)",
+    "precision": "Precision",
+    "recall": "Recall",
+    "density": "Density",
+    "coverage": "Coverage",
+    "diversity": "Diversity (mean pairwise distance)",
+    "diversity_real": "Diversity of real images",
+}
+"""Display name of every score returned by :func:`sample_quality`."""
+
+_CHUNK = 2**22  # entries of a real x fake distance block (32 MiB of float64)
+
+
+def _features(x: Any, name: str) -> np.ndarray:
+    arr = np.asarray(x, dtype=np.float64)
+    if arr.ndim != 2:
+        raise GDAError(f"{name} must be a 2-D array of features (n, d); got shape {arr.shape}")
+    if not np.all(np.isfinite(arr)):
+        raise GDAError(f"{name} holds NaN or infinite values")
+    return arr
+
+
+def _pair(f_real: Any, f_fake: Any) -> tuple[np.ndarray, np.ndarray]:
+    real, fake = _features(f_real, "f_real"), _features(f_fake, "f_fake")
+    if real.shape[1] != fake.shape[1]:
+        raise GDAError(f"real and fake features differ in dimension: {real.shape[1]} and "
+                       f"{fake.shape[1]}")
+    return real, fake
+
+
+def frechet_distance(mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray,
+                     sigma2: np.ndarray, eps: float = 1e-6) -> float:
+    """Frechet distance between N(mu1, sigma1) and N(mu2, sigma2).
+
+    ``|mu1 - mu2|^2 + tr(sigma1 + sigma2 - 2 sqrtm(sigma1 sigma2))``, computed as in the
+    reference FID code (pytorch-fid): when the matrix square root is not finite, or has a
+    noticeable imaginary part (near-singular covariances, e.g. fewer samples than
+    dimensions), ``eps`` is added to both diagonals and the root taken again; the
+    remaining tiny imaginary part is dropped.  Rounding below 0 is clipped to 0.
+
+    Examples
+    --------
+    >>> frechet_distance(np.zeros(2), np.eye(2), np.ones(2), np.eye(2))   # |mu1 - mu2|^2
+    2.0
+    >>> frechet_distance(np.zeros(1), np.eye(1), np.zeros(1), 4 * np.eye(1))  # (1 - 2)^2
+    1.0
+    """
+    mu1, mu2 = np.atleast_1d(mu1).astype(np.float64), np.atleast_1d(mu2).astype(np.float64)
+    s1, s2 = np.atleast_2d(sigma1).astype(np.float64), np.atleast_2d(sigma2).astype(np.float64)
+    if mu1.shape != mu2.shape or s1.shape != s2.shape or s1.shape != (mu1.size, mu1.size):
+        raise GDAError("means and covariances must have matching dimensions")
+    diff = mu1 - mu2
+    with warnings.catch_warnings():  # "matrix is singular": handled just below
+        warnings.simplefilter("ignore", linalg.LinAlgWarning)
+        covmean = linalg.sqrtm(s1 @ s2)
+        if not np.all(np.isfinite(covmean)) or (
+                np.iscomplexobj(covmean)
+                and not np.allclose(np.diagonal(covmean).imag, 0, atol=1e-3)):
+            offset = np.eye(s1.shape[0]) * eps
+            covmean = linalg.sqrtm((s1 + offset) @ (s2 + offset))
+    if np.iscomplexobj(covmean):
+        covmean = covmean.real
+    value = float(diff @ diff + np.trace(s1) + np.trace(s2) - 2.0 * np.trace(covmean))
+    return max(value, 0.0)
+
+
+def fid(f_real: Any, f_fake: Any, eps: float = 1e-6) -> float:
+    """Frechet distance between the feature sets' Gaussians (the FID on these features).
+
+    Parameters
+    ----------
+    f_real, f_fake : array-like, shape (n_real, d) and (n_fake, d)
+        At least two samples each (the covariances use ``ddof=1``).
+    eps : float
+        Diagonal offset for near-singular covariances (see :func:`frechet_distance`).
+
+    Returns
+    -------
+    float
+        NaN when a set has fewer than two samples.
+
+    Examples
+    --------
+    >>> x = np.random.default_rng(0).normal(size=(500, 3))
+    >>> round(fid(x, x + [1.0, 0.0, 0.0]), 6)    # a pure shift of the mean by 1
+    1.0
+    """
+    real, fake = _pair(f_real, f_fake)
+    if len(real) < 2 or len(fake) < 2:
+        return math.nan
+    return frechet_distance(real.mean(0), np.cov(real, rowvar=False), fake.mean(0),
+                            np.cov(fake, rowvar=False), eps)
+
+
+def _kth_neighbour_distance(x: np.ndarray, k: int) -> np.ndarray:
+    """Distance of every point to its k-th nearest other point."""
+    nn = NearestNeighbors(n_neighbors=k + 1).fit(x)
+    dist, _ = nn.kneighbors(x)
+    return dist[:, k]  # column 0 is the point itself (distance 0)
+
+
+def prdc(f_real: Any, f_fake: Any, k: int = 5) -> dict[str, float]:
+    """Precision, recall, density and coverage of fake features against real ones.
+
+    Each sample gets a ball whose radius is the distance to its ``k``-th nearest
+    neighbour in its own set; "inside" means strictly closer than the radius, as in the
+    reference code of Naeem et al. (``prdc`` package).
+
+    * precision: share of fakes inside at least one real ball;
+    * recall: share of reals inside at least one fake ball;
+    * density: mean number of real balls containing a fake, divided by ``k`` (about 1
+      when fakes follow the real distribution, can exceed 1);
+    * coverage: share of reals whose own ball contains at least one fake.
+
+    Parameters
+    ----------
+    f_real, f_fake : array-like, shape (n_real, d) and (n_fake, d)
+        Both sets need more than ``k`` samples.
+    k : int
+        Neighbourhood size (5 in both papers' recommendations for this scale).
+
+    Returns
+    -------
+    dict
+        ``precision``, ``recall``, ``density``, ``coverage`` (floats).
+
+    Examples
+    --------
+    >>> real = np.array([[0.0], [1.0], [2.0], [3.0]])
+    >>> prdc(real, real + 100.0, k=1)
+    {'precision': 0.0, 'recall': 0.0, 'density': 0.0, 'coverage': 0.0}
+    """
+    real, fake = _pair(f_real, f_fake)
+    _check_k(k)
+    if len(real) <= k or len(fake) <= k:
+        raise GDAError(f"precision / recall with k={k} need more than {k} real and fake "
+                       f"samples; got {len(real)} real and {len(fake)} fake")
+    r_real = _kth_neighbour_distance(real, k)
+    r_fake = _kth_neighbour_distance(fake, k)
+    in_real_balls = np.zeros(len(fake), dtype=np.int64)   # per fake: real balls holding it
+    real_in_fake = np.zeros(len(real), dtype=bool)        # per real: inside some fake ball
+    nearest_fake = np.full(len(real), np.inf)             # per real: closest fake
+    step = max(1, _CHUNK // len(real))
+    for start in range(0, len(fake), step):
+        block = cdist(real, fake[start:start + step])     # (n_real, chunk)
+        in_real_balls[start:start + step] = (block < r_real[:, None]).sum(axis=0)
+        real_in_fake |= (block < r_fake[None, start:start + step]).any(axis=1)
+        np.minimum(nearest_fake, block.min(axis=1), out=nearest_fake)
+    return {
+        "precision": float(np.mean(in_real_balls > 0)),
+        "recall": float(np.mean(real_in_fake)),
+        "density": float(np.mean(in_real_balls) / k),
+        "coverage": float(np.mean(nearest_fake < r_real)),
+    }
+
+
+def mean_pairwise_distance(x: Any, *, max_samples: int = 1000,
+                           random_state: int = 0) -> float:
+    """Mean distance over all pairs of samples: a diversity score (0 = all identical).
+
+    Parameters
+    ----------
+    x : ndarray
+        Either uint8 images ``(N, C, H, W)``, compared as the root-mean-square pixel
+        difference in [0, 1] units (Euclidean distance / sqrt(C*H*W), so values lie in
+        [0, 1] whatever the image size), or features ``(N, d)``, compared by Euclidean
+        distance.
+    max_samples : int
+        Larger sets are subsampled (without replacement) to this many samples.
+    random_state : int
+        Seed of that subsample.
+
+    Returns
+    -------
+    float
+        NaN for fewer than two samples.
+
+    Examples
+    --------
+    >>> mean_pairwise_distance(np.zeros((4, 1, 8, 8), np.uint8))
+    0.0
+    >>> mean_pairwise_distance(np.array([[0.0, 0.0], [3.0, 4.0]]))
+    5.0
+    """
+    arr = np.asarray(x)
+    if arr.ndim == 4 and arr.dtype == np.uint8:
+        flat = arr.reshape(len(arr), -1).astype(np.float64) / 255.0
+        norm = math.sqrt(flat.shape[1]) if flat.shape[1] else 1.0
+    elif arr.ndim == 2:
+        flat, norm = _features(arr, "x"), 1.0
+    else:
+        raise GDAError("x must be uint8 images (N, C, H, W) or features (N, d); got "
+                       f"{arr.dtype} array of shape {arr.shape}")
+    if max_samples < 2:
+        raise GDAError(f"max_samples must be at least 2; got {max_samples}")
+    if len(flat) < 2:
+        return math.nan
+    if len(flat) > max_samples:
+        rng = np.random.default_rng(random_state)
+        flat = flat[rng.choice(len(flat), max_samples, replace=False)]
+    return float(pdist(flat).mean() / norm)
+
+
+def sample_quality(real_images: np.ndarray, fake_images: np.ndarray, extractor: Any, *,
+                   k: int = 5, random_state: int = 0) -> dict[str, float]:
+    """Every sample-quality score of one group of images (typically one class).
+
+    Parameters
+    ----------
+    real_images, fake_images : ndarray of uint8, shape (N, C, H, W)
+        Real images of the class and the images synthesized for it.
+    extractor : FeatureExtractor
+        Anything with ``transform(images) -> (N, d) features``.
+    k : int
+        Neighbourhood size of :func:`prdc`; lowered to ``min(n_real, n_fake) - 1`` for
+        small sets (the value used is returned as ``k``).
+    random_state : int
+        Seed of the subsample of :func:`mean_pairwise_distance`.
+
+    Returns
+    -------
+    dict
+        ``fid``, ``precision``, ``recall``, ``density``, ``coverage``, ``diversity``
+        (mean pairwise distance of the fakes), ``diversity_real`` (the same for the real
+        images, for reference), ``n_real``, ``n_fake`` and ``k``.  Scores that need more
+        samples than given are NaN.
+
+    Examples
+    --------
+    >>> scores = sample_quality(real_x, fake_x, extractor)     # doctest: +SKIP
+    >>> scores["fid"], scores["coverage"]                      # doctest: +SKIP
+    """
+    _check_k(k)
+    f_real, f_fake = _transform(extractor, real_images), _transform(extractor, fake_images)
+    return _scores(f_real, f_fake, real_images, fake_images, k, random_state)
+
+
+def sample_quality_per_class(real_images: np.ndarray, real_labels: Any,
+                             fake_images: np.ndarray, fake_labels: Any, extractor: Any, *,
+                             k: int = 5, random_state: int = 0) -> dict[int, dict[str, float]]:
+    """:func:`sample_quality` for every class that has synthesized images.
+
+    Features are computed once for all images.  Classes with fake images but no real
+    ones are skipped.
+
+    Returns
+    -------
+    dict
+        Class index -> the scores of :func:`sample_quality`, in increasing class order.
+
+    Examples
+    --------
+    >>> per_class = sample_quality_per_class(X, y, X_new, y_new, ext)  # doctest: +SKIP
+    >>> per_class[3]["precision"]                                       # doctest: +SKIP
+    """
+    _check_k(k)
+    y_real = np.asarray(real_labels, dtype=np.int64)
+    y_fake = np.asarray(fake_labels, dtype=np.int64)
+    if len(y_real) != len(real_images) or len(y_fake) != len(fake_images):
+        raise GDAError("each image needs one label")
+    f_real, f_fake = _transform(extractor, real_images), _transform(extractor, fake_images)
+    out: dict[int, dict[str, float]] = {}
+    for c in np.unique(y_fake).tolist():
+        r, f = y_real == c, y_fake == c
+        if not r.any():
+            continue
+        out[int(c)] = _scores(f_real[r], f_fake[f], real_images[r], fake_images[f], k,
+                              random_state)
+    return out
+
+
+def _check_k(k: Any) -> None:
+    if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 1:
+        raise GDAError(f"k must be a positive integer; got {k!r}")
+
+
+def _transform(extractor: Any, images: np.ndarray) -> np.ndarray:
+    if not isinstance(images, np.ndarray) or images.ndim != 4 or images.dtype != np.uint8:
+        raise GDAError("images must be a uint8 array of shape (N, C, H, W)")
+    return np.asarray(extractor.transform(images), dtype=np.float64)
+
+
+def _scores(f_real: np.ndarray, f_fake: np.ndarray, real_images: np.ndarray,
+            fake_images: np.ndarray, k: int, random_state: int) -> dict[str, float]:
+    n_real, n_fake = len(f_real), len(f_fake)
+    k_used = int(min(k, n_real - 1, n_fake - 1))
+    scores = {"fid": fid(f_real, f_fake)}
+    if k_used >= 1:
+        scores.update(prdc(f_real, f_fake, k=k_used))
+    else:
+        scores.update(dict.fromkeys(("precision", "recall", "density", "coverage"), math.nan))
+    scores["diversity"] = mean_pairwise_distance(fake_images, random_state=random_state)
+    scores["diversity_real"] = mean_pairwise_distance(real_images, random_state=random_state)
+    scores.update(n_real=n_real, n_fake=n_fake, k=max(k_used, 0))
+    return scores
