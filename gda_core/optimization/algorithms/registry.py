@@ -11,11 +11,13 @@ from dataclasses import dataclass
 
 import numpy as np
 from pymoo.algorithms.moo.nsga2 import NSGA2
-from pymoo.algorithms.moo.spea2 import SPEA2
 from pymoo.optimize import minimize
 
 from gda_core.errors import ConfigError
+from gda_core.optimization.algorithms.epsilon import run_epsilon
+from gda_core.optimization.algorithms.npga import run_npga
 from gda_core.optimization.algorithms.operators import variation
+from gda_core.optimization.algorithms.spea2_fast import FastSPEA2
 from gda_core.optimization.cases import DRSOCase
 from gda_core.optimization.front import Front
 from gda_core.optimization.problem import DualResponseProblem
@@ -54,7 +56,14 @@ ALGORITHMS: dict[str, AlgorithmInfo] = {
     "nsga2": AlgorithmInfo("nsga2", "NSGA-II", "non-dominated sorting with crowding distance "
                            "(Deb et al. 2002; pymoo)", _pymoo_runner(NSGA2)),
     "spea2": AlgorithmInfo("spea2", "SPEA2", "strength Pareto with an archive and density "
-                           "truncation (Zitzler et al. 2001; pymoo)", _pymoo_runner(SPEA2)),
+                           "truncation (Zitzler et al. 2001; pymoo's SPEA2 with a vectorised "
+                           "archive truncation)", _pymoo_runner(FastSPEA2)),
+    "npga": AlgorithmInfo("npga", "NPGA", "niched Pareto tournaments with a comparison set "
+                          "and fitness sharing (Horn et al. 1994), plus a non-dominated archive",
+                          run_npga),
+    "eps": AlgorithmInfo("eps", "epsilon-constraint", "minimise sd subject to F1 <= eps over "
+                         "an even grid of eps, multi-start SLSQP (not genetic)", run_epsilon,
+                         genetic=False),
 }
 
 
