@@ -1,0 +1,46 @@
+"""Replays by name (feeds the Replays page, ``python -m gda_core replay`` and the tests)."""
+
+from __future__ import annotations
+
+from gda_core.errors import ConfigError
+from gda_core.replays import am_table2, gan_quality, gan_sensitivity, pareto_study
+from gda_core.replays.base import Progress, Replay, ReplayOptions, ReplayResult
+
+REPLAYS: dict[str, Replay] = {r.name: r for r in (
+    Replay("am-table2", am_table2.TITLE, "AM study (3D-printing defects), Table 2",
+           "Baseline, SMOTE, Borderline-SMOTE, ADASYN and DCGAN on 500 normal against 25 + 25 "
+           "defect images; macro precision, recall and F1 over seeds.", am_table2.run,
+           "your AM image folder (three class folders, normal first) or the built-in "
+           "stand-in"),
+    Replay("gan-sensitivity", gan_sensitivity.TITLE, "AM study, MNIST sensitivity analysis",
+           "Five settings of k, lr_D and the loss; which train, which show a vanishing "
+           "gradient or mode collapse, detected by the Train page's diagnostics.",
+           gan_sensitivity.run, "the MNIST folder (else digits stand in)"),
+    Replay("gan-contrast", gan_quality.CONTRAST_TITLE, "AM study, MLP GAN vs DCGAN",
+           "A vanilla MLP GAN and a DCGAN trained on every image of one class; FID, "
+           "precision / recall and diversity of their samples.", gan_quality.run_contrast,
+           "the MNIST folder (else digits stand in)"),
+    Replay("gan-diversity", gan_quality.DIVERSITY_TITLE, "MAD-GAN (Ghosh et al. 2018)",
+           "DCGAN, MAD-GAN and a conditional GAN on three classes; diversity and FID per "
+           "class.", gan_quality.run_diversity,
+           "the MNIST or Fashion-MNIST folder (else digits stand in)"),
+    Replay("pareto-study", pareto_study.TITLE, "Lee, Kim, Yang & Oh 2017 (dual response "
+           "surfaces with MOGAs)", "NSGA-II, SPEA2, NPGA and the epsilon-constraint method "
+           "on the printing and welding cases; M1' and Delta' per algorithm.",
+           pareto_study.run, "built in (no data needed)"),
+)}
+
+
+def run_replay(name: str, options: ReplayOptions | None = None,
+               progress: Progress | None = None) -> ReplayResult:
+    """Run a replay by name.
+
+    Examples
+    --------
+    >>> r = run_replay("pareto-study", ReplayOptions(scale="smoke"))
+    >>> r.name, len(r.checks) > 0
+    ('pareto-study', True)
+    """
+    if name not in REPLAYS:
+        raise ConfigError(f"unknown replay {name!r}; choose from {', '.join(REPLAYS)}")
+    return REPLAYS[name].run(options or ReplayOptions(), progress or (lambda f, m: None))

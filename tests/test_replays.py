@@ -1,0 +1,63 @@
+"""Study replays: every registered replay runs at smoke scale and reports published vs ours."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from gda_core.errors import ConfigError
+from gda_core.replays import REPLAYS, ReplayOptions, run_replay
+from gda_core.replays.am_table2 import PUBLISHED as AM_PUBLISHED
+from gda_core.replays.pareto_study import PUBLISHED as PARETO_PUBLISHED
+from gda_core.replays.standins import am_standin
+
+SLOW = {"am-table2"}
+
+
+@pytest.mark.parametrize("name", [
+    pytest.param(n, marks=pytest.mark.slow) if n in SLOW else n for n in REPLAYS])
+def test_every_replay_runs_at_smoke_scale(name):
+    seen = []
+    result = run_replay(name, ReplayOptions(scale="smoke"), lambda f, m: seen.append(f))
+    assert result.name == name
+    assert isinstance(result.published, pd.DataFrame) and len(result.published) > 0
+    assert isinstance(result.ours, pd.DataFrame) and len(result.ours) > 0
+    assert result.checks, "a replay states what matched and what did not"
+    text = result.report()
+    assert "published:" in text and "ours:" in text and "matched" in text.lower()
+    assert seen and max(seen) == pytest.approx(1.0)
+    assert result.notes
+
+
+def test_published_values_are_the_papers():
+    f1 = dict(zip(AM_PUBLISHED["method"], AM_PUBLISHED["F1"], strict=True))
+    assert f1 == {"Baseline": 0.7369, "SMOTE": 0.7206, "B-SMOTE": 0.7417, "ADASYN": 0.7797,
+                  "DCGAN": 0.8611}
+    assert PARETO_PUBLISHED[("printing", "nsga2")] == (0.479, 0.448)
+    assert PARETO_PUBLISHED[("welding", "eps")] == (0.600, 0.890)
+
+
+def test_am_standin_has_the_study_shape():
+    from gda_core.datasets import PRESETS, make_imbalanced
+
+    splits = am_standin()
+    assert len(splits.class_names) == 3
+    data = make_imbalanced(splits, PRESETS["am-study"], random_state=0)
+    assert data.train.counts() == {0: 500, 1: 25, 2: 25}
+    assert set(data.test.counts().values()) == {100}
+
+
+def test_pareto_replay_states_rankings():
+    result = run_replay("pareto-study", ReplayOptions(scale="smoke"))
+    claims = [c.claim for c in result.checks]
+    assert "printing: lowest M1' (best)" in claims and "welding: ranking by Delta'" in claims
+    assert set(result.ours["algorithm"]) == {"NSGA-II", "SPEA2", "NPGA", "eps-constraint"}
+
+
+def test_bad_replay_options():
+    with pytest.raises(ConfigError, match="unknown replay"):
+        run_replay("nope")
+    with pytest.raises(ConfigError, match="scale must be"):
+        ReplayOptions(scale="huge")
+    with pytest.raises(ConfigError, match="dataset must be"):
+        ReplayOptions(dataset="cifar")
