@@ -7,12 +7,13 @@ import math
 import time
 from collections.abc import Callable
 from numbers import Integral, Real
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.model_selection import train_test_split
+from torch import nn
 
 from gda_core.classifiers.cnn import AMStudyCNN
 from gda_core.classifiers.losses import LOSSES, make_loss
@@ -86,6 +87,9 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
     (297, 10)
     """
 
+    _min_batch: ClassVar[int] = 1
+    """Smallest training batch the network accepts (2 for networks with batch norm)."""
+
     def __init__(self, *, width: int = 16, fc_units: int = 128, dropout: float = 0.25,
                  epochs: int = 15, batch_size: int = 64, lr: float = 1e-3,
                  weight_decay: float = 0.0, val_fraction: float = 0.1, patience: int = 4,
@@ -142,8 +146,7 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
             if dev.type == "cuda":
                 with torch.cuda.device(dev):
                     torch.cuda.manual_seed(seed)
-            model = AMStudyCNN(X.shape[1], self.n_classes_, (X.shape[2], X.shape[3]),
-                               width=self.width, fc_units=self.fc_units, dropout=self.dropout)
+            model = self._build_model(X.shape[1], self.n_classes_, (X.shape[2], X.shape[3]))
             self.model_ = model.to(dev, memory_format=_CL)
             try:
                 self._train(X, y, train_idx, val_idx, seed, callback)
@@ -152,6 +155,16 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
                 raise
         self.model_.eval()
         return self
+
+    def _build_model(self, in_channels: int, n_classes: int,
+                     image_size: tuple[int, int]) -> nn.Module:
+        """The network to train; subclasses override it to swap the architecture.
+
+        Called inside the seeded ``fork_rng`` of :meth:`fit`, so its initial weights are
+        reproducible.
+        """
+        return AMStudyCNN(in_channels, n_classes, image_size, width=self.width,
+                          fc_units=self.fc_units, dropout=self.dropout)
 
     def _check_params(self) -> None:
         _int_param("width", self.width, 1)
@@ -194,8 +207,8 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
             perm = torch.randperm(n, generator=gen).to(dev)
             loss_sum = torch.zeros((), device=dev)
             correct = torch.zeros((), dtype=torch.int64, device=dev)
-            for start in range(0, n, self.batch_size):
-                idx = perm[start:start + self.batch_size]
+            for start, stop in _batches(n, self.batch_size, self._min_batch):
+                idx = perm[start:stop]
                 target = yt[idx]
                 logits = model(self._prepare(Xt[idx]))
                 loss = criterion(logits, target)
@@ -279,6 +292,15 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
 
 
 # ------------------------------------------------------------------- helpers
+def _batches(n: int, size: int, min_last: int) -> list[tuple[int, int]]:
+    """``(start, stop)`` of the training batches; a last batch smaller than ``min_last``
+    joins the one before it (batch norm cannot train on a single image)."""
+    starts = list(range(0, n, size))
+    if len(starts) > 1 and n - starts[-1] < min_last:
+        starts.pop()
+    return list(zip(starts, [*starts[1:], n], strict=True))
+
+
 def _eval_batch(pixels: int, dev: torch.device) -> int:
     """Images per inference batch: 1024 on GPU; on CPU about 2**17 pixels (cache-sized).
 

@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import argparse
+from dataclasses import dataclass
 from typing import Any
 
 from gda_core.datasets.imbalance import ImbalanceSpec, get_preset, with_overrides
 from gda_core.errors import ConfigError
-from gda_core.experiments import ClassifierConfig, CompareConfig, DataConfig
+from gda_core.experiments import (
+    BASELINE,
+    SCALAR_METRICS,
+    ClassifierConfig,
+    CompareConfig,
+    DataConfig,
+)
 from gda_core.oversampling import OVERSAMPLERS
 from gda_core.oversampling.params import parse_params
 
@@ -103,11 +110,50 @@ def config_from_args(args: argparse.Namespace) -> CompareConfig:
     methods = tuple(m.strip() for m in args.methods.split(",") if m.strip())
     data = data_from_args(args)
     clf = ClassifierConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
-                           width=args.width, device=args.device)
+                           width=args.width, device=args.device, loss=args.loss,
+                           focal_gamma=args.focal_gamma, architecture=args.architecture,
+                           ensemble_size=args.ensemble_size)
+    sweep_method = getattr(args, "sweep_method", None)
+    params_for = methods if sweep_method is None else (*methods, sweep_method)
     config = CompareConfig(
         data=data, imbalance=imbalance_from_args(args), methods=methods,
-        method_params=parse_method_params(args.param or [], methods),
-        seeds=int_list(args.seeds), classifier=clf,
+        method_params=parse_method_params(args.param or [], params_for),
+        seeds=int_list(args.seeds), classifier=clf, sample_quality=args.sample_quality,
+        quality_cache_dir=None if args.quality_cache is None else str(args.quality_cache),
     )
     config.validate()
     return config
+
+
+def float_list(text: str) -> tuple[float, ...]:
+    """``"0,0.5, 1"`` -> ``(0.0, 0.5, 1.0)``."""
+    try:
+        return tuple(float(p) for p in filter(None, (p.strip() for p in text.split(","))))
+    except ValueError:
+        raise ConfigError(f"expected numbers like 0,0.5,1,2,5; got {text!r}") from None
+
+
+@dataclass(frozen=True)
+class SweepArgs:
+    """What ``compare --ratios`` sweeps."""
+
+    method: str
+    ratios: tuple[float, ...]
+    metric: str
+
+
+def sweep_from_args(args: argparse.Namespace, config: CompareConfig) -> SweepArgs:
+    """The sweep asked for by ``--ratios``, ``--sweep-method`` and ``--sweep-metric``."""
+    method = args.sweep_method
+    if method is None:
+        method = next((m for m in config.methods if m != BASELINE), None)
+        if method is None:
+            raise ConfigError("--ratios needs an oversampler: give --sweep-method or a "
+                              "method besides baseline in --methods")
+    if method not in OVERSAMPLERS:
+        raise ConfigError(f"unknown sweep method {method!r}; choose from "
+                          f"{', '.join(OVERSAMPLERS)}")
+    if args.sweep_metric not in SCALAR_METRICS:
+        raise ConfigError(f"unknown metric {args.sweep_metric!r}; choose from "
+                          f"{', '.join(SCALAR_METRICS)}")
+    return SweepArgs(method, float_list(args.ratios), args.sweep_metric)

@@ -2,12 +2,31 @@
 
 from __future__ import annotations
 
+import argparse
+import math
 import sys
 from pathlib import Path
 
+import pandas as pd
+
+from gda_core.cli.args import SweepArgs
 from gda_core.datasets import PRESETS, SOURCES
-from gda_core.experiments import CompareConfig, ComparisonResult, MethodRun, run_comparison
+from gda_core.experiments import (
+    BASELINE,
+    CompareConfig,
+    ComparisonResult,
+    MethodRun,
+    RatioSweep,
+    export_comparison,
+    export_sweep,
+    run_comparison,
+    run_ratio_sweep,
+    save_comparison,
+    save_sweep,
+)
+from gda_core.metrics.stats import summarise
 from gda_core.oversampling import OVERSAMPLERS
+from gda_core.runs import RunStore
 
 
 def list_everything() -> str:
@@ -48,17 +67,61 @@ class _ProgressLine:
 
 
 def format_table(result: ComparisonResult) -> str:
-    """Rows = methods, columns = metrics (mean over seeds, with sd when several seeds)."""
+    """Rows = methods, columns = metrics.
+
+    With one seed the cells are the values; with several, ``mean ± h`` where ``h`` is the
+    half-width of the 95% t interval, a ``*`` marking a paired difference to the baseline
+    whose interval excludes zero, followed by the table of those differences.
+    """
     mean = result.metrics_table()
     if mean.empty:
         return "(no method ran successfully)"
-    shown = mean.rename(columns={k: _short(k) for k in mean.columns})
-    text = shown.to_string(float_format=lambda v: f"{v:.4f}")
-    if len(result.config["seeds"]) > 1:
-        sd = result.metrics_table("std").rename(columns={k: _short(k) for k in mean.columns})
-        text += "\n\nstandard deviation over seeds:\n" + sd.to_string(
-            float_format=lambda v: f"{v:.4f}")
+    if len(result.config["seeds"]) <= 1:
+        shown = mean.rename(columns={k: _short(k) for k in mean.columns})
+        return shown.to_string(float_format=lambda v: f"{v:.4f}")
+    table = summarise(result)
+    text = _pivot(table, "mean", "ci_low", "ci_high").to_string()
+    text += ("\n\n± half-width of the 95% interval over seeds; * = differs from the baseline "
+             "(paired 95% interval excludes 0)")
+    diffs = table[table["method"] != BASELINE]
+    if not diffs.empty and BASELINE in result.methods:
+        text += "\n\ndifference to the baseline (paired over seeds):\n"
+        text += _pivot(diffs, "diff_vs_baseline", "diff_low", "diff_high", signed=True).to_string()
     return text
+
+
+def _pivot(table: pd.DataFrame, value: str, low: str, high: str, *,
+           signed: bool = False) -> pd.DataFrame:
+    """Methods x metrics of ``value ± half-width`` strings, ``*`` where significant."""
+    def cell(row: pd.Series) -> str:
+        v, lo, hi = row[value], row[low], row[high]
+        if math.isnan(v):
+            return "nan"
+        text = f"{v:+.4f}" if signed else f"{v:.4f}"
+        if not math.isnan(lo):
+            text += f" ± {(hi - lo) / 2:.4f}"
+        return text + ("*" if row["significant"] else "")
+
+    cells = table.assign(cell=table.apply(cell, axis=1))
+    out = cells.pivot(index="method", columns="metric", values="cell")
+    out = out.loc[list(dict.fromkeys(table["method"])), list(dict.fromkeys(table["metric"]))]
+    out.index.name, out.columns.name = None, None
+    return out.rename(columns=_short)
+
+
+def format_quality(result: ComparisonResult) -> str:
+    """Sample quality per method and class (mean over seeds), or an empty string."""
+    table = result.quality_table()
+    if table.empty:
+        return ""
+    shown = table.drop(columns=["class"]).rename(columns={"class_name": "class"})
+    return shown.to_string(index=False, float_format=lambda v: f"{v:.4f}")
+
+
+def format_sweep(sweep: RatioSweep) -> str:
+    """One row per ratio: mean of the metric with its 95% interval over seeds."""
+    table = sweep.summary()
+    return table.to_string(index=False, float_format=lambda v: f"{v:.4f}")
 
 
 def _short(key: str) -> str:
@@ -67,7 +130,10 @@ def _short(key: str) -> str:
             "top2_accuracy": "top2", "roc_auc_ovr": "auc"}.get(key, key)
 
 
-def compare(config: CompareConfig, *, json_path: Path | None, quiet: bool) -> int:
+def compare(config: CompareConfig, *, json_path: Path | None, quiet: bool,
+            save: bool = False, runs_dir: Path | None = None, name: str = "",
+            export: Path | None = None) -> int:
+    """Run a comparison, print its tables; optionally save it, export it, write JSON."""
     progress = _ProgressLine(quiet)
 
     def save_partial(run: MethodRun, partial: ComparisonResult) -> None:
@@ -81,6 +147,13 @@ def compare(config: CompareConfig, *, json_path: Path | None, quiet: bool) -> in
     print(f"classes: {', '.join(result.class_names)}  "
           f"(train {result.train_counts}, test {result.test_counts})")
     print(format_table(result))
+    quality = format_quality(result)
+    if quality:
+        print("\nsample quality of the synthesized images (mean over seeds):")
+        print(quality)
+    for note in result.notes:
+        if note.startswith("sample quality"):
+            print(f"note: {note}")
     for method, error in result.errors().items():
         print(f"{method}: FAILED – {error}")
     for run in result.runs:
@@ -89,5 +162,37 @@ def compare(config: CompareConfig, *, json_path: Path | None, quiet: bool) -> in
     if json_path is not None:
         result.to_json(json_path)
         print(f"wrote {json_path}")
+    if save:
+        run_id = save_comparison(RunStore(runs_dir), result, name=name)
+        print(f"saved as run {run_id}")
+    if export is not None:
+        files = export_comparison(result, export)
+        print(f"exported {len(files)} files to {export}")
     all_failed = len(result.errors()) == len(result.methods)
     return 2 if all_failed else 0
+
+
+def sweep(config: CompareConfig, what: SweepArgs, args: argparse.Namespace) -> int:
+    """Run a real:synthetic ratio sweep and print one row per ratio."""
+    progress = _ProgressLine(args.quiet)
+    try:
+        result = run_ratio_sweep(config, what.method, what.ratios, what.metric,
+                                 progress=progress)
+    finally:
+        progress.close()
+    print(f"{what.method}: {what.metric} against synthesized:real minority images "
+          f"({len(config.seeds)} seed(s); 95% interval)")
+    print(format_sweep(result))
+    for err in sorted(set(result.runs["error"].dropna())):
+        print(f"FAILED – {err}")
+    for w in result.warnings:
+        print(f"note: {w}")
+    if args.json is not None:
+        result.to_json(args.json)
+        print(f"wrote {args.json}")
+    if args.save:
+        print(f"saved as run {save_sweep(RunStore(args.runs_dir), result, name=args.name)}")
+    if args.export is not None:
+        files = export_sweep(result, args.export)
+        print(f"exported {len(files)} files to {args.export}")
+    return 2 if result.runs["error"].notna().all() else 0

@@ -7,7 +7,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from gda_core.cli.args import config_from_args
+from gda_core.classifiers.factory import ARCHITECTURES
+from gda_core.classifiers.losses import LOSSES
+from gda_core.cli.args import config_from_args, sweep_from_args
 from gda_core.cli.drso import add_drso_parsers
 from gda_core.errors import GDAError
 
@@ -34,6 +36,19 @@ def add_data_args(parser: argparse.ArgumentParser) -> None:
     im.add_argument("--hflip", action="store_true", help="add horizontal flips to training")
 
 
+def add_classifier_args(group: argparse._ArgumentGroup) -> None:
+    """Loss and architecture of the classifier (compare)."""
+    group.add_argument("--loss", default="cross-entropy", choices=LOSSES,
+                       help="training loss (default cross-entropy)")
+    group.add_argument("--focal-gamma", type=float, default=2.0,
+                       help="focusing parameter of --loss focal (default 2)")
+    group.add_argument("--architecture", default="am-cnn", choices=ARCHITECTURES,
+                       help="am-cnn (default), resnet18 (from scratch, slow on CPU) or "
+                       "ensemble (soft voting of AM-study CNNs)")
+    group.add_argument("--ensemble-size", type=int, default=3,
+                       help="models in --architecture ensemble (default 3)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``gda_core`` command."""
     parser = argparse.ArgumentParser(
@@ -58,9 +73,27 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--lr", type=float, default=1e-3)
     m.add_argument("--width", type=int, default=16, help="channels of the first conv block")
     m.add_argument("--device", default="auto", help="auto, cpu or cuda")
+    add_classifier_args(m)
+    q = cmp_.add_argument_group("sample quality and ratio sweep")
+    q.add_argument("--sample-quality", action="store_true",
+                   help="score the synthesized images per class (FID, precision/recall, "
+                   "density/coverage, diversity) on features of a CNN trained on the full data")
+    q.add_argument("--quality-cache", metavar="DIR",
+                   help="folder caching that feature CNN (default: the system temp folder)")
+    q.add_argument("--ratios", help="run a real:synthetic ratio sweep instead, e.g. "
+                   "0,0.5,1,2,5 (synthesized = ratio x real images per minority class)")
+    q.add_argument("--sweep-method", help="oversampler of the sweep (default: the first "
+                   "non-baseline method of --methods)")
+    q.add_argument("--sweep-metric", default="f1_macro", help="metric summarised per ratio")
     o = cmp_.add_argument_group("output")
     o.add_argument("--json", type=Path, help="write the full result as JSON (updated after "
                    "every finished method, so an interrupted run keeps what it finished)")
+    o.add_argument("--save", action="store_true", help="store the result in the run store")
+    o.add_argument("--runs-dir", type=Path, help="run store folder for --save (default "
+                   "$GDA_RUNS_DIR or ./runs)")
+    o.add_argument("--name", default="", help="label of the saved run")
+    o.add_argument("--export", type=Path, metavar="DIR", help="write result.json, metrics.csv, "
+                   "figures.html and sample PNGs to DIR")
     o.add_argument("--quiet", action="store_true", help="no progress output")
 
     tr = sub.add_parser("train", help="train a GAN synthesizer in a worker process (the "
@@ -102,9 +135,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             from gda_core.cli.drso import drso, drso_study
 
             return drso(args) if args.command == "drso" else drso_study(args)
-        from gda_core.cli.commands import compare
+        from gda_core.cli.commands import compare, sweep
 
-        return compare(config_from_args(args), json_path=args.json, quiet=args.quiet)
+        config = config_from_args(args)
+        if args.ratios is not None:
+            return sweep(config, sweep_from_args(args, config), args)
+        return compare(config, json_path=args.json, quiet=args.quiet, save=args.save,
+                       runs_dir=args.runs_dir, name=args.name, export=args.export)
     except GDAError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import asdict
+from typing import Any
 
 import numpy as np
 
-from gda_core.classifiers import CNNClassifier
+from gda_core.classifiers import make_classifier
 from gda_core.datasets import DatasetSplits, ImbalancedData, load_source, make_imbalanced
 from gda_core.errors import GDAError
 from gda_core.experiments.config import BASELINE, CompareConfig
+from gda_core.experiments.quality import QualityReference, quality_reference
 from gda_core.experiments.result import SCALAR_METRICS, ComparisonResult, MethodRun
 from gda_core.metrics import evaluate
 from gda_core.oversampling import make_oversampler
@@ -26,12 +27,17 @@ def run_comparison(
     progress: Progress | None = None,
     on_run: Callable[[MethodRun, ComparisonResult], None] | None = None,
 ) -> ComparisonResult:
-    """Train the same CNN on the baseline and on each oversampled training set.
+    """Train the same classifier on the baseline and on each oversampled training set.
 
     For every seed the imbalanced split, the oversampler and the classifier's
     initialisation all use that seed, so methods are compared on identical data and
     identical starting weights.  A method that cannot run (e.g. too few minority images
     for its neighbours) is recorded with its error and the others go on.
+
+    With ``config.sample_quality`` the images each oversampler synthesized are scored per
+    class against the real images of the full training data (see
+    :mod:`gda_core.experiments.quality`), into :attr:`MethodRun.quality`; a scoring
+    failure becomes a warning of that run.
 
     Parameters
     ----------
@@ -63,15 +69,20 @@ def run_comparison(
         report(0.0, f"loading {config.data.source}")
         splits = load_source(config.data.source, **config.data.load_kwargs())
     total = len(config.seeds) * len(config.methods)
+    quality = _quality(config, splits, report)
     result: ComparisonResult | None = None
     for si, seed in enumerate(config.seeds):
         data = make_imbalanced(splits, config.imbalance, random_state=seed)
         if result is None:
             result = _new_result(config, data, splits)
+            if isinstance(quality, str):
+                result.notes.append(quality)
         for mi, method in enumerate(config.methods):
             step = si * len(config.methods) + mi
-            run = _run_one(config, data, method, seed, result,
-                           lambda f, msg, step=step: report((step + f) / total, msg))
+            run = _run_one(config, data, method, seed,
+                           lambda f, msg, step=step: report((step + f) / total, msg),
+                           result=result,
+                           quality=quality if isinstance(quality, QualityReference) else None)
             result.runs.append(run)
             if on_run is not None:
                 result.seconds = time.perf_counter() - t0
@@ -80,6 +91,19 @@ def run_comparison(
     result.seconds = time.perf_counter() - t0
     report(1.0, "done")
     return result
+
+
+def _quality(config: CompareConfig, splits: DatasetSplits,
+             report: Progress) -> QualityReference | str | None:
+    """The sample-quality reference, a note saying why there is none, or None if off."""
+    if not config.sample_quality or all(m == BASELINE for m in config.methods):
+        return None
+    report(0.0, "training the feature extractor for sample quality")
+    try:
+        return quality_reference(splits, cache_dir=config.quality_cache_dir,
+                                 device=config.classifier.device)
+    except GDAError as exc:
+        return f"sample quality skipped: {exc}"
 
 
 def _new_result(config: CompareConfig, data: ImbalancedData,
@@ -99,7 +123,15 @@ def _new_result(config: CompareConfig, data: ImbalancedData,
 
 
 def _run_one(config: CompareConfig, data: ImbalancedData, method: str, seed: int,
-             result: ComparisonResult, report: Progress) -> MethodRun:
+             report: Progress, *, result: ComparisonResult | None = None,
+             quality: QualityReference | None = None,
+             sampling_strategy: Any = "auto") -> MethodRun:
+    """Oversample (unless ``method`` is the baseline), train and evaluate with one seed.
+
+    ``sampling_strategy`` goes to the oversampler (see
+    :func:`gda_core.oversampling.base.target_counts`); ``result`` receives the first
+    synthesized samples of the method; ``quality`` scores the synthesized images.
+    """
     run = MethodRun(method=method, seed=seed)
     X, y = data.train.images, data.train.labels
     n_classes = len(data.class_names)
@@ -109,18 +141,21 @@ def _run_one(config: CompareConfig, data: ImbalancedData, method: str, seed: int
             t = time.perf_counter()
             sampler = make_oversampler(method, random_state=seed,
                                        **config.method_params.get(method, {}))
+            sampler.sampling_strategy = sampling_strategy
             X, y = sampler.fit_resample(X, y)
             run.seconds["resample"] = time.perf_counter() - t
             run.n_generated = dict(sampler.n_generated_)
             run.warnings = list(sampler.warnings_)
-            if method not in result.synthetic_samples:
-                new_X, new_y = X[sampler.n_original_:], y[sampler.n_original_:]
+            new_X, new_y = X[sampler.n_original_:], y[sampler.n_original_:]
+            if result is not None and method not in result.synthetic_samples:
                 result.synthetic_samples[method] = {
                     c: new_X[new_y == c][: config.samples_per_class]
                     for c in np.unique(new_y).tolist()
                 }
+            if quality is not None and len(new_y):
+                _score(run, quality, data, new_X, new_y, seed, report)
         run.n_train = len(y)
-        clf = CNNClassifier(**asdict(config.classifier), random_state=seed)
+        clf = make_classifier(config.classifier, seed)
 
         def on_epoch(epoch: int, n_epochs: int, logs: dict) -> None:
             report(0.1 + 0.85 * epoch / n_epochs,
@@ -143,3 +178,16 @@ def _run_one(config: CompareConfig, data: ImbalancedData, method: str, seed: int
     run.per_class = {k: [float(v) for v in vals] for k, vals in scores["per_class"].items()}
     report(1.0, f"seed {seed} · {method}: done")
     return run
+
+
+def _score(run: MethodRun, quality: QualityReference, data: ImbalancedData,
+           new_X: np.ndarray, new_y: np.ndarray, seed: int, report: Progress) -> None:
+    report(0.05, f"seed {seed} · {run.method}: sample quality")
+    t = time.perf_counter()
+    try:
+        scores = quality.score(data, new_X, new_y, random_state=seed)
+    except GDAError as exc:
+        run.warnings.append(f"sample quality not computed: {exc}")
+        return
+    run.quality = {int(c): {k: float(v) for k, v in s.items()} for c, s in scores.items()}
+    run.seconds["quality"] = time.perf_counter() - t

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from gda_core.classifiers.factory import ARCHITECTURES
 from gda_core.classifiers.losses import LOSSES
 from gda_core.datasets.imbalance import ImbalanceSpec
 from gda_core.errors import ConfigError
@@ -30,7 +31,15 @@ class DataConfig:
 
 @dataclass(frozen=True)
 class ClassifierConfig:
-    """Parameters of :class:`gda_core.classifiers.CNNClassifier` (seed excluded)."""
+    """The classifier of a comparison (seed excluded); see
+    :func:`gda_core.classifiers.make_classifier`.
+
+    ``architecture`` is ``"am-cnn"`` (the AM study's CNN), ``"resnet18"`` (torchvision's
+    ResNet-18 trained from scratch; ``width`` and ``fc_units`` do not apply) or
+    ``"ensemble"`` (soft voting over ``ensemble_size`` AM-study CNNs seeded ``seed``,
+    ``seed + 1``, ...).  The other fields are training settings of
+    :class:`gda_core.classifiers.CNNClassifier`.
+    """
 
     width: int = 16
     fc_units: int = 128
@@ -42,6 +51,8 @@ class ClassifierConfig:
     device: str = "auto"
     loss: str = "cross-entropy"
     focal_gamma: float = 2.0
+    architecture: str = "am-cnn"
+    ensemble_size: int = 3
 
 
 @dataclass(frozen=True)
@@ -51,6 +62,11 @@ class CompareConfig:
     ``methods`` holds ``"baseline"`` (no oversampling) and/or names from
     :data:`gda_core.oversampling.OVERSAMPLERS`; ``method_params`` maps a method name to its
     parameters.  Each seed drives the split, the oversampler and the classifier together.
+
+    With ``sample_quality`` on, the images every oversampler synthesized are scored per
+    class (FID, precision / recall, density / coverage, diversity) on the features of a
+    CNN trained on the full training data, which is cached in ``quality_cache_dir``
+    (default: a folder in the system's temporary directory).
 
     Examples
     --------
@@ -68,6 +84,8 @@ class CompareConfig:
     seeds: tuple[int, ...] = (0,)
     classifier: ClassifierConfig = field(default_factory=ClassifierConfig)
     samples_per_class: int = 8
+    sample_quality: bool = False
+    quality_cache_dir: str | None = None
 
     def validate(self) -> None:
         """Raise :class:`ConfigError` for settings that cannot run."""
@@ -91,6 +109,12 @@ class CompareConfig:
         if (isinstance(c.focal_gamma, bool) or not isinstance(c.focal_gamma, int | float)
                 or not c.focal_gamma >= 0):
             raise ConfigError(f"the focal loss gamma must be at least 0; got {c.focal_gamma!r}")
+        if c.architecture not in ARCHITECTURES:
+            raise ConfigError(f"unknown architecture {c.architecture!r}; choose from "
+                              f"{', '.join(ARCHITECTURES)}")
+        if (isinstance(c.ensemble_size, bool) or not isinstance(c.ensemble_size, int)
+                or c.ensemble_size < 2):
+            raise ConfigError(f"an ensemble needs at least 2 models; got {c.ensemble_size!r}")
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -101,6 +125,8 @@ class CompareConfig:
             "seeds": list(self.seeds),
             "classifier": asdict(self.classifier),
             "samples_per_class": self.samples_per_class,
+            "sample_quality": self.sample_quality,
+            "quality_cache_dir": self.quality_cache_dir,
         }
 
     @classmethod
@@ -113,4 +139,6 @@ class CompareConfig:
             seeds=tuple(int(s) for s in d["seeds"]),
             classifier=ClassifierConfig(**d.get("classifier", {})),
             samples_per_class=int(d.get("samples_per_class", 8)),
+            sample_quality=bool(d.get("sample_quality", False)),
+            quality_cache_dir=d.get("quality_cache_dir"),
         )

@@ -19,13 +19,20 @@ SCALAR_METRICS = (
     "minority_recall", "majority_precision", "top2_accuracy", "roc_auc_ovr",
 )
 
+QUALITY_METRICS = ("fid", "precision", "recall", "density", "coverage", "diversity",
+                   "diversity_real")
+"""Sample-quality scores kept per class in :attr:`MethodRun.quality` (see
+:func:`gda_core.metrics.sample_quality.sample_quality`)."""
+
 
 @dataclass
 class MethodRun:
     """One method trained and evaluated with one seed.
 
     ``error`` is set (and the metrics empty) when the method could not run with these
-    settings, e.g. SMOTE with ``k_neighbors`` larger than a minority class.
+    settings, e.g. SMOTE with ``k_neighbors`` larger than a minority class.  ``quality``
+    maps a class index to the sample-quality scores of the images synthesized for it
+    (empty unless the comparison asked for sample quality).
     """
 
     method: str
@@ -39,6 +46,7 @@ class MethodRun:
     error: str | None = None
     seconds: dict[str, float] = field(default_factory=dict)
     epochs_run: int = 0
+    quality: dict[int, dict[str, float]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -120,6 +128,44 @@ class ComparisonResult:
             raise KeyError(f"no successful run of {method!r}")
         return np.sum(mats, axis=0)
 
+    def per_class_recall_table(self) -> pd.DataFrame:
+        """Rows = methods that ran, columns = class names: test recall, mean over seeds."""
+        rows = {}
+        for m in self.methods:
+            recalls = [r.per_class["recall"] for r in self.runs_of(m)
+                       if r.ok and "recall" in r.per_class]
+            if recalls:
+                rows[m] = np.mean(np.asarray(recalls, dtype=np.float64), axis=0)
+        return pd.DataFrame.from_dict(rows, orient="index", columns=list(self.class_names))
+
+    def quality_table(self) -> pd.DataFrame:
+        """Sample quality per method and class, mean over the seeds that scored it.
+
+        Returns
+        -------
+        DataFrame
+            One row per (method, class) with synthesized images, in run and class order;
+            columns ``method``, ``class`` (index), ``class_name``, the
+            :data:`QUALITY_METRICS`, ``n_fake`` (mean synthesized images per seed) and
+            ``n_seeds``.  Empty (same columns) when nothing was scored.
+        """
+        columns = ["method", "class", "class_name", *QUALITY_METRICS, "n_fake", "n_seeds"]
+        rows = [{"method": r.method, "class": int(c),
+                 **{k: s.get(k, math.nan) for k in (*QUALITY_METRICS, "n_fake")}}
+                for r in self.runs if r.ok for c, s in sorted(r.quality.items())]
+        if not rows:
+            return pd.DataFrame(columns=columns)
+        frame = pd.DataFrame(rows).astype({k: "float64" for k in (*QUALITY_METRICS, "n_fake")})
+        grouped = frame.groupby(["method", "class"], sort=False)
+        table = grouped.mean()
+        table["n_seeds"] = grouped.size()
+        table = table.reset_index()
+        order = {m: i for i, m in enumerate(self.methods)}
+        table = table.sort_values(["method", "class"], key=lambda col: col.map(order)
+                                  if col.name == "method" else col, kind="stable")
+        table["class_name"] = [self.class_names[c] for c in table["class"]]
+        return table[columns].reset_index(drop=True)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "format": "gda-workbench/comparison@1",
@@ -146,6 +192,8 @@ class ComparisonResult:
             r = dict(r)
             r["n_generated"] = {int(k): v for k, v in r.get("n_generated", {}).items()}
             r["metrics"] = {k: (math.nan if v is None else v) for k, v in r["metrics"].items()}
+            r["quality"] = {int(c): {k: (math.nan if v is None else v) for k, v in s.items()}
+                            for c, s in r.get("quality", {}).items()}
             runs.append(MethodRun(**r))
         return cls(
             config=d["config"],

@@ -1,0 +1,102 @@
+"""Sample quality of the images an oversampler synthesized, inside a comparison.
+
+The reference is the *full* training data of the dataset (before the imbalanced
+subsample): its images of a class are the real distribution that the few minority images
+were drawn from, and a :class:`~gda_core.metrics.features.FeatureExtractor` trained on
+all of it supplies the features.  The extractor is trained once per dataset and cached.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from gda_core.datasets import DatasetSplits, ImbalancedData
+from gda_core.metrics.features import FeatureExtractor
+from gda_core.metrics.sample_quality import sample_quality_per_class
+
+MAX_PER_CLASS = 2000
+"""Real and synthesized images per class used at most (a seeded subsample beyond)."""
+
+EXTRACTOR_SEED = 0
+"""Seed of the feature extractor: the same for every comparison, so it is cached once."""
+
+
+def default_cache_dir() -> Path:
+    """``<system temp>/gda-workbench-features``: where extractors are cached by default."""
+    return Path(tempfile.gettempdir()) / "gda-workbench-features"
+
+
+@dataclass
+class QualityReference:
+    """A trained feature extractor and the real images each class is compared with.
+
+    ``labels`` are class indices of the *source* dataset (before re-indexing by
+    :func:`~gda_core.datasets.make_imbalanced`).
+    """
+
+    extractor: Any
+    images: np.ndarray
+    labels: np.ndarray
+
+    def score(self, data: ImbalancedData, new_images: np.ndarray, new_labels: np.ndarray,
+              *, random_state: int = 0) -> dict[int, dict[str, float]]:
+        """Per-class scores of synthesized images (labels in ``data``'s class indices).
+
+        Returns
+        -------
+        dict
+            Class index of ``data`` -> the scores of
+            :func:`~gda_core.metrics.sample_quality.sample_quality`.
+        """
+        source = np.asarray(data.source_classes, dtype=np.int64)
+        y_new = np.asarray(new_labels, dtype=np.int64)
+        keep = _cap(y_new, random_state)
+        per_class = sample_quality_per_class(
+            self.images, self.labels, new_images[keep], source[y_new[keep]], self.extractor,
+            random_state=random_state)
+        back = {int(s): i for i, s in enumerate(source.tolist())}
+        return {back[s]: scores for s, scores in per_class.items()}
+
+
+def quality_reference(splits: DatasetSplits, *, cache_dir: str | Path | None = None,
+                      device: str = "auto") -> QualityReference:
+    """Train (or load from ``cache_dir``) the extractor on ``splits.train`` in full.
+
+    Parameters
+    ----------
+    splits : DatasetSplits
+        The loaded dataset; its whole training split is used.
+    cache_dir : str or Path, optional
+        Folder of cached extractors (default :func:`default_cache_dir`).
+    device : str
+        Device of the extractor.
+
+    Returns
+    -------
+    QualityReference
+    """
+    train = splits.train
+    folder = default_cache_dir() if cache_dir is None else Path(cache_dir)
+    extractor = FeatureExtractor.cached(
+        train.images, train.labels, folder, random_state=EXTRACTOR_SEED,
+        n_classes=len(train.class_names), device=device)
+    keep = _cap(np.asarray(train.labels, dtype=np.int64), EXTRACTOR_SEED)
+    return QualityReference(extractor, train.images[keep],
+                            np.asarray(train.labels, dtype=np.int64)[keep])
+
+
+def _cap(labels: np.ndarray, random_state: int) -> np.ndarray:
+    """Sorted indices keeping at most :data:`MAX_PER_CLASS` of each class (seeded)."""
+    rng = np.random.default_rng(random_state)
+    parts = []
+    for c in np.unique(labels):
+        idx = np.flatnonzero(labels == c)
+        if len(idx) > MAX_PER_CLASS:
+            idx = rng.choice(idx, MAX_PER_CLASS, replace=False)
+        parts.append(idx)
+    return np.sort(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
