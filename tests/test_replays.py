@@ -61,3 +61,16 @@ def test_bad_replay_options():
         ReplayOptions(scale="huge")
     with pytest.raises(ConfigError, match="dataset must be"):
         ReplayOptions(dataset="cifar")
+
+
+def test_cli_replay_prints_published_and_ours(tmp_path, capsys):
+    from gda_core.cli import main
+
+    out = tmp_path / "ours.csv"
+    assert main(["replay", "pareto-study", "--scale", "smoke", "--quiet", "--csv",
+                 str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "published:" in text and "ours:" in text and "MATCHED" in text
+    assert len(pd.read_csv(out)) == 6
+    assert main(["replay", "list"]) == 0
+    assert "gan-sensitivity" in capsys.readouterr().out

@@ -11,6 +11,7 @@ from gda_core.classifiers.factory import ARCHITECTURES
 from gda_core.classifiers.losses import LOSSES
 from gda_core.cli.args import config_from_args, sweep_from_args
 from gda_core.cli.drso import add_drso_parsers
+from gda_core.cli.replay import add_replay_parser
 from gda_core.errors import GDAError
 
 
@@ -114,6 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--quiet", action="store_true", help="no progress output")
 
     add_drso_parsers(sub)
+    add_replay_parser(sub)
     return parser
 
 
@@ -135,6 +137,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from gda_core.cli.drso import drso, drso_study
 
             return drso(args) if args.command == "drso" else drso_study(args)
+        if args.command == "replay":
+            from gda_core.cli.replay import replay
+
+            return replay(args)
         from gda_core.cli.commands import compare, sweep
 
         config = config_from_args(args)

@@ -1,0 +1,86 @@
+"""Replays page: rerun each source study at a CPU-friendly scale, published numbers beside ours."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from gda_core.errors import GDAError
+from gda_core.replays import REPLAYS, ReplayOptions, ReplayResult, run_replay
+from gda_core.viz.training import training_figure
+from pages._common import ensure_shell
+from pages._results import render_result
+
+ensure_shell()
+RESULTS_KEY = "replay_results"
+SCALE_HELP = ("smoke: seconds, only checks that it runs (numbers meaningless); quick: minutes "
+              "on 2 CPU cores; full: the study's own sizes where feasible (long).")
+
+st.title("Study replays")
+st.caption("Each replay reruns an experiment from a source study, puts the published numbers "
+           "beside ours, and states which claims matched and which did not.")
+
+names = list(REPLAYS)
+name = st.selectbox("Replay", names, format_func=lambda n: REPLAYS[n].title, key="replay_name")
+replay = REPLAYS[name]
+st.markdown(f"**Source:** {replay.source}. {replay.description}  \n**Data:** {replay.needs}.")
+
+with st.form("replay_form"):
+    c1, c2, c3 = st.columns(3)
+    scale = c1.selectbox("Scale", ("smoke", "quick", "full"), index=1, help=SCALE_HELP)
+    seed = c2.number_input("First seed", 0, 10_000, 0)
+    dataset = c3.selectbox("GAN data", ("mnist", "fashion-mnist"),
+                           disabled=name != "gan-diversity",
+                           help="Only the MAD-GAN diversity replay uses Fashion-MNIST.")
+    root = st.text_input("MNIST / Fashion-MNIST folder (GAN replays)", "",
+                         placeholder="e.g. data/mnist; empty: the built-in digits stand in")
+    download = st.checkbox("Let torchvision download MNIST / Fashion-MNIST into that folder")
+    path = st.text_input("AM image folder or zip (am-table2)", "",
+                         placeholder="three class folders, normal first; empty: the stand-in")
+    run = st.form_submit_button("Run replay", type="primary")
+
+results: dict[str, ReplayResult] = st.session_state.setdefault(RESULTS_KEY, {})
+if run:
+    bar = st.progress(0.0, text="Starting…")
+    try:
+        options = ReplayOptions(scale=scale, root=root.strip() or None,
+                                path=path.strip() or None, dataset=dataset, seed=int(seed),
+                                download=download)
+        results[name] = run_replay(name, options, lambda f, m: bar.progress(
+            min(max(f, 0.0), 1.0), text=m))
+        bar.progress(1.0, text=f"Finished in {results[name].seconds:.1f} s")
+    except GDAError as exc:
+        bar.empty()
+        st.error(f"The replay could not run: {exc}")
+
+result = results.get(name)
+if result is None:
+    st.info("Press **Run replay**. The Pareto study at quick scale takes about 15 s; the GAN "
+            "replays take a few minutes at quick scale (seconds at smoke scale).")
+    st.stop()
+
+matched, total = result.n_matched, len(result.checks)
+st.subheader(result.title)
+st.metric("Claims matched", f"{matched} of {total}")
+st.dataframe(result.checks_frame(), hide_index=True, width="stretch")
+left, right = st.columns(2)
+left.markdown("**Published**")
+left.dataframe(result.published, hide_index=True, width="stretch")
+right.markdown("**Ours**")
+right.dataframe(result.ours, hide_index=True, width="stretch")
+for note in result.notes:
+    st.caption(note)
+st.download_button("Download the report (text)", result.report(), f"{result.name}.txt",
+                   mime="text/plain")
+st.download_button("Download our table (CSV)", result.ours.to_csv(index=False),
+                   f"{result.name}.csv", mime="text/csv")
+
+histories = result.extra.get("histories")
+if histories:
+    st.markdown("**Training diagnostics per setting** (the same charts as the Train page)")
+    for tab, (label, history) in zip(st.tabs(list(histories)), histories.items(),
+                                     strict=True):
+        tab.plotly_chart(training_figure(history), key=f"replay_hist_{label}")
+comparison = result.extra.get("comparison")
+if comparison is not None:
+    with st.expander("The full comparison (confusion matrices, samples)"):
+        render_result(comparison)
