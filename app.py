@@ -11,5 +11,7 @@ pages = [
     st.Page("pages/data.py", title="Data", icon=":material/dataset:"),
     st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
     st.Page("pages/compare.py", title="Compare", icon=":material/compare_arrows:"),
+    st.Page("pages/pareto.py", title="Pareto", icon=":material/scatter_plot:"),
+    st.Page("pages/replays.py", title="Replays", icon=":material/history:"),
 ]
 st.navigation(pages, position="top").run()

@@ -143,3 +143,68 @@ def test_train_live_without_clicks_survives_reload_and_stops(server, page):
     page.get_by_text("stopped ·").first.wait_for(timeout=60_000)
     _shot(page, "07-train-stopped")
     assert "Traceback" not in page.inner_text("body")
+
+
+def _full_shot(page, name: str) -> None:
+    """Screenshot of the whole page: the viewport grows to the app's scroll height first
+    (Streamlit scrolls inside its main container, so full_page alone stops at the fold)."""
+    height = page.evaluate(
+        "() => Math.max(...[...document.querySelectorAll('[data-testid=stMain], "
+        "[data-testid=stAppViewContainer], body')].map(e => e.scrollHeight))")
+    page.set_viewport_size({"width": 1400, "height": min(max(int(height), 1000), 6000)})
+    page.wait_for_timeout(800)  # let plotly resize
+    _shot(page, name)
+
+
+def test_pareto_run_pick_shortlist_download(server, page, tmp_path):
+    page.goto(f"{server}/pareto")
+    page.get_by_role("button", name="Run", exact=True).wait_for(timeout=60_000)
+    algorithms = page.locator('[data-testid="stMultiSelect"]').first
+    algorithms.locator('button[aria-label^="Remove "]:visible').first.wait_for()
+    others = algorithms.locator(
+        'button[aria-label^="Remove "]:not([aria-label="Remove NSGA-II"]):visible')
+    while others.count():  # keep NSGA-II only
+        others.first.click()
+        page.wait_for_timeout(200)
+    assert algorithms.locator('button[aria-label^="Remove "]:visible').count() == 1
+    _full_shot(page, "10-pareto-problem")
+
+    page.get_by_role("button", name="Run", exact=True).click()
+    page.get_by_text("Best-known front:").wait_for(timeout=120_000)
+    chart = page.locator(".js-plotly-plot").first
+    chart.wait_for()
+    page.wait_for_timeout(1500)  # let plotly draw
+    _full_shot(page, "11-pareto-front")
+    body = page.inner_text("body")
+    assert "1 piece" in body and "NSGA-II" in body and "Traceback" not in body
+
+    # click a point of the best-known front (the last scatter trace before any star)
+    points = chart.locator(".scatterlayer .trace").last.locator(".points path")
+    assert points.count() > 10
+    target = points.nth(points.count() // 3)
+    target.scroll_into_view_if_needed()
+    box = target.bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(x, y)
+    page.wait_for_timeout(300)
+    page.mouse.click(x, y)
+    page.get_by_text("Picked ·").wait_for(timeout=30_000)
+    page.wait_for_timeout(1500)
+    _full_shot(page, "12-pareto-picked")
+    table = page.locator('[data-testid="stTable"]').first.inner_text()
+    for name in ("x1", "x2", "x3", "mean", "sd", "F1", "F2"):
+        assert name in table
+    assert page.locator(".js-plotly-plot").count() == 2  # + parallel coordinates
+
+    page.get_by_role("button", name="Add to shortlist").click()
+    page.get_by_text("Shortlist (1)").wait_for(timeout=30_000)
+    page.wait_for_timeout(1000)
+    _full_shot(page, "13-pareto-shortlist")
+    with page.expect_download(timeout=30_000) as download:
+        page.get_by_role("button", name="Download shortlist (CSV)").click()
+    path = tmp_path / "shortlist.csv"
+    download.value.save_as(path)
+    lines = path.read_text().splitlines()
+    assert lines[0].split(",")[:7] == ["F1", "F2", "mean", "sd", "x1", "x2", "x3"]
+    assert len(lines) == 2
+    assert "Traceback" not in page.inner_text("body")
