@@ -152,8 +152,7 @@ def compare(config: CompareConfig, *, json_path: Path | None, quiet: bool,
         print("\nsample quality of the synthesized images (mean over seeds):")
         print(quality)
     for note in result.notes:
-        if note.startswith("sample quality"):
-            print(f"note: {note}")
+        print(f"note: {note}")
     for method, error in result.errors().items():
         print(f"{method}: FAILED – {error}")
     for run in result.runs:

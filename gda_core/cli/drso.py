@@ -47,7 +47,7 @@ def _case_args(parser: argparse.ArgumentParser) -> None:
     c.add_argument("--objective", choices=("nominal", "smaller", "larger"),
                    help="type of the mean's objective (default: the case's, or nominal)")
     c.add_argument("--target", type=float, help="target of the mean (nominal-the-best)")
-    c.add_argument("--bounds", help="per-variable bounds, e.g. -1:1,-1:1,-1:1")
+    c.add_argument("--bounds", help="per-variable bounds, e.g. --bounds=-1:1,-1:1,-1:1 (with =)")
 
 
 def parse_rates(text: str) -> tuple[tuple[float, float], ...]:
