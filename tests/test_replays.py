@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from conftest import shared_path
 
 from gda_core.errors import ConfigError
 from gda_core.replays import REPLAYS, ReplayOptions, run_replay
@@ -11,14 +12,17 @@ from gda_core.replays.am_table2 import PUBLISHED as AM_PUBLISHED
 from gda_core.replays.pareto_study import PUBLISHED as PARETO_PUBLISHED
 from gda_core.replays.standins import am_standin
 
-SLOW = {"am-table2"}
+SLOW = {"am-table2", "lt-benchmark"}
+NEEDS_DATA = {"lt-benchmark"}  # MNIST and Fashion-MNIST from ../shared/data
 
 
 @pytest.mark.parametrize("name", [
     pytest.param(n, marks=pytest.mark.slow) if n in SLOW else n for n in REPLAYS])
 def test_every_replay_runs_at_smoke_scale(name):
     seen = []
-    result = run_replay(name, ReplayOptions(scale="smoke"), lambda f, m: seen.append(f))
+    root = str(shared_path("mnist").parent) if name in NEEDS_DATA else None
+    result = run_replay(name, ReplayOptions(scale="smoke", root=root),
+                        lambda f, m: seen.append(f))
     assert result.name == name
     assert isinstance(result.published, pd.DataFrame) and len(result.published) > 0
     assert isinstance(result.ours, pd.DataFrame) and len(result.ours) > 0

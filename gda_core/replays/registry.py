@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from gda_core.errors import ConfigError
-from gda_core.replays import am_table2, gan_quality, gan_sensitivity, pareto_study
+from gda_core.replays import am_table2, gan_quality, gan_sensitivity, long_tail, pareto_study
 from gda_core.replays.base import Progress, Replay, ReplayOptions, ReplayResult
 
 REPLAYS: dict[str, Replay] = {r.name: r for r in (
@@ -28,6 +28,11 @@ REPLAYS: dict[str, Replay] = {r.name: r for r in (
            "surfaces with MOGAs)", "NSGA-II, SPEA2, NPGA and the epsilon-constraint method "
            "on the printing and welding cases; M1' and Delta' per algorithm.",
            pareto_study.run, "built in (no data needed)"),
+    Replay("lt-benchmark", long_tail.TITLE, "Dam et al. 2022 (latent-preserving GAN, ADSO / "
+           "AMO), Table II", "Baseline CNN, SMOTE, DCGAN, conditional GAN, ADSO and AMO "
+           "(three-player, Q as the classifier) on MNIST-LT and Fashion-MNIST-LT (imbalance "
+           "factor 100); ACSA, macro F1, G-mean, P_maj, R_min over seeds with intervals.",
+           long_tail.run, "the folder holding mnist/ and fashion-mnist/ (root)"),
 )}
 
 

@@ -1,0 +1,185 @@
+"""The long-tail benchmark (Dam et al. 2022, Table II): MNIST-LT and Fashion-MNIST-LT with
+training counts 4000 ... 40 (imbalance factor 100) and a balanced test set; ACSA, macro F1,
+G-mean, majority precision and minority recall per method over seeds, with intervals."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import pandas as pd
+
+from gda_core.datasets import ImbalanceSpec, load_source
+from gda_core.experiments import ClassifierConfig, CompareConfig, DataConfig, run_comparison
+from gda_core.experiments.config import BASELINE
+from gda_core.metrics.stats import summarise
+from gda_core.oversampling import OVERSAMPLERS
+from gda_core.replays.base import Check, Progress, ReplayOptions, ReplayResult
+
+FULL_COUNTS = (4000, 2000, 1000, 750, 500, 350, 200, 100, 60, 40)
+METRICS = {"acsa": "ACSA", "f1_macro": "F_macro", "gmean": "G-mean",
+           "majority_precision": "P_maj", "minority_recall": "R_min"}
+METHODS = ("baseline", "smote", "dcgan", "cgan", "adso+q", "amo+q")
+#: Dam et al. 2022, Table II: (ACSA, F_macro, G-mean).
+PUBLISHED = {
+    "mnist": {"ADSO": (0.9613, 0.9609, 0.9781), "AMO": (0.9403, 0.9386, 0.9656),
+              "DSO+Q": (0.9339, 0.9325, 0.9619), "GAMO": (0.8826, 0.8794, 0.9308),
+              "BAGAN": (0.8848, 0.8785, 0.9295)},
+    "fashion-mnist": {"ADSO": (0.8675, 0.8648, 0.9221), "AMO": (0.8428, 0.8378, 0.9046),
+                      "DSO+Q": (0.8450, 0.8436, 0.9089)},
+}
+TITLE = "Long-tail benchmark (MNIST-LT, Fashion-MNIST-LT; Dam et al. 2022, Table II)"
+
+
+@dataclass(frozen=True)
+class LTScale:
+    """How big a benchmark run is: a fraction of the published counts (the imbalance
+    factor stays 100), seeds, classifier epochs and GAN settings."""
+
+    fraction: float
+    seeds: int
+    epochs: int
+    gan_epochs: int
+    gan_min_steps: int
+    test_per_class: int = 100
+
+
+SCALES = {
+    "smoke": LTScale(0.02, 1, 1, 1, 5, 10),
+    "quick": LTScale(0.1, 3, 8, 5, 150),
+    "full": LTScale(1.0, 3, 30, 50, 2000),
+}
+
+
+def lt_counts(fraction: float) -> dict[int, int]:
+    """The published counts scaled by ``fraction``, each kept at >= 4 images (so the
+    imbalance factor stays 100 down to ``fraction = 0.1``).
+
+    Examples
+    --------
+    >>> lt_counts(0.1)[0], lt_counts(0.1)[9]
+    (400, 4)
+    """
+    return dict(enumerate(max(4, round(c * fraction)) for c in FULL_COUNTS))
+
+
+def benchmark_config(dataset: str, scale: LTScale, *, root: str | None, seed: int = 0,
+                     methods: tuple[str, ...] = METHODS, download: bool = False,
+                     ) -> CompareConfig:
+    """The comparison one benchmark cell runs (methods missing from this build are left
+    out by :func:`available_methods`)."""
+    spec = ImbalanceSpec(counts=lt_counts(scale.fraction), test_per_class=scale.test_per_class,
+                         name="lt-100", description="long tail, imbalance factor 100")
+    gan = {"epochs": scale.gan_epochs, "min_steps": scale.gan_min_steps}
+    params: dict[str, dict] = {m: dict(gan) for m in methods if m in ("dcgan", "cgan")}
+    if "smote" in methods:  # SMOTE needs k < the smallest class
+        params["smote"] = {"k_neighbors": min(5, min(spec.counts.values()) - 1)}
+    for m in methods:
+        if m.split("+")[0] in ("adso", "amo") and m in OVERSAMPLERS:
+            params[m] = {"epochs": scale.gan_epochs, "min_steps": scale.gan_min_steps}
+    return CompareConfig(data=DataConfig(source=dataset, root=root, download=download),
+                         imbalance=spec, methods=methods, method_params=params,
+                         seeds=tuple(range(seed, seed + scale.seeds)),
+                         classifier=ClassifierConfig(epochs=scale.epochs))
+
+
+def available_methods(methods: tuple[str, ...] = METHODS) -> tuple[tuple[str, ...], list[str]]:
+    """The methods this build can run, and notes for those it cannot."""
+    from gda_core.experiments import compare as compare_module
+
+    known = set(OVERSAMPLERS) | {BASELINE} | set(getattr(compare_module, "Q_METHODS", ()))
+    keep = tuple(m for m in methods if m in known)
+    return keep, [f"{m} is not available in this build" for m in methods if m not in known]
+
+
+def run_benchmark(dataset: str, scale_name: str, *, root: str | None, seed: int = 0,
+                  download: bool = False, progress: Progress | None = None,
+                  ) -> tuple[pd.DataFrame, list[str]]:
+    """One dataset: a table of mean [CI] per method and metric, and notes."""
+    scale = SCALES[scale_name]
+    methods, notes = available_methods()
+    config = benchmark_config(dataset, scale, root=root, seed=seed, methods=methods,
+                              download=download)
+    splits = load_source(dataset, root=root, download=download)
+    result = run_comparison(config, splits=splits, progress=progress)
+    for method, error in result.errors().items():
+        notes.append(f"{method} failed: {error}")
+    table = summarise(result, metrics=list(METRICS))
+    rows = []
+    for method in result.methods:
+        sub = table[table["method"] == method].set_index("metric")
+        if sub.empty:
+            continue
+        row = {"dataset": dataset, "method": method}
+        for key, label in METRICS.items():
+            if key in sub.index:
+                r = sub.loc[key]
+                row[label] = float(r["mean"])
+                row[f"{label} CI"] = (f"[{r['ci_low']:.3f}, {r['ci_high']:.3f}]"
+                                      if r["n"] > 1 else "one seed")
+        rows.append(row)
+    counts = list(config.imbalance.counts.values())
+    notes.append(f"{dataset}: training counts {counts}, {scale.test_per_class} test images "
+                 f"per class, {scale.seeds} seed(s), classifier {scale.epochs} epochs, GANs "
+                 f"{scale.gan_epochs} epochs / at least {scale.gan_min_steps} steps per model.")
+    return pd.DataFrame(rows), notes
+
+
+def published_frame() -> pd.DataFrame:
+    rows = [{"dataset": d, "method": m, "ACSA": v[0], "F_macro": v[1], "G-mean": v[2]}
+            for d, table in PUBLISHED.items() for m, v in table.items()]
+    return pd.DataFrame(rows)
+
+
+def run(options: ReplayOptions, progress: Progress) -> ReplayResult:
+    t0 = time.perf_counter()
+    if not options.root and not options.download:
+        from gda_core.errors import DatasetError
+
+        raise DatasetError("the long-tail benchmark needs MNIST and Fashion-MNIST: give the "
+                           "folder that holds mnist/ and fashion-mnist/ (root), or allow "
+                           "the download")
+    frames, notes = [], []
+    datasets = ("mnist", "fashion-mnist")
+    for i, dataset in enumerate(datasets):
+        root = _dataset_root(options.root, dataset)
+        frame, n = run_benchmark(dataset, options.scale, root=root, seed=options.seed,
+                                 download=options.download,
+                                 progress=lambda f, m, i=i, d=dataset: progress(
+                                     (i + f) / len(datasets), f"{d}: {m}"))
+        frames.append(frame)
+        notes += n
+    ours = pd.concat(frames, ignore_index=True)
+    checks = []
+    for dataset in datasets:
+        sub = ours[ours["dataset"] == dataset].set_index("method")
+        if {"adso+q", "baseline"} <= set(sub.index):
+            checks.append(Check(f"{dataset}: ADSO beats the baseline CNN on ACSA",
+                                f"ADSO {PUBLISHED[dataset]['ADSO'][0]:.4f}",
+                                f"{sub.loc['adso+q', 'ACSA']:.4f} vs "
+                                f"{sub.loc['baseline', 'ACSA']:.4f}",
+                                sub.loc["adso+q", "ACSA"] > sub.loc["baseline", "ACSA"]))
+        if {"adso+q", "amo+q"} <= set(sub.index):
+            checks.append(Check(f"{dataset}: ADSO beats AMO on ACSA",
+                                f"{PUBLISHED[dataset]['ADSO'][0]:.4f} vs "
+                                f"{PUBLISHED[dataset]['AMO'][0]:.4f}",
+                                f"{sub.loc['adso+q', 'ACSA']:.4f} vs "
+                                f"{sub.loc['amo+q', 'ACSA']:.4f}",
+                                sub.loc["adso+q", "ACSA"] > sub.loc["amo+q", "ACSA"]))
+        best = sub["ACSA"].idxmax() if len(sub) else "none"
+        checks.append(Check(f"{dataset}: a three-player method has the best ACSA",
+                            "ADSO", str(best), best in ("adso+q", "amo+q")))
+    progress(1.0, "done")
+    return ReplayResult("lt-benchmark", TITLE, published_frame(), ours, checks, notes,
+                        time.perf_counter() - t0)
+
+
+def _dataset_root(root: str | None, dataset: str) -> str | None:
+    """``root`` may be the dataset's own folder or a parent holding ``mnist/`` and
+    ``fashion-mnist/``."""
+    if root is None:
+        return None
+    from pathlib import Path
+
+    sub = Path(root) / dataset
+    return str(sub) if sub.is_dir() else root
