@@ -1,67 +1,229 @@
-"""Rendering of a :class:`gda_core.experiments.ComparisonResult` (used by the Compare page)."""
+"""Rendering of a :class:`gda_core.experiments.ComparisonResult` (Compare and Replays pages).
+
+Everything here formats what ``gda_core`` computed (``summarise``, ``quality_table``,
+``per_class_recall_table``, ``export_comparison``) for people; no statistics are computed.
+:func:`render_result` uses no expander, so a page may call it inside one.
+"""
 
 from __future__ import annotations
+
+import io
+import math
+import tempfile
+import zipfile
+from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
-from gda_core.experiments import BASELINE, ComparisonResult
+from gda_core.classifiers import ARCHITECTURE_LABELS
+from gda_core.classifiers.losses import LOSS_LABELS
+from gda_core.experiments import BASELINE, ComparisonResult, export_comparison
 from gda_core.metrics import METRIC_LABELS
-from gda_core.oversampling import OVERSAMPLERS
-from gda_core.viz import confusion_figure, image_grid
-from pages._common import display_scale
+from gda_core.metrics.stats import summarise
+from gda_core.viz import confusion_figure
+from gda_core.viz.comparison import per_class_recall_figure
+from pages._compare_gallery import render_gallery
+from pages._compare_labels import method_label, short_label
 
-
-def method_label(name: str) -> str:
-    return "Baseline (no oversampling)" if name == BASELINE else OVERSAMPLERS[name].label
-
-
-def short_label(name: str) -> str:
-    return "Baseline" if name == BASELINE else OVERSAMPLERS[name].label
+UP, DOWN = "▲", "▼"
+SIGNIFICANCE_LEGEND = (
+    f"{UP} / {DOWN}: significantly better / worse than the baseline — the 95% interval of "
+    "the paired difference excludes zero (pairs share a seed: the same split, oversampler "
+    "seed and initial weights).")
+HEADLINE_METRIC = "f1_macro"
+VIEWS = ("Confusion matrices", "Recall per class", "Gallery")
+QUALITY_COLUMNS = {
+    "fid": "FID ↓", "precision": "Precision ↑", "recall": "Recall ↑", "density": "Density",
+    "coverage": "Coverage ↑", "diversity": "Diversity", "diversity_real": "Real diversity",
+}
+QUALITY_HELP = {
+    "FID ↓": "Fréchet distance between the feature distributions of real and synthesized "
+             "images; 0 = identical. Biased upwards for small sets: compare within a class.",
+    "Precision ↑": "Share of synthesized images that fall among real ones (fidelity).",
+    "Recall ↑": "Share of real images reached by the synthesized ones (variety covered).",
+    "Density": "Like precision, counting how many real neighbourhoods hold each synthesized "
+               "image: about 1 when they look like real images, above 1 when packed in dense "
+               "regions.",
+    "Coverage ↑": "Share of real images that have a synthesized image among their nearest "
+                  "neighbours (variety, robust to outliers).",
+    "Diversity": "Mean pairwise pixel distance among the synthesized images (0 = all the "
+                 "same); compare with the real images' value beside it.",
+    "Real diversity": "The same for the real images of the class, for reference.",
+}
 
 
 def metrics_frames(result: ComparisonResult) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(display table of mean [± sd], delta-vs-baseline table), labelled for people."""
+    """(table of means, difference-to-baseline table), labelled for people."""
     mean = result.metrics_table()
     labels = {k: METRIC_LABELS.get(k, k) for k in mean.columns}
-    shown = mean.copy()
-    if len(result.config["seeds"]) > 1:
-        sd = result.metrics_table("std")
-        shown = mean.combine(sd, lambda m, s: m.map("{:.3f}".format) + " ± " + s.map(
-            "{:.3f}".format))
-    shown = shown.rename(index=method_label, columns=labels)
+    shown = mean.rename(index=method_label, columns=labels)
     delta = result.delta_table().rename(index=method_label, columns=labels)
     return shown, delta
 
 
-def render_result(result: ComparisonResult) -> None:
-    """Metrics table, errors, confusion matrices, samples and download."""
-    for method, error in result.errors().items():
-        st.warning(f"**{method_label(method)}** could not run: {error}", icon="⚠️")
-    notes = sorted({w for r in result.runs for w in r.warnings})
-    for w in notes:
-        st.info(w, icon="ℹ️")
-    if result.metrics_table().empty:
-        return
+def _fmt(value: float, signed: bool = False) -> str:
+    if value is None or math.isnan(value):
+        return "–"
+    return f"{value:+.3f}" if signed else f"{value:.3f}"
 
+
+def _interval(mean: float, low: float, high: float, signed: bool = False) -> str:
+    """``"0.812 [0.790, 0.834]"``, or the mean alone when the interval is undefined."""
+    if math.isnan(low) or math.isnan(high):
+        return _fmt(mean, signed)
+    return f"{_fmt(mean, signed)} [{_fmt(low, signed)}, {_fmt(high, signed)}]"
+
+
+def interval_frames(summary: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Display tables from :func:`~gda_core.metrics.stats.summarise`, one row per metric.
+
+    Returns
+    -------
+    (means, diffs, marks) : tuple of DataFrame
+        ``means``: rows = metric labels, columns = methods (short labels), cells
+        ``"mean [low, high]"``; ``diffs``: the same for the paired difference to the
+        baseline (no baseline column), with ▲ / ▼ after significant ones; ``marks``:
+        +1 / -1 / 0 per ``diffs`` cell (significantly better / worse / not
+        distinguishable).
+    """
+    metrics = list(dict.fromkeys(summary["metric"]))
+    methods = list(dict.fromkeys(summary["method"]))
+    rows = [METRIC_LABELS.get(m, m) for m in metrics]
+    by = summary.set_index(["method", "metric"])
+    means = pd.DataFrame(
+        {short_label(m): [_interval(*by.loc[(m, k), ["mean", "ci_low", "ci_high"]])
+                          for k in metrics] for m in methods}, index=rows)
+    diffs: dict[str, list[str]] = {}
+    marks: dict[str, list[int]] = {}
+    for m in (m for m in methods if m != BASELINE):
+        d_col, m_col = [], []
+        for k in metrics:
+            r = by.loc[(m, k)]
+            sign = (1 if r["diff_vs_baseline"] > 0 else -1) if r["significant"] else 0
+            text = _interval(r["diff_vs_baseline"], r["diff_low"], r["diff_high"], True)
+            d_col.append(text + {1: f" {UP}", -1: f" {DOWN}", 0: ""}[sign])
+            m_col.append(sign)
+        diffs[short_label(m)] = d_col
+        marks[short_label(m)] = m_col
+    return (means, pd.DataFrame(diffs, index=rows, columns=list(diffs)),
+            pd.DataFrame(marks, index=rows, columns=list(marks)))
+
+
+def headline(summary: pd.DataFrame, metric: str = HEADLINE_METRIC) -> str:
+    """One sentence: which methods significantly beat (or lose to) the baseline on ``metric``."""
+    rows = summary[(summary["metric"] == metric) & (summary["method"] != BASELINE)]
+    if rows.empty or BASELINE not in set(summary["method"]):
+        return ""
+    better = [short_label(m) for m, d, s in rows[["method", "diff_vs_baseline",
+                                                  "significant"]].itertuples(index=False)
+              if s and d > 0]
+    worse = [short_label(m) for m, d, s in rows[["method", "diff_vs_baseline",
+                                                 "significant"]].itertuples(index=False)
+             if s and d < 0]
+    label = METRIC_LABELS.get(metric, metric)
+    parts = [f"On **{label}**, significantly better than the baseline: "
+             + (", ".join(f"**{b}** {UP}" for b in better) or "none")]
+    if worse:
+        parts.append("significantly worse: " + ", ".join(f"**{w}** {DOWN}" for w in worse))
+    rest = [short_label(m) for m in rows["method"]
+            if short_label(m) not in better and short_label(m) not in worse]
+    if rest:
+        parts.append("not distinguishable from it: " + ", ".join(rest))
+    return "; ".join(parts) + "."
+
+
+def _mark_style(marks: pd.DataFrame) -> pd.DataFrame:
+    colors = {1: "color: #1a7f37; font-weight: 600", -1: "color: #cf222e; font-weight: 600",
+              0: "color: #6e7781"}
+    return marks.map(colors.get)
+
+
+def classifier_text(config: dict) -> str:
+    """E.g. "AM-study CNN, cross-entropy, 15 epochs max"."""
+    c = config.get("classifier", {})
+    arch = c.get("architecture", "am-cnn")
+    text = ARCHITECTURE_LABELS.get(arch, arch)
+    if arch == "ensemble":
+        text = f"ensemble of {c.get('ensemble_size', 3)} AM-study CNNs"
+    loss = c.get("loss", "cross-entropy")
+    loss_text = LOSS_LABELS.get(loss, loss).lower()
+    if loss == "focal":
+        loss_text += f" (γ = {c.get('focal_gamma', 2.0):g})"
+    return f"{text}, {loss_text}, {c.get('epochs', '?')} epochs max"
+
+
+def render_metrics(result: ComparisonResult) -> None:
+    """Metrics table; with several seeds, 95% intervals and paired differences to the baseline."""
+    seeds = result.config.get("seeds", [0])
+    n_seeds = len(seeds)
+    minority = ", ".join(result.class_names[c] for c in result.minority_classes) or "none"
     st.subheader("Metrics on the balanced test set")
-    shown, delta = metrics_frames(result)
-    n_seeds = len(result.config["seeds"])
-    st.caption(f"Mean over {n_seeds} seed(s) · test set {result.test_counts} images per "
-               f"class · minority classes: "
-               + ", ".join(result.class_names[c] for c in result.minority_classes))
-    st.dataframe(shown.style.format(precision=3) if n_seeds == 1 else shown, width="stretch")
-    if not delta.empty and len(delta) > 1:
-        st.caption("Difference to the baseline (green = better)")
-        styled = delta.drop(index=method_label(BASELINE)).style.format("{:+.3f}").map(
-            lambda v: f"color: {'#1a7f37' if v > 0.0005 else '#cf222e' if v < -0.0005 else ''}")
-        st.dataframe(styled, width="stretch")
+    st.caption(f"{classifier_text(result.config)} · test set {result.test_counts[0]} images "
+               f"per class · minority classes: {minority} · "
+               + (f"mean and 95% interval over {n_seeds} seeds (Student t)" if n_seeds > 1
+                  else "one seed"))
+    if n_seeds == 1:
+        shown, delta = metrics_frames(result)
+        st.dataframe(shown.style.format(precision=3), width="stretch")
+        if not delta.empty and len(delta) > 1:
+            st.caption("Difference to the baseline (green = better)")
+            styled = delta.drop(index=method_label(BASELINE)).style.format("{:+.3f}").map(
+                lambda v: f"color: {'#1a7f37' if v > 0.0005 else '#cf222e' if v < -0.0005 else ''}")
+            st.dataframe(styled, width="stretch")
+        st.caption("One seed gives no interval: run **3 or more seeds** to get 95% intervals "
+                   "and to see which differences to the baseline are significant.")
+        return
+    summary = summarise(result)
+    means, diffs, marks = interval_frames(summary)
+    text = headline(summary)
+    if text:
+        st.markdown(text)
+    st.markdown("**Mean [95% interval]**")
+    st.dataframe(means, width="stretch")
+    if diffs.empty:
+        if BASELINE not in result.methods:
+            st.caption("Add the baseline to the methods to test differences against it.")
+        return
+    st.markdown("**Paired difference to the baseline** [95% interval]")
+    st.dataframe(diffs.style.apply(lambda _: _mark_style(marks), axis=None),
+                 width="stretch")
+    st.caption(SIGNIFICANCE_LEGEND + (" With 2 seeds the intervals are very wide; 3 or more "
+                                      "are better." if n_seeds == 2 else ""))
 
-    st.subheader("Confusion matrices")
-    seeds = result.config["seeds"]
+
+def render_quality(result: ComparisonResult) -> None:
+    """Sample-quality table per method and class, with one line per score."""
+    table = result.quality_table()
+    if table.empty:
+        return
+    st.subheader("Sample quality of the synthesized images")
+    shown = pd.DataFrame({
+        "Method": [method_label(m) for m in table["method"]],
+        "Class": [f"{n}*" if c in result.minority_classes else str(n)
+                  for c, n in zip(table["class"], table["class_name"], strict=True)],
+        **{label: table[key] for key, label in QUALITY_COLUMNS.items()},
+        "Synthesized": table["n_fake"].round().astype("Int64"),
+        "Seeds": table["n_seeds"],
+    })
+    fmt = {label: "{:.3f}" for label in QUALITY_COLUMNS.values()}
+    fmt["FID ↓"] = "{:.2f}"
+    st.dataframe(shown.style.format(fmt, na_rep="–"), hide_index=True, width="stretch",
+                 column_config={k: st.column_config.NumberColumn(k, help=v)
+                                for k, v in QUALITY_HELP.items()})
+    st.caption("Scored per class against the real images of that class in the full training "
+               "data, on the features of a CNN trained on all of it (cached per dataset); "
+               "mean over seeds. * = minority class.")
+    st.caption("  \n".join(f"**{k}**: {v}" for k, v in QUALITY_HELP.items()))
+
+
+def render_confusions(result: ComparisonResult, key: str) -> None:
+    """Confusion matrices of every method that ran, one seed or summed over seeds."""
+    seeds = result.config.get("seeds", [0])
     which = "summed"
     if len(seeds) > 1:
-        which = st.radio("Show", ["summed", *map(str, seeds)], horizontal=True,
+        which = st.radio("Confusion matrices", ["summed", *map(str, seeds)], horizontal=True,
+                         key=f"{key}-cm-seed",
                          format_func=lambda s: "summed over seeds" if s == "summed" else
                          f"seed {s}")
     ok = [m for m in result.methods if any(r.ok for r in result.runs_of(m))]
@@ -69,27 +231,77 @@ def render_result(result: ComparisonResult) -> None:
     for start in range(0, len(ok), per_row):
         cols = st.columns(per_row)
         for col, method in zip(cols, ok[start:start + per_row], strict=False):
-            cm = result.confusion(method, None if which == "summed" else int(which))
+            try:
+                cm = result.confusion(method, None if which == "summed" else int(which))
+            except KeyError:
+                col.caption(f"{short_label(method)}: no successful run with seed {which}")
+                continue
             fig = confusion_figure(cm, result.class_names, title=short_label(method),
                                    minority=result.minority_classes)
-            col.plotly_chart(fig, width="stretch", key=f"cm-{method}-{which}")
+            col.plotly_chart(fig, width="stretch", key=f"{key}-cm-{method}-{which}")
+    st.caption("Rows: true class, columns: predicted; colour = share of the row. "
+               "* = minority class.")
 
-    st.subheader("Real vs synthesized minority images")
-    if not result.synthetic_samples:
-        st.caption("No oversampler ran, so there is nothing synthesized to show.")
-    side = next(iter(result.real_samples.values())).shape[-1]
-    scale = display_scale(side)
-    for c in result.minority_classes:
-        st.markdown(f"**Class {result.class_names[c]}**")
-        sources = [("Real", result.real_samples.get(c))] + [
-            (method_label(m), per.get(c)) for m, per in result.synthetic_samples.items()]
-        cols = st.columns(len(sources))
-        for col, (name, imgs) in zip(cols, sources, strict=True):
-            col.caption(name)
-            if imgs is None or len(imgs) == 0:
-                col.caption("0 generated")
-            else:
-                col.image(image_grid(imgs, ncols=4, scale=scale))
 
-    st.download_button("Download result (JSON)", result.to_json(),
-                       file_name="gda-comparison.json", mime="application/json")
+def render_recall(result: ComparisonResult, key: str) -> None:
+    """Grouped bars of the test recall of every class, one colour per method."""
+    table = result.per_class_recall_table()
+    if table.empty:
+        st.caption("No per-class recall was recorded.")
+        return
+    fig = per_class_recall_figure(table.rename(index=short_label),
+                                  minority=result.minority_classes)
+    st.plotly_chart(fig, width="stretch", key=f"{key}-recall")
+    st.caption("Test recall of each class, mean over seeds; * = minority class.")
+
+
+def comparison_zip(result: ComparisonResult) -> bytes:
+    """Everything :func:`~gda_core.experiments.export_comparison` writes, as one zip."""
+    buf = io.BytesIO()
+    with tempfile.TemporaryDirectory(prefix="gda-export-") as tmp:
+        files = export_comparison(result, tmp)
+        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+            for path in files:
+                zf.write(path, arcname=f"gda-comparison/{Path(path).relative_to(tmp)}")
+    return buf.getvalue()
+
+
+def render_downloads(result: ComparisonResult, key: str) -> None:
+    """Zip of every export file (built when clicked) and the result JSON."""
+    row = st.container(horizontal=True, gap="small")
+    row.download_button("Download everything (zip)", lambda: comparison_zip(result),
+                       file_name="gda-comparison.zip", mime="application/zip",
+                       on_click="ignore", key=f"{key}-zip", icon=":material/folder_zip:",
+                       help="result.json, metrics.csv (means, intervals, differences), "
+                            "per-seed and per-class CSVs, sample quality, figures.html and "
+                            "PNG grids of the samples.")
+    row.download_button("Download result (JSON)", lambda: result.to_json(),
+                       file_name="gda-comparison.json", mime="application/json",
+                       on_click="ignore", key=f"{key}-json", icon=":material/download:")
+
+
+def render_result(result: ComparisonResult, *, key: str = "result") -> None:
+    """Metrics with intervals, sample quality, confusion / recall / gallery views, downloads.
+
+    ``key`` prefixes widget keys (call it with distinct keys to show two results on a page).
+    """
+    for method, error in result.errors().items():
+        st.warning(f"**{method_label(method)}** could not run: {error}", icon="⚠️")
+    notes = sorted({w for r in result.runs for w in r.warnings})
+    for w in notes:
+        st.info(w, icon="ℹ️")
+    if result.metrics_table().empty:
+        return
+    render_metrics(result)
+    render_quality(result)
+    views = st.tabs(list(VIEWS), key=f"{key}-view", on_change="rerun")
+    with views[0]:
+        if views[0].open:
+            render_confusions(result, key)
+    with views[1]:
+        if views[1].open:
+            render_recall(result, key)
+    with views[2]:
+        if views[2].open:
+            render_gallery(result, key)
+    render_downloads(result, key)

@@ -1,7 +1,9 @@
-"""Compare: retrain the same CNN on the baseline and on each oversampled training set."""
+"""Compare: retrain the same classifier on the baseline and on each oversampled training set."""
 
 import streamlit as st
 
+from gda_core.classifiers import ARCHITECTURE_LABELS, ARCHITECTURES
+from gda_core.classifiers.losses import LOSS_LABELS, LOSSES
 from gda_core.datasets import SOURCES
 from gda_core.errors import GDAError
 from gda_core.experiments import BASELINE, ClassifierConfig, CompareConfig, run_comparison
@@ -10,13 +12,18 @@ from pages._common import (
     PREFILL_KEY,
     RESULT_KEY,
     current_data,
+    data_dir,
     ensure_shell,
+    get_store,
     load_config,
     param_widgets,
 )
+from pages._compare_history import PARTIAL_KEY, RESULT_ID_KEY, render_history, save_result
+from pages._compare_sweep import render_sweep
 from pages._results import method_label, render_result
 
-PARTIAL_KEY = "compare_partial"
+TAB_KEY = "compare_tab"
+TABS = ("Results", "Real : synthetic ratio sweep", "Past comparisons")
 ensure_shell()
 
 st.title("Compare")
@@ -30,37 +37,86 @@ st.caption(f"Data: **{SOURCES[cfg.source].label}** · {desc} · {spec.test_per_c
 prefill = st.session_state.get(PREFILL_KEY, {})
 if prefill.get("note"):
     st.info(prefill["note"], icon="🔁")
-with st.form("compare"):
-    choices = [BASELINE, *OVERSAMPLERS]
-    methods = st.multiselect("Methods", choices, format_func=method_label, default=prefill.get(
-        "methods", [BASELINE, "smote", "borderline-smote", "adasyn"]))
-    c1, c2, c3, c4 = st.columns(4)
-    n_seeds = c1.number_input("Seeds", 1, 20, 1, help="Seeds 0..n-1; each seeds the split, "
-                              "the oversampler and the classifier together.")
-    epochs = c2.number_input("Epochs (max)", 1, 200, 15, help="Early stopping on a "
-                             "validation split may stop sooner.")
-    batch = c3.selectbox("Batch size", [16, 32, 64, 128, 256], index=2)
-    lr = c4.selectbox("Learning rate", [1e-4, 3e-4, 1e-3, 3e-3], index=2)
-    width = st.select_slider("CNN width (channels of the first block)", [8, 16, 32, 64], 16)
-    params: dict[str, dict] = {}
-    with st.expander("Method settings"):
-        for name, cls in OVERSAMPLERS.items():
-            if not cls.params:
-                continue
-            st.markdown(f"**{cls.label}**")
-            values = param_widgets(cls.params, prefix=f"param-{name}",
-                                   values=prefill.get("params", {}).get(name))
-            params[name] = values
-    run = st.form_submit_button("Run comparison", type="primary")
 
-if run:
-    config = CompareConfig(
+top1, top2 = st.columns([4, 1])
+choices = [BASELINE, *OVERSAMPLERS]
+methods = top1.multiselect("Methods", choices, format_func=method_label, default=prefill.get(
+    "methods", [BASELINE, "smote", "borderline-smote", "adasyn"]))
+n_seeds = top2.number_input("Seeds", 1, 10, 1, key="compare_seeds",
+                            help="Seeds 0..n-1; each seeds the split, the oversampler and the "
+                                 "classifier together. 3 or more give 95% intervals and "
+                                 "significance marks.")
+
+with st.container(border=True):
+    st.markdown("**Classifier** (retrained from scratch for every method and seed)")
+    a1, a2, a3, a4 = st.columns(4)
+    arch = a1.selectbox("Architecture", ARCHITECTURES, format_func=ARCHITECTURE_LABELS.get)
+    loss = a2.selectbox("Loss", LOSSES, format_func=LOSS_LABELS.get,
+                        help="Class-weighted cross-entropy and focal loss put more weight on "
+                             "rare or hard examples (the FER report's comparison).")
+    spare = iter((a3, a4))  # the options that apply fill the free columns in order
+    ensemble_size = (next(spare).number_input(
+        "Ensemble size", 2, 10, 3, help="CNNs averaged by soft voting, seeded seed, seed+1, ...")
+        if arch == "ensemble" else 3)
+    focal_gamma = (next(spare).number_input(
+        "Focal γ", 0.0, 5.0, 2.0, 0.5,
+        help="0 = cross-entropy; larger values down-weight well-classified examples.")
+        if loss == "focal" else 2.0)
+    b1, b2, b3, b4 = st.columns(4)
+    epochs = b1.number_input("Epochs (max)", 1, 200, 15, help="Early stopping on a "
+                             "validation split may stop sooner.")
+    batch = b2.selectbox("Batch size", [16, 32, 64, 128, 256], index=2)
+    lr = b3.selectbox("Learning rate", [1e-4, 3e-4, 1e-3, 3e-3], index=2)
+    width = b4.select_slider("CNN width (first block)", [8, 16, 32, 64], 16,
+                             disabled=arch == "resnet18",
+                             help="Channels of the AM-study CNN's first block (not used by "
+                                  "ResNet-18).")
+    if arch == "resnet18":
+        st.caption(":material/speed: ResNet-18 is slow on a CPU: about 0.8 s per batch of 64 "
+                   "at 8×8 pixels, more for larger images. Use a GPU, or few epochs.")
+    elif arch == "ensemble":
+        st.caption(f"An ensemble trains {int(ensemble_size)} CNNs per method and seed: "
+                   f"about {int(ensemble_size)}× the time of one.")
+
+quality = st.checkbox(
+    "Score sample quality (FID, precision/recall, density/coverage, diversity)",
+    key="compare_quality",
+    help="Scores every oversampler's synthesized images per class against the real ones, on "
+         "the features of a CNN trained once per dataset on its full training data (cached).")
+params: dict[str, dict] = {}
+with st.expander("Method settings"):
+    for name, cls in OVERSAMPLERS.items():
+        if not cls.params:
+            continue
+        st.markdown(f"**{cls.label}**")
+        params[name] = param_widgets(cls.params, prefix=f"param-{name}",
+                                     values=prefill.get("params", {}).get(name))
+
+
+def build_config() -> CompareConfig:
+    """The comparison settings chosen above."""
+    return CompareConfig(
         data=cfg, imbalance=spec, methods=tuple(methods),
         method_params={m: params[m] for m in methods if m in params},
         seeds=tuple(range(int(n_seeds))),
         classifier=ClassifierConfig(epochs=int(epochs), batch_size=int(batch), lr=float(lr),
-                                    width=int(width)),
+                                    width=int(width), architecture=arch, loss=loss,
+                                    focal_gamma=float(focal_gamma),
+                                    ensemble_size=int(ensemble_size)),
+        sample_quality=bool(quality), quality_cache_dir=str(data_dir() / "features"),
     )
+
+
+row = st.container(horizontal=True, vertical_alignment="center", gap="medium")
+run = row.button("Run comparison", type="primary", key="compare_run")
+n_train = len(methods) * int(n_seeds)
+row.caption(f"{len(methods)} method(s) × {int(n_seeds)} seed(s) = {n_train} trainings"
+           + ("" if n_seeds >= 3 else " · use 3 or more seeds for 95% intervals and "
+              "significance marks"))
+
+if run:
+    st.session_state[TAB_KEY] = TABS[0]
+    config = build_config()
     bar = st.progress(0.0, text="Starting…")
 
     def keep_partial(run, partial):
@@ -79,15 +135,31 @@ if run:
         bar.empty()
         st.session_state[RESULT_KEY] = result
         st.session_state.pop(PARTIAL_KEY, None)
+        st.session_state[RESULT_ID_KEY] = save_result(get_store(), result)
         st.success(f"Done in {result.seconds:.0f} s.")
 
-result = st.session_state.get(RESULT_KEY)
-partial = st.session_state.get(PARTIAL_KEY)
-if partial is not None and (result is None or partial is not result):
-    st.warning("The last comparison stopped before it finished; showing what it completed.")
-    result = partial
-if result is None:
-    st.info("Choose methods and press **Run comparison**. With the defaults (digits, 4 "
-            "methods, 1 seed) it takes well under a minute on 2 CPU cores.")
-else:
-    render_result(result)
+results_tab, sweep_tab, history_tab = st.tabs(list(TABS), key=TAB_KEY, on_change="rerun")
+with results_tab:
+    if results_tab.open:
+        result = st.session_state.get(RESULT_KEY)
+        partial = st.session_state.get(PARTIAL_KEY)
+        if partial is not None and (result is None or partial is not result):
+            st.warning("The last comparison stopped before it finished; showing what it "
+                       "completed.")
+            result = partial
+        if result is None:
+            st.info("Choose methods and press **Run comparison**. With the defaults (digits, 4 "
+                    "methods, 1 seed) it takes well under a minute on 2 CPU cores.")
+        else:
+            run_id = st.session_state.get(RESULT_ID_KEY)
+            if run_id and result is not partial:
+                st.caption(f"Saved in the run store as **{run_id}**; reopen it any time from "
+                           "*Past comparisons*.")
+            render_result(result)
+with sweep_tab:
+    if sweep_tab.open:
+        render_sweep(build_config, list(methods), get_store())
+with history_tab:
+    if history_tab.open:
+        render_history(get_store(), result_key=RESULT_KEY, tab_key=TAB_KEY,
+                       tab_label=TABS[0])

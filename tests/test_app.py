@@ -17,6 +17,7 @@ TIMEOUT = 180
 @pytest.fixture
 def app(tmp_path, monkeypatch) -> AppTest:
     monkeypatch.setenv("GDA_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("GDA_RUNS_DIR", str(tmp_path / "runs"))
     at = AppTest.from_file(str(REPO / "app.py"), default_timeout=TIMEOUT)
     at.run()
     assert not at.exception

@@ -42,7 +42,8 @@ def _free_port() -> int:
 def server(tmp_path_factory):
     _require_browser()
     port = _free_port()
-    env = {**os.environ, "GDA_DATA_DIR": str(tmp_path_factory.mktemp("data"))}
+    env = {**os.environ, "GDA_DATA_DIR": str(tmp_path_factory.mktemp("data")),
+           "GDA_RUNS_DIR": str(tmp_path_factory.mktemp("runs"))}
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
          "--server.address", "127.0.0.1", "--server.headless", "true"],

@@ -34,7 +34,8 @@ def test_confusion_figure_counts_and_row_percent():
 def test_confusion_figure_many_classes_shows_counts_only():
     cm = np.eye(8, dtype=int) * 5
     heat = confusion_figure(cm, [str(i) for i in range(8)]).data[0]
-    assert heat.customdata[0][0] == "5" and heat.text[0][0] == "5<br>100%"
+    assert heat.text[0][0] == "5" and heat.customdata[0][0] == "5<br>100%"
+    assert heat.texttemplate == "%{text}"  # heatmaps fill texttemplate from text only
 
 
 def test_confusion_figure_empty_row_is_zero_percent():

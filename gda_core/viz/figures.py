@@ -47,10 +47,12 @@ def confusion_figure(cm: np.ndarray, class_names: Sequence[str], *, title: str =
     text = [[f"{int(cm[i, j])}<br>{pct[i, j]:.0f}%" for j in range(cm.shape[1])]
             for i in range(cm.shape[0])]
     shown = text if len(labels) <= 6 else [[f"{int(v)}" for v in r] for r in cm]
+    # Heatmaps fill texttemplate from ``text`` only (not ``customdata``): the cell shows
+    # ``shown``; the hover shows count and row % from ``customdata``.
     fig = go.Figure(go.Heatmap(
-        z=pct, x=labels, y=labels, text=text, texttemplate="%{customdata}",
-        customdata=shown, zmin=0, zmax=100, colorscale="Blues", showscale=False,
-        hovertemplate="true %{y}, predicted %{x}<br>%{text}<extra></extra>",
+        z=pct, x=labels, y=labels, text=shown, texttemplate="%{text}", customdata=text,
+        zmin=0, zmax=100, colorscale="Blues", showscale=False,
+        hovertemplate="true %{y}, predicted %{x}<br>%{customdata}<extra></extra>",
     ))
     n = len(labels)
     fig.update_layout(title=dict(text=title, x=0.5), height=max(260, 40 * n + 90),

@@ -1,0 +1,94 @@
+"""Gallery view of a comparison: real images beside each method's synthesized ones, with the
+nearest real training image and its distance under every synthesized image.
+
+The synthesized images are those the result stores (a few per method and class, from
+the first seed).  Their neighbours are searched among *all* real training images of the
+class for that seed, rebuilt from the saved data and imbalance settings when the data
+can be loaded here and the rebuild matches the stored real samples; otherwise among the
+few real images stored in the result (and the page says so).
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import streamlit as st
+
+from gda_core.datasets import ImbalanceSpec, make_imbalanced
+from gda_core.errors import GDAError
+from gda_core.experiments import BASELINE, ComparisonResult, DataConfig
+from gda_core.metrics.memorisation import real_spacing
+from gda_core.viz.gallery import gallery_grid, gallery_rows
+from pages._common import display_scale, load_config
+from pages._compare_labels import short_label
+
+
+@st.cache_data(show_spinner="Rebuilding the training split…", max_entries=4)
+def _training_split(data: str, imbalance: str, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Training images and labels of one seed's imbalanced split (JSON-encoded settings)."""
+    splits = load_config(DataConfig(**json.loads(data)))
+    split = make_imbalanced(splits, ImbalanceSpec.from_dict(json.loads(imbalance)),
+                            random_state=seed)
+    return split.train.images, split.train.labels
+
+
+def class_reference(result: ComparisonResult, cls: int) -> tuple[np.ndarray, bool]:
+    """Real training images of class ``cls`` to search neighbours among.
+
+    Returns
+    -------
+    (images, complete) : tuple
+        Every training image of the class (``complete`` True) when the split can be
+        rebuilt and matches the stored real samples, else the stored real samples.
+    """
+    stored = result.real_samples.get(cls, np.zeros((0, 1, 1, 1), np.uint8))
+    cfg = result.config
+    try:
+        images, labels = _training_split(json.dumps(cfg["data"], sort_keys=True),
+                                         json.dumps(cfg["imbalance"], sort_keys=True),
+                                         int(cfg["seeds"][0]))
+    except (GDAError, OSError, KeyError, TypeError, ValueError):
+        return stored, False
+    own = images[labels == cls]
+    if own.shape[1:] != stored.shape[1:] or not np.array_equal(own[:len(stored)], stored):
+        return stored, False
+    return own, True
+
+
+def render_gallery(result: ComparisonResult, key: str) -> None:
+    """Class select, then one image: real row, and per method synthesized + nearest real."""
+    methods = [m for m in result.methods if m != BASELINE]
+    with_samples = sorted({c for m in methods for c in result.synthetic_samples.get(m, {})})
+    classes = with_samples or list(result.minority_classes)
+    if not methods or not classes or not result.real_samples:
+        st.caption("No oversampler ran, so there is nothing synthesized to show.")
+        return
+    cls = st.selectbox("Class", classes, key=f"{key}-gallery-class", width=320,
+                       format_func=lambda c: f"{result.class_names[c]}"
+                       + (" (minority)" if c in result.minority_classes else ""))
+    reference, complete = class_reference(result, cls)
+    real = result.real_samples.get(cls)
+    if real is None or not len(real):
+        st.caption("No real image of this class is stored.")
+        return
+    synthesized = {short_label(m): result.synthetic_samples.get(m, {}).get(cls) for m in methods}
+    rows = gallery_rows(real, synthesized, reference)
+    spacing = real_spacing(reference / np.float32(255))
+    close = float(np.nanmedian(spacing)) if np.isfinite(spacing).any() else None
+    grid = gallery_grid(rows, scale=display_scale(real.shape[-1], 56), close=close)
+    st.image(grid)
+    source = (f"all {len(reference)} real training images of the class (seed "
+              f"{result.config['seeds'][0]})" if complete else
+              f"only the {len(reference)} real images stored with the result (the data "
+              "could not be reloaded here)")
+    st.caption(
+        f"First row: real training images. Under each method's synthesized images: the "
+        f"nearest real image among {source} and the L2 pixel distance (pixels in [0, 1]); "
+        "**copy** = identical to a real image, orange = closer than the typical gap between "
+        "two real images"
+        + (f" ({close:.2f})" if close is not None else "")
+        + ". SMOTE-family methods interpolate between real images, so they sit close to "
+        "real images by construction; random oversampling repeats them exactly. For a "
+        "generative model, many copies or near-copies suggest memorisation.")
+

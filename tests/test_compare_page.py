@@ -1,0 +1,220 @@
+"""AppTest of the Compare page: seeds with intervals and significance, sample quality,
+confusion per seed, recall and gallery views, past comparisons, ratio sweep and export.
+
+One three-seed comparison (digits, 4 classes, 1 epoch) is run once for the module; the
+tests then look at it through the page's views.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import re
+import zipfile
+
+import pandas as pd
+import pytest
+from conftest import REPO
+from streamlit.testing.v1 import AppTest
+
+from gda_core.datasets import ImbalanceSpec
+from gda_core.experiments import ComparisonResult, MethodRun
+from gda_core.metrics.stats import summarise
+from pages._compare_sweep import parse_ratios
+from pages._results import comparison_zip, headline, interval_frames
+
+TIMEOUT = 180
+# Classes 0, 1, 3, 8 of digits: 60 images per majority class, 12 per minority class.
+SPEC = ImbalanceSpec(ratio=0.2, minority_classes=(3, 8), classes=(0, 1, 3, 8),
+                     majority_count=60, test_per_class=10)
+INTERVAL = re.compile(r"^-?\d\.\d{3} \[-?\d\.\d{3}, -?\d\.\d{3}\]$")
+DIFF = re.compile(r"^[+-]\d\.\d{3} \[[+-]\d\.\d{3}, [+-]\d\.\d{3}\]( [▲▼])?$")
+
+
+@pytest.fixture(scope="module")
+def ran(tmp_path_factory) -> AppTest:
+    """The Compare page after a 3-seed baseline / SMOTE / random run with sample quality."""
+    root = tmp_path_factory.mktemp("compare-page")
+    env = pytest.MonkeyPatch()
+    env.setenv("GDA_DATA_DIR", str(root / "data"))
+    env.setenv("GDA_RUNS_DIR", str(root / "runs"))
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=TIMEOUT)
+    at.run()
+    at.session_state["imbalance_spec"] = SPEC
+    at.switch_page("pages/compare.py").run()
+    assert not at.exception
+    at.multiselect[0].set_value(["baseline", "smote", "random"])
+    at.number_input(key="compare_seeds").set_value(3)
+    next(n for n in at.number_input if n.label.startswith("Epochs")).set_value(1)
+    at.select_slider[0].set_value(8)
+    at.checkbox(key="compare_quality").check()
+    at.button(key="compare_run").click().run()
+    yield at
+    env.undo()
+
+
+def _texts(at: AppTest) -> str:
+    parts = [m.value for m in at.markdown] + [c.value for c in at.caption]
+    parts += [e.value for e in (*at.error, *at.warning, *at.info, *at.success)]
+    return "\n".join(str(p) for p in parts)
+
+
+def _show(at: AppTest, tab: str = "Results", view: str | None = None) -> AppTest:
+    at.session_state["compare_tab"] = tab
+    if view is not None:
+        at.session_state["result-view"] = view
+    at.run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    return at
+
+
+def test_three_seeds_show_intervals_and_significance(ran):
+    at = _show(ran, view="Confusion matrices")
+    means, diffs = at.dataframe[0].value, at.dataframe[1].value
+    assert list(means.columns) == ["Baseline", "SMOTE", "Random oversampling"]
+    assert "Macro F1" in means.index and "G-mean" in means.index
+    assert all(INTERVAL.match(v) for v in means.loc["Macro F1"]), means.loc["Macro F1"]
+    assert list(diffs.columns) == ["SMOTE", "Random oversampling"]
+    assert all(DIFF.match(v) for v in diffs.to_numpy().ravel()), diffs
+    text = _texts(at)
+    assert "interval of the paired difference excludes zero" in text
+    assert "significantly better than the baseline" in text
+    assert "over 3 seeds" in text
+    assert len(at.get("plotly_chart")) == 3
+    result = at.session_state["compare_result"]
+    assert sorted({r.seed for r in result.runs}) == [0, 1, 2]
+
+
+def test_sample_quality_table(ran):
+    at = _show(ran)
+    table = next(d.value for d in at.dataframe if "FID ↓" in d.value.columns)
+    assert list(table["Method"]) == ["SMOTE", "SMOTE", "Random oversampling",
+                                     "Random oversampling"]
+    assert list(table["Class"]) == ["3*", "8*", "3*", "8*"]
+    assert table["FID ↓"].map(math.isfinite).all()
+    assert (table["Seeds"] == 3).all()
+    assert "Coverage" in _texts(at)
+
+
+def test_confusion_matrices_for_one_seed(ran):
+    at = _show(ran, view="Confusion matrices")
+    at.radio(key="result-cm-seed").set_value("1").run()
+    assert not at.exception
+    assert len(at.get("plotly_chart")) == 3
+
+
+def test_recall_and_gallery_views(ran):
+    at = _show(ran, view="Recall per class")
+    assert len(at.get("plotly_chart")) == 1
+    at = _show(ran, view="Gallery")
+    assert at.selectbox(key="result-gallery-class").value in (2, 3)  # re-indexed 3 and 8
+    assert len(at.get("image")) == 1
+    assert "nearest real image among all 12 real training images" in _texts(at)
+    _show(ran, view="Confusion matrices")
+
+
+def test_past_comparisons_list_and_reopen(ran):
+    saved = ran.session_state["compare_result_id"]
+    assert saved
+    ran.session_state["compare_result"] = None
+    ran.session_state["compare_result_id"] = None
+    at = _show(ran, tab="Past comparisons")
+    table = at.dataframe[0].value
+    assert list(table["Run"]) == [saved]
+    assert table.loc[0, "Dataset"] == "digits" and table.loc[0, "Seeds"] == 3
+    assert table.loc[0, "Methods"] == "Baseline, SMOTE, Random oversampling"
+    assert table.loc[0, "Sample quality"] == "yes"
+    at.button(key="compare_history_open").click().run()
+    assert not at.exception
+    assert at.session_state["compare_tab"] == "Results"
+    assert at.session_state["compare_result_id"] == saved
+    reopened = at.session_state["compare_result"]
+    assert isinstance(reopened, ComparisonResult) and len(reopened.runs) == 9
+    assert saved in _texts(at)
+    assert list(at.dataframe[0].value.columns) == ["Baseline", "SMOTE", "Random oversampling"]
+
+
+def test_ratio_sweep_with_two_ratios(ran):
+    at = _show(ran, tab="Real : synthetic ratio sweep")
+    assert at.selectbox(key="sweep_method").options == ["SMOTE", "Random oversampling"]
+    at.text_input(key="sweep_ratios").set_value("0, 1")
+    at.button(key="sweep_run").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert len(at.get("plotly_chart")) == 1
+    summary = at.dataframe[0].value
+    assert list(summary["Synthesized : real"]) == ["0", "1"]
+    assert list(summary["Seeds"]) == [3, 3]
+    assert at.session_state["compare_sweep"].runs.shape[0] == 6
+    at.selectbox(key="sweep_metric").set_value("gmean").run()  # redraw, no rerun of the sweep
+    assert "G-mean" in at.dataframe[0].value.columns
+    _show(ran)
+
+
+def test_bad_ratios_are_a_message(ran):
+    at = _show(ran, tab="Real : synthetic ratio sweep")
+    at.text_input(key="sweep_ratios").set_value("0, lots").run()
+    assert any("ratios must be numbers" in e.value for e in at.error)
+    at.text_input(key="sweep_ratios").set_value("0, 0.5, 1, 2, 5").run()
+    _show(ran)
+
+
+def test_zip_export_holds_every_file(ran):
+    result = ran.session_state["compare_result"]
+    with zipfile.ZipFile(io.BytesIO(comparison_zip(result))) as zf:
+        names = set(zf.namelist())
+        assert {"gda-comparison/result.json", "gda-comparison/metrics.csv",
+                "gda-comparison/quality.csv", "gda-comparison/figures.html"} <= names
+        assert any(n.endswith(".png") for n in names)
+        again = ComparisonResult.from_json(zf.read("gda-comparison/result.json").decode())
+        metrics = pd.read_csv(zf.open("gda-comparison/metrics.csv"))
+    assert len(again.runs) == len(result.runs)
+    assert {"ci_low", "diff_vs_baseline", "significant"} <= set(metrics.columns)
+
+
+def test_classifier_options_appear_when_chosen(tmp_path, monkeypatch):
+    monkeypatch.setenv("GDA_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("GDA_RUNS_DIR", str(tmp_path / "runs"))
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=TIMEOUT).run()
+    at.switch_page("pages/compare.py").run()
+    labels = [n.label for n in at.number_input]
+    assert "Focal γ" not in labels and "Ensemble size" not in labels
+    assert at.number_input(key="compare_seeds").value == 1  # defaults stay fast
+    next(s for s in at.selectbox if s.label == "Loss").set_value("focal").run()
+    next(s for s in at.selectbox if s.label == "Architecture").set_value("resnet18").run()
+    assert "Focal γ" in [n.label for n in at.number_input]
+    assert "0.8 s per batch of 64" in _texts(at)
+    next(s for s in at.selectbox if s.label == "Architecture").set_value("ensemble").run()
+    assert "Ensemble size" in [n.label for n in at.number_input]
+    assert "3 or more seeds" in _texts(at)
+    assert not at.exception
+
+
+def _hand_result() -> ComparisonResult:
+    runs = [MethodRun("baseline", s, {"f1_macro": v}) for s, v in enumerate([.70, .72, .71])]
+    runs += [MethodRun("smote", s, {"f1_macro": v}) for s, v in enumerate([.80, .82, .81])]
+    runs += [MethodRun("random", s, {"f1_macro": v}) for s, v in enumerate([.70, .75, .68])]
+    return ComparisonResult({"seeds": [0, 1, 2]}, ["a", "b"], [1], [0], [10, 2], [5, 5],
+                            runs=runs)
+
+
+def test_interval_and_difference_cells_by_hand():
+    summary = summarise(_hand_result())
+    means, diffs, marks = interval_frames(summary)
+    # baseline 0.71 ± t(0.975, 2) * 0.01 / sqrt(3) = 0.71 ± 0.0248
+    assert means.loc["Macro F1", "Baseline"] == "0.710 [0.685, 0.735]"
+    # smote - baseline is +0.10 for every seed: a zero-width, significant interval
+    assert diffs.loc["Macro F1", "SMOTE"] == "+0.100 [+0.100, +0.100] ▲"
+    assert marks.loc["Macro F1", "SMOTE"] == 1
+    assert not diffs.loc["Macro F1", "Random oversampling"].endswith(("▲", "▼"))
+    assert marks.loc["Macro F1", "Random oversampling"] == 0
+    sentence = headline(summary)
+    assert "**SMOTE** ▲" in sentence and "not distinguishable from it: Random" in sentence
+
+
+def test_parse_ratios():
+    assert parse_ratios("0, 0.5 1;2") == [0.0, 0.5, 1.0, 2.0]
+    with pytest.raises(Exception, match="at least one ratio"):
+        parse_ratios("  ")
+    json.dumps(parse_ratios("5"))  # plain floats
