@@ -111,7 +111,7 @@ def test_data_to_compare_on_digits(server, page):
     assert page.locator(".js-plotly-plot").count() == 4
     body = page.inner_text("body")
     for name in ("SMOTE", "Borderline-SMOTE", "ADASYN", "Metrics on the balanced test set",
-                 "Real vs synthesized"):
+                 "Gallery"):
         assert name in body
     assert page.locator('[data-testid="stDataFrame"]').count() >= 1
     assert "Traceback" not in body
