@@ -2,6 +2,10 @@
 
 import streamlit as st
 
+from gda_core._compat.threads import prefer_passive_waiting
+
+prefer_passive_waiting()  # before torch is imported (see gda_core/_compat/threads.py)
+
 # Pages check this flag: see pages/_common.py:ensure_shell for why.
 st.session_state["_gda_shell"] = True
 st.set_page_config(page_title="GDA Workbench", page_icon="assets/logo.png", layout="wide")

@@ -16,6 +16,7 @@ SHARED_DATA = REPO.parent / "shared" / "data"
 
 # Keep torch to the two cores of the CI machine and quiet.
 os.environ.setdefault("OMP_NUM_THREADS", "2")
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # AppTest, workers and pytest share cores
 
 # Property tests: derandomised (the same examples every run) in CI, random locally.
 settings.register_profile("ci", derandomize=True, max_examples=60, deadline=None,

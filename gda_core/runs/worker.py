@@ -24,6 +24,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from gda_core._compat.threads import prefer_passive_waiting
 from gda_core.errors import GDAError, RunError
 from gda_core.runs import records as rec
 from gda_core.runs.context import RunContext
@@ -57,6 +58,7 @@ def _worker_env() -> dict[str, str]:
     env["PYTHONPATH"] = os.pathsep.join(p for p in (package_parent, env.get("PYTHONPATH"))
                                         if p)
     env["PYTHONUNBUFFERED"] = "1"
+    prefer_passive_waiting(env)  # workers share the cores with the app and each other
     return env
 
 
