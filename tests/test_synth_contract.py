@@ -34,7 +34,7 @@ def fitted(xy):
 
 
 def test_registered_as_oversamplers():
-    assert set(NAMES) == {"gan", "dcgan", "cgan", "madgan"}
+    assert set(NAMES) == {"gan", "dcgan", "cgan", "madgan", "adso", "amo"}
     for name, cls in SYNTHESIZERS.items():
         assert OVERSAMPLERS[name] is cls and issubclass(cls, GANSynthesizer)
         for p in cls.params:  # the Compare page needs bounds and choices for its widgets

@@ -1,4 +1,8 @@
-"""Run the baseline and each oversampler through the same classifier, seed by seed."""
+"""Run the baseline and each oversampler through the same classifier, seed by seed.
+
+Methods that bring their own classifier (``adso+q``, ``amo+q``: the three-player game's
+Q) are evaluated with it instead; see :func:`_run_one`.
+"""
 
 from __future__ import annotations
 
@@ -10,10 +14,15 @@ import numpy as np
 
 from gda_core.classifiers import make_classifier
 from gda_core.datasets import DatasetSplits, ImbalancedData, load_source, make_imbalanced
-from gda_core.errors import GDAError
+from gda_core.errors import ConfigError, GDAError
 from gda_core.experiments.config import BASELINE, CompareConfig
 from gda_core.experiments.quality import QualityReference, quality_reference
-from gda_core.experiments.result import SCALAR_METRICS, ComparisonResult, MethodRun
+from gda_core.experiments.result import (
+    OWN_CLASSIFIER,
+    SCALAR_METRICS,
+    ComparisonResult,
+    MethodRun,
+)
 from gda_core.metrics import evaluate
 from gda_core.oversampling import make_oversampler
 
@@ -131,16 +140,26 @@ def _run_one(config: CompareConfig, data: ImbalancedData, method: str, seed: int
     ``sampling_strategy`` goes to the oversampler (see
     :func:`gda_core.oversampling.base.target_counts`); ``result`` receives the first
     synthesized samples of the method; ``quality`` scores the synthesized images.
+
+    A method whose class sets ``uses_own_classifier`` (``adso+q``, ``amo+q``) is fitted on
+    the imbalanced training set like any oversampler (so its synthesized images are shown
+    and scored too), but it is evaluated with its own classifier (the three-player game's
+    Q, :meth:`predict_proba`) instead of the comparison's CNN; ``run.classifier`` says so.
     """
     run = MethodRun(method=method, seed=seed)
     X, y = data.train.images, data.train.labels
     n_classes = len(data.class_names)
+    sampler = None
     try:
         if method != BASELINE:
             report(0.0, f"seed {seed} · {method}: oversampling")
             t = time.perf_counter()
             sampler = make_oversampler(method, random_state=seed,
                                        **config.method_params.get(method, {}))
+            if _own_classifier(sampler) and sampling_strategy != "auto":
+                raise ConfigError(f"{sampler.label} is evaluated with its own classifier, so "
+                                  "the amount of synthetic data cannot be varied; use "
+                                  f"{method.removesuffix('+q')} instead")
             sampler.sampling_strategy = sampling_strategy
             X, y = sampler.fit_resample(X, y)
             run.seconds["resample"] = time.perf_counter() - t
@@ -154,18 +173,25 @@ def _run_one(config: CompareConfig, data: ImbalancedData, method: str, seed: int
                 }
             if quality is not None and len(new_y):
                 _score(run, quality, data, new_X, new_y, seed, report)
-        run.n_train = len(y)
-        clf = make_classifier(config.classifier, seed)
+        if sampler is not None and _own_classifier(sampler):
+            run.classifier = OWN_CLASSIFIER
+            run.n_train = sampler.n_original_
+            run.epochs_run = int(sampler.history_[-1]["epoch"]) if sampler.history_ else 0
+            proba = _full_proba(sampler.predict_proba(data.test.images), sampler.classes_,
+                                n_classes)
+        else:
+            run.n_train = len(y)
+            clf = make_classifier(config.classifier, seed)
 
-        def on_epoch(epoch: int, n_epochs: int, logs: dict) -> None:
-            report(0.1 + 0.85 * epoch / n_epochs,
-                   f"seed {seed} · {method}: epoch {epoch}/{n_epochs}")
+            def on_epoch(epoch: int, n_epochs: int, logs: dict) -> None:
+                report(0.1 + 0.85 * epoch / n_epochs,
+                       f"seed {seed} · {method}: epoch {epoch}/{n_epochs}")
 
-        t = time.perf_counter()
-        clf.fit(X, y, n_classes=n_classes, callback=on_epoch)
-        run.seconds["train"] = time.perf_counter() - t
-        run.epochs_run = len(clf.history_)
-        proba = clf.predict_proba(data.test.images)
+            t = time.perf_counter()
+            clf.fit(X, y, n_classes=n_classes, callback=on_epoch)
+            run.seconds["train"] = time.perf_counter() - t
+            run.epochs_run = len(clf.history_)
+            proba = clf.predict_proba(data.test.images)
         scores = evaluate(data.test.labels, proba.argmax(1), proba, n_classes=n_classes,
                           minority_classes=data.minority_classes,
                           majority_classes=data.majority_classes)
@@ -178,6 +204,18 @@ def _run_one(config: CompareConfig, data: ImbalancedData, method: str, seed: int
     run.per_class = {k: [float(v) for v in vals] for k, vals in scores["per_class"].items()}
     report(1.0, f"seed {seed} · {method}: done")
     return run
+
+
+def _own_classifier(sampler: Any) -> bool:
+    """Whether the method is evaluated with its own classifier (see :func:`_run_one`)."""
+    return bool(getattr(sampler, "uses_own_classifier", False))
+
+
+def _full_proba(proba: np.ndarray, classes: list[int], n_classes: int) -> np.ndarray:
+    """Probabilities over ``classes`` (N, len(classes)) -> over all classes (N, n_classes)."""
+    out = np.zeros((len(proba), n_classes), dtype=np.float64)
+    out[:, np.asarray(classes, dtype=np.int64)] = proba
+    return out
 
 
 def _score(run: MethodRun, quality: QualityReference, data: ImbalancedData,

@@ -61,7 +61,9 @@ class CompareConfig:
 
     ``methods`` holds ``"baseline"`` (no oversampling) and/or names from
     :data:`gda_core.oversampling.OVERSAMPLERS`; ``method_params`` maps a method name to its
-    parameters.  Each seed drives the split, the oversampler and the classifier together.
+    parameters.  Methods registered with ``uses_own_classifier`` (``adso+q``, ``amo+q``)
+    are evaluated with their own classifier, so ``classifier`` does not apply to them.
+    Each seed drives the split, the oversampler and the classifier together.
 
     With ``sample_quality`` on, the images every oversampler synthesized are scored per
     class (FID, precision / recall, density / coverage, diversity) on the features of a

@@ -24,6 +24,10 @@ QUALITY_METRICS = ("fid", "precision", "recall", "density", "coverage", "diversi
 """Sample-quality scores kept per class in :attr:`MethodRun.quality` (see
 :func:`gda_core.metrics.sample_quality.sample_quality`)."""
 
+OWN_CLASSIFIER = "own"
+""":attr:`MethodRun.classifier` of a method evaluated with its own classifier (the
+three-player game's Q) instead of the comparison's."""
+
 
 @dataclass
 class MethodRun:
@@ -32,7 +36,10 @@ class MethodRun:
     ``error`` is set (and the metrics empty) when the method could not run with these
     settings, e.g. SMOTE with ``k_neighbors`` larger than a minority class.  ``quality``
     maps a class index to the sample-quality scores of the images synthesized for it
-    (empty unless the comparison asked for sample quality).
+    (empty unless the comparison asked for sample quality).  ``classifier`` is ``""``
+    when the comparison's classifier was trained on the (oversampled) data, and
+    :data:`OWN_CLASSIFIER` when the method was evaluated with its own (``adso+q``,
+    ``amo+q``).
     """
 
     method: str
@@ -47,6 +54,7 @@ class MethodRun:
     seconds: dict[str, float] = field(default_factory=dict)
     epochs_run: int = 0
     quality: dict[int, dict[str, float]] = field(default_factory=dict)
+    classifier: str = ""
 
     @property
     def ok(self) -> bool:

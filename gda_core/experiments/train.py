@@ -27,6 +27,8 @@ class TrainConfig:
 
     ``classes`` are class indices of the imbalanced data (default: its minority
     classes).  ``seed`` seeds the synthesizer; ``split_seed`` the imbalanced split.
+    Synthesizers with a classifier of their own (``provides_classifier``: ADSO, AMO)
+    always learn every class, since their classifier must tell them all apart.
 
     Examples
     --------
@@ -107,6 +109,8 @@ def train_job(ctx: RunContext) -> None:
     if bad or not classes:
         raise ConfigError(f"choose classes among 0..{len(data.class_names) - 1}")
     synth = SYNTHESIZERS[cfg.synthesizer](random_state=cfg.seed, **cfg.params)
+    if getattr(synth, "provides_classifier", False):
+        classes = list(range(len(data.class_names)))
     n_models = 1 if synth.conditional else len(classes)
     order = {c: i for i, c in enumerate(classes)}
     base = {"classes": classes, "class_names": list(data.class_names),

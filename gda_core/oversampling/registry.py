@@ -1,6 +1,8 @@
 """Name -> oversampler class.  Feeds the dashboard's choices, the CLI and contract tests.
 
-The GAN synthesizers (:mod:`gda_core.synthesizers`) are registered too.  They subclass
+The GAN synthesizers (:mod:`gda_core.synthesizers`) are registered too, and so are the
+methods that a comparison evaluates with the model's own classifier (``adso+q``,
+``amo+q``; ``uses_own_classifier`` is set on their class).  They subclass
 ``gda_core.oversampling.base.ImageOversampler`` while this module imports them; the cycle
 is safe because ``gda_core.synthesizers`` imports ``gda_core.oversampling`` before its own
 modules, so either package can be imported first.
@@ -19,7 +21,7 @@ from gda_core.oversampling.smote_family import (
     RandomOversampler,
     SMOTEOversampler,
 )
-from gda_core.synthesizers.registry import SYNTHESIZERS
+from gda_core.synthesizers.registry import OWN_CLASSIFIER_METHODS, SYNTHESIZERS
 
 OVERSAMPLERS: dict[str, type[ImageOversampler]] = {
     cls.name: cls
@@ -30,7 +32,7 @@ OVERSAMPLERS: dict[str, type[ImageOversampler]] = {
         RandomOversampler,
         TraditionalAugmentation,
     )
-} | SYNTHESIZERS
+} | SYNTHESIZERS | OWN_CLASSIFIER_METHODS
 
 
 def make_oversampler(name: str, *, random_state: int | None = None,

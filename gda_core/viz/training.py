@@ -11,13 +11,17 @@ from plotly.subplots import make_subplots
 _PANELS = (
     ("Losses", (("d_loss", "D loss"), ("g_loss", "G loss"))),
     ("G gradient norm", (("g_grad_norm", "‖∇G‖"),)),
-    ("D(x) and D(G(z))", (("d_real", "D(x)"), ("d_fake", "D(G(z))"))),
+    ("D(x) and D(G(z))", (("d_real", "D(x)"), ("d_fake", "D(G(z))"),
+                          ("q_val_acc", "Q val. accuracy"))),  # 3-player GANs only
     ("Diversity (fixed noise)", (("diversity", "diversity"),)),
 )
 
 
 def training_figure(events: Sequence[dict[str, Any]], *, max_points: int = 2000) -> go.Figure:
     """Four panels: D/G losses, G's gradient norm, D(x) / D(G(z)), and diversity.
+
+    Three-player GANs (ADSO, AMO) also draw their classifier's validation accuracy
+    (``q_val_acc``) in the D(x) / D(G(z)) panel, whose scale is [0, 1] too.
 
     ``events`` are per-step dicts with ``step`` and the diagnostic keys; events of
     per-class models carry ``class`` and are drawn as one line per class.  Long runs are
@@ -42,7 +46,7 @@ def training_figure(events: Sequence[dict[str, Any]], *, max_points: int = 2000)
                 fig.add_trace(go.Scatter(
                     x=x, y=y, mode="lines", name=name + suffix, legendgroup=name,
                     line=dict(width=1.5, dash="solid" if gi == 0 else "dot"),
-                    marker_color=("#4C78A8", "#F58518")[si],
+                    marker_color=("#4C78A8", "#F58518", "#54A24B")[si],
                 ), row=row + 1, col=col + 1)
     fig.update_layout(height=540, margin=dict(l=10, r=10, t=40, b=10),
                       legend=dict(orientation="h", y=-0.12), uirevision="keep",
