@@ -20,6 +20,7 @@ from gda_core.experiments import (
     save_sweep,
 )
 from gda_core.metrics import METRIC_LABELS
+from gda_core.oversampling import OVERSAMPLERS
 from gda_core.runs import RunStore
 from gda_core.viz.comparison import ratio_sweep_figure
 from pages._common import load_config
@@ -72,7 +73,8 @@ def render_sweep(config: Callable[[], CompareConfig], methods: list[str],
         "How does a metric change with the amount of synthesized data? For a ratio *r*, "
         "every minority class gets *r* × its real count of synthesized images (0 = the "
         "baseline). It uses the data, seeds, classifier and method settings above.")
-    oversamplers = [m for m in methods if m != BASELINE]
+    oversamplers = [m for m in methods if m != BASELINE and not getattr(
+        OVERSAMPLERS.get(m), "uses_own_classifier", False)]  # +Q methods have no share
     if not oversamplers:
         st.info("Choose at least one oversampler in **Methods** above to sweep it.")
         return

@@ -49,6 +49,10 @@ n_seeds = top2.number_input("Seeds", 1, 10, 1, key="compare_seeds",
 
 with st.container(border=True):
     st.markdown("**Classifier** (retrained from scratch for every method and seed)")
+    own_q = [m for m in methods if getattr(OVERSAMPLERS.get(m), "uses_own_classifier", False)]
+    if own_q:
+        st.caption(f"{', '.join(method_label(m) for m in own_q)} evaluate(s) the three-player "
+                   "model's own classifier Q instead of this CNN.")
     a1, a2, a3, a4 = st.columns(4)
     arch = a1.selectbox("Architecture", ARCHITECTURES, format_func=ARCHITECTURE_LABELS.get)
     loss = a2.selectbox("Loss", LOSSES, format_func=LOSS_LABELS.get,

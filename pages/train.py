@@ -20,10 +20,15 @@ from pages._common import (
 
 ensure_shell()
 GROUPS = {
-    "Training": ("epochs", "min_steps", "batch_size", "d_steps", "loss", "label_smoothing"),
-    "Optimiser": ("lr_d", "lr_g", "beta1", "beta2"),
+    "Training": ("epochs", "min_steps", "batch_size", "d_steps", "loss", "gan_type", "gp_gamma",
+                 "label_smoothing", "q_fake_weight"),
+    "Autoencoder prior": ("ae_epochs", "lr_ae"),
+    "Optimiser": ("lr_d", "lr_g", "lr_q", "beta1", "beta2"),
     "Speed": ("fast", "device"),
 }
+ORDER = ("Training", "Model", "Autoencoder prior", "Optimiser", "Speed")
+OVERLAY_METRICS = ["g_loss", "d_loss", "g_grad_norm", "d_real", "d_fake", "diversity", "q_loss",
+                   "q_val_acc"]
 EVENTS_KEY = "train_events"
 
 st.title("Train a synthesizer")
@@ -47,8 +52,13 @@ with st.expander("New training run", expanded="run" not in st.query_params):
     st.caption(cls.description)
     with st.form("train"):
         label = {i: f"{i}: {n}" for i, n in enumerate(data.class_names)}
-        classes = st.multiselect("Classes to learn", list(label), format_func=label.get,
-                                 default=list(data.minority_classes))
+        if getattr(cls, "provides_classifier", False):
+            st.caption("Learns every class at once: its classifier Q must tell all of them "
+                       "apart, and G synthesizes the minority classes.")
+            classes = list(label)
+        else:
+            classes = st.multiselect("Classes to learn", list(label), format_func=label.get,
+                                     default=list(data.minority_classes))
         seed = st.number_input("Seed", 0, 10**6, 0)
         params = {}
         by_name = {p.name: p for p in cls.params}
@@ -56,7 +66,7 @@ with st.expander("New training run", expanded="run" not in st.query_params):
                    for g, names_ in GROUPS.items()}
         placed = {p.name for specs in grouped.values() for p in specs}
         grouped["Model"] = tuple(p for p in cls.params if p.name not in placed)
-        for group in ("Training", "Model", "Optimiser", "Speed"):
+        for group in ORDER:
             if grouped[group]:
                 st.markdown(f"**{group}**")
                 params.update(param_widgets(grouped[group], prefix=f"train-{synth_name}"))
@@ -100,8 +110,7 @@ if runs:
         overlay = st.multiselect("Compare runs", list(names), format_func=names.get,
                                  max_selections=6)
         if overlay:
-            metric = st.selectbox("Metric", ["g_loss", "d_loss", "g_grad_norm", "d_real",
-                                             "d_fake", "diversity"], key="overlay-metric")
+            metric = st.selectbox("Metric", OVERLAY_METRICS, key="overlay-metric")
             st.plotly_chart(runs_figure({names[r]: store.events(r) for r in overlay},
                                         metric), width="stretch", key="overlay-chart")
 

@@ -155,6 +155,10 @@ def run_ratio_sweep(config: CompareConfig, method: str,
     _check_metric(metric)
     if method not in OVERSAMPLERS:
         raise ConfigError(f"the sweep needs an oversampler; choose from {', '.join(OVERSAMPLERS)}")
+    if getattr(OVERSAMPLERS[method], "uses_own_classifier", False):
+        base = method.split("+")[0]
+        raise ConfigError(f"{method} evaluates its own classifier Q, so its synthesized share "
+                          f"cannot be swept; sweep {base!r} (its generator) instead")
     report = progress or (lambda fraction, message: None)
     t0 = time.perf_counter()
     if splits is None:
