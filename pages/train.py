@@ -59,7 +59,13 @@ with st.expander("New training run", expanded="run" not in st.query_params):
         else:
             classes = st.multiselect("Classes to learn", list(label), format_func=label.get,
                                      default=list(data.minority_classes))
-        seed = st.number_input("Seed", 0, 10**6, 0)
+        s1, s2 = st.columns(2)
+        seed = s1.number_input("Seed", 0, 10**6, 0)
+        quality_every = s2.number_input(
+            "FID every N steps (0 = off)", 0, 100_000, 0, step=25,
+            help="Scores the fixed-noise samples against the class's real images with FID on "
+                 "features of our own CNN trained on the full data (trained once per dataset "
+                 "and cached). With 64 samples it is noisy, but it shows the trend.")
         params = {}
         by_name = {p.name: p for p in cls.params}
         grouped = {g: tuple(by_name[n] for n in names_ if n in by_name)
@@ -75,7 +81,7 @@ with st.expander("New training run", expanded="run" not in st.query_params):
 if start:
     config = TrainConfig(data=cfg, imbalance=spec, split_seed=split_seed,
                          synthesizer=synth_name, params=params, classes=tuple(classes),
-                         seed=int(seed))
+                         seed=int(seed), quality_every=int(quality_every))
     try:
         if not classes:
             raise GDAError("choose at least one class to learn")
@@ -178,6 +184,11 @@ def show_run(rid: str) -> None:
             st.plotly_chart(training_figure(events), width="stretch", key=f"chart-{rid}")
         else:
             st.caption("Waiting for the first training step…")
+        if any("fid" in e for e in events):
+            st.plotly_chart(runs_figure({"FID": events}, "fid"), width="stretch",
+                            key=f"fid-{rid}")
+            st.caption("FID of the fixed-noise samples against the real images (lower is "
+                       "closer); features of our own CNN, 64 samples: a trend, not a score.")
     with right:
         grids = store.artifacts(rid, "grid")
         if grids and grids[-1].path.exists():

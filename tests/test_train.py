@@ -174,3 +174,19 @@ def test_finished_run_settings_go_to_compare(tmp_path, monkeypatch):
     assert at.number_input(key="param-dcgan-d_steps").value == 2
     assert at.number_input(key="param-dcgan-lr_d").value == pytest.approx(1e-4)
     assert any("retrains it for every seed" in i.value for i in at.info)
+
+
+def test_job_logs_fid_every_n_steps(tmp_path):
+    store = RunStore(tmp_path)
+    params = {**TINY, "min_steps": 40}
+    cfg = TrainConfig(params=params, classes=(3,), sample_every=10, quality_every=20)
+    run_id = store.create_run(RUN_KIND, cfg.to_dict())
+    start_worker(store.root, run_id, JOB)
+    run = wait_for_run(store, run_id, timeout=180)
+    assert run.status == "finished", run.error
+    scored = [e for e in store.events(run_id) if "fid" in e]
+    assert [e["step"] for e in scored] == [20, 40]
+    assert all(e["fid"] >= 0 and e["class"] == 3 for e in scored)
+    assert list((tmp_path / "feature-cache").glob("extractor-*.pt"))  # cached for next time
+    with pytest.raises(ConfigError, match="quality_every"):
+        TrainConfig(quality_every=-1).validate()

@@ -109,6 +109,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="synthesizer parameter, e.g. lr_d=2e-4, d_steps=4, loss=minimax")
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--sample-every", type=int, default=25, help="steps between sample grids")
+    t.add_argument("--quality-every", type=int, default=0,
+                   help="log the FID of the sample grid every N steps (0 = off)")
     t.add_argument("--runs-dir", type=Path, help="run store folder (default $GDA_RUNS_DIR "
                    "or ./runs)")
     t.add_argument("--json", type=Path, help="write the run's summary as JSON")

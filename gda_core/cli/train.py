@@ -37,7 +37,7 @@ def config_from_train_args(args: argparse.Namespace) -> TrainConfig:
         synthesizer=args.synthesizer,
         params=parse_params(SYNTHESIZERS[args.synthesizer].params, raw),
         classes=int_list(args.classes) if args.classes else None,
-        seed=args.seed, sample_every=args.sample_every,
+        seed=args.seed, sample_every=args.sample_every, quality_every=args.quality_every,
     )
     config.validate()
     splits = load_source(config.data.source, **config.data.load_kwargs())

@@ -46,6 +46,7 @@ class TrainConfig:
     seed: int = 0
     sample_every: int = 25
     samples_shown: int = 32
+    quality_every: int = 0
 
     def validate(self) -> None:
         """Check the synthesizer name and its parameters (:class:`ConfigError` if bad)."""
@@ -58,6 +59,8 @@ class TrainConfig:
         parse_params(SYNTHESIZERS[self.synthesizer].params, dict(self.params))
         if self.sample_every < 1:
             raise ConfigError("sample_every must be at least 1")
+        if self.quality_every < 0:
+            raise ConfigError("quality_every must be 0 (off) or a number of steps")
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -70,6 +73,7 @@ class TrainConfig:
             "seed": self.seed,
             "sample_every": self.sample_every,
             "samples_shown": self.samples_shown,
+            "quality_every": self.quality_every,
         }
 
     @classmethod
@@ -84,6 +88,7 @@ class TrainConfig:
             seed=int(d.get("seed", 0)),
             sample_every=int(d.get("sample_every", 25)),
             samples_shown=int(d.get("samples_shown", 32)),
+            quality_every=int(d.get("quality_every", 0)),
         )
 
 
@@ -116,6 +121,17 @@ def train_job(ctx: RunContext) -> None:
     base = {"classes": classes, "class_names": list(data.class_names),
             "synthesizer": cfg.synthesizer}
 
+    probe = None
+    if cfg.quality_every:
+        from gda_core.experiments.train_quality import QualityProbe
+
+        ctx.progress(0.0, {**base, "phase": "training the FID feature extractor"})
+        probe = QualityProbe(splits, data, classes, conditional=synth.conditional,
+                             every=cfg.quality_every,
+                             cache_dir=ctx.store.root / "feature-cache")
+    pending: dict[str, Any] = {}
+    current = [None]  # the class of the model being trained (per-class models)
+
     reached = [0.0]
     global_step = [0]  # per-class models restart ``step``; grids need a unique one
     offset = [0]  # overall steps before the current model's step 0
@@ -124,7 +140,9 @@ def train_job(ctx: RunContext) -> None:
     def on_step(event: dict[str, Any]) -> bool:
         global_step[0] += 1
         offset[0] = global_step[0] - event["step"]
-        ctx.log(event)
+        current[0] = event.get("class")
+        ctx.log({**event, **pending})  # a quality score joins the step it was measured at
+        pending.clear()
         done = 0 if synth.conditional else order.get(event.get("class"), 0)
         fraction = (done + event["step"] / max(1, event.get("total_steps", 1))) / n_models
         reached[0] = min(fraction, 0.999)
@@ -135,6 +153,10 @@ def train_job(ctx: RunContext) -> None:
         grid = image_grid(images[: cfg.samples_shown], ncols=8, pad=1)
         last_grid[0] = max(last_grid[0] + 1, offset[0] + step)  # unique and increasing
         ctx.save_grid(last_grid[0], png_bytes(grid))
+        if probe is not None:
+            scores = probe(step, images, None if synth.conditional else current[0])
+            if scores:
+                pending.update(scores)
 
     synth.fit(data.train.images, data.train.labels, classes=classes, callback=on_step,
               on_samples=on_samples, sample_every=cfg.sample_every)
