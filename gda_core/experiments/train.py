@@ -150,7 +150,9 @@ def train_job(ctx: RunContext) -> None:
         return not ctx.should_stop()
 
     def on_samples(step: int, images: Any) -> None:
-        grid = image_grid(images[: cfg.samples_shown], ncols=8, pad=1)
+        # conditional models: one row of 8 per learned class (rows cycle through them)
+        shown = 8 * min(len(classes), 16) if synth.conditional else cfg.samples_shown
+        grid = image_grid(images[:shown], ncols=8, pad=1)
         last_grid[0] = max(last_grid[0] + 1, offset[0] + step)  # unique and increasing
         ctx.save_grid(last_grid[0], png_bytes(grid))
         if probe is not None:
