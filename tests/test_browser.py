@@ -7,12 +7,14 @@ Screenshots of every step are saved under test-artifacts/browser/.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -38,16 +40,15 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
+@contextlib.contextmanager
+def launch_app(env: dict[str, str], *extra: str) -> Iterator[str]:
+    """``streamlit run app.py`` on a free localhost port; yields its URL, stops it after."""
     _require_browser()
     port = _free_port()
-    env = {**os.environ, "GDA_DATA_DIR": str(tmp_path_factory.mktemp("data")),
-           "GDA_RUNS_DIR": str(tmp_path_factory.mktemp("runs"))}
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true"],
-        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+         "--server.address", "127.0.0.1", "--server.headless", "true", *extra],
+        cwd=REPO, env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -61,16 +62,19 @@ def server(tmp_path_factory):
     else:
         proc.kill()
         pytest.fail("streamlit did not start: " + proc.stdout.read().decode()[-2000:])
-    yield url
-    proc.terminate()
     try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
 
 
-@pytest.fixture
-def page(server):
+@contextlib.contextmanager
+def browser_page() -> Iterator:
+    """A Playwright page in Debian's headless Chromium (never `playwright install`)."""
     from playwright.sync_api import sync_playwright
 
     SHOTS.mkdir(parents=True, exist_ok=True)
@@ -81,9 +85,24 @@ def page(server):
                   "--disable-background-networking", "--disable-component-update",
                   "--no-first-run", "--disable-sync"],
         )
-        pg = browser.new_page(viewport={"width": 1400, "height": 1000})
+        try:
+            yield browser.new_page(viewport={"width": 1400, "height": 1000})
+        finally:
+            browser.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    env = {"GDA_DATA_DIR": str(tmp_path_factory.mktemp("data")),
+           "GDA_RUNS_DIR": str(tmp_path_factory.mktemp("runs"))}
+    with launch_app(env) as url:
+        yield url
+
+
+@pytest.fixture
+def page(server):
+    with browser_page() as pg:
         yield pg
-        browser.close()
 
 
 def _shot(page, name: str) -> None:

@@ -6,17 +6,12 @@ from __future__ import annotations
 
 import io
 import os
-import subprocess
-import sys
-import time
-import urllib.request
 import zipfile
 
 import numpy as np
 import pytest
-from conftest import REPO
 from PIL import Image
-from test_browser import CHROMIUM, SHOTS, _free_port, _require_browser
+from test_browser import SHOTS, browser_page, launch_app
 
 pytestmark = pytest.mark.browser
 LIMIT_MB = 1
@@ -25,48 +20,16 @@ LIMIT_MB = 1
 @pytest.fixture(scope="module")
 def small_limit_server(tmp_path_factory):
     """The app with ``server.maxUploadSize`` deliberately set to 1 MB."""
-    _require_browser()
     data = tmp_path_factory.mktemp("data")
-    port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true",
-         "--server.maxUploadSize", str(LIMIT_MB)],
-        cwd=REPO, env={**os.environ, "GDA_DATA_DIR": str(data)},
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    break
-        except OSError:
-            time.sleep(0.5)
-    else:
-        proc.kill()
-        pytest.fail("streamlit did not start: " + proc.stdout.read().decode()[-2000:])
-    yield url, data
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    env = {"GDA_DATA_DIR": str(data), "GDA_RUNS_DIR": str(tmp_path_factory.mktemp("runs"))}
+    with launch_app(env, "--server.maxUploadSize", str(LIMIT_MB)) as url:
+        yield url, data
 
 
 @pytest.fixture
 def page(small_limit_server):
-    from playwright.sync_api import sync_playwright
-
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--headless", "--no-sandbox", "--disable-gpu",
-                  "--disable-background-networking", "--disable-component-update",
-                  "--no-first-run", "--disable-sync"])
-        yield browser.new_page(viewport={"width": 1400, "height": 1000})
-        browser.close()
+    with browser_page() as pg:
+        yield pg
 
 
 def _png(seed: int) -> bytes:

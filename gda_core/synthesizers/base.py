@@ -356,9 +356,9 @@ class GANSynthesizer(ImageOversampler):
         obj._restore(payload)
         return obj
 
-    def _restore(self, payload: dict[str, Any]) -> None:
-        values = self._values()
-        device = resolve_device(values["device"])
+    def _restore_meta(self, payload: dict[str, Any]) -> str:
+        """Restore the fitted attributes every synthesizer file holds; returns the device."""
+        device = resolve_device(self._values()["device"])
         self.classes_ = [int(c) for c in payload["classes"]]
         self.image_shape_ = tuple(int(s) for s in payload["image_shape"])
         self.seed_ = int(payload["seed"])
@@ -366,6 +366,11 @@ class GANSynthesizer(ImageOversampler):
         self.stopped_early_ = bool(payload["stopped_early"])
         self.history_ = [dict(e) for e in payload["history"]]
         self.real_diversity_ = {k: float(v) for k, v in payload["real_diversity"]}
+        return device
+
+    def _restore(self, payload: dict[str, Any]) -> None:
+        values = self._values()
+        device = self._restore_meta(payload)
         n_classes = len(self.classes_) if self.conditional else 0
         nets = {}
         for model in payload["models"]:

@@ -299,15 +299,8 @@ class ThreePlayerGAN(GANSynthesizer):
 
     def _restore(self, payload: dict[str, Any]) -> None:
         values = self._values()
-        device = resolve_device(values["device"])
-        self.classes_ = [int(c) for c in payload["classes"]]
-        self.image_shape_ = tuple(int(s) for s in payload["image_shape"])
-        self.seed_ = int(payload["seed"])
-        self.device_ = device
-        self.stopped_early_ = bool(payload["stopped_early"])
-        self.history_ = [dict(e) for e in payload["history"]]
+        device = self._restore_meta(payload)
         self.ae_history_ = [dict(e) for e in payload.get("ae_history", [])]
-        self.real_diversity_ = {k: float(v) for k, v in payload["real_diversity"]}
         self.n_val_ = int(payload.get("n_val", 0))
         model = payload["models"][0]
         with _seeded(0, torch.device("cpu")):
