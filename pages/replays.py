@@ -12,6 +12,7 @@ from pages._results import render_result
 
 ensure_shell()
 RESULTS_KEY = "replay_results"
+NEEDS_ROOT = ("gan-sensitivity", "gan-contrast", "gan-diversity", "lt-benchmark")
 SCALE_HELP = ("smoke: seconds, only checks that it runs (numbers meaningless); quick: minutes "
               "on 2 CPU cores; full: the study's own sizes where feasible (long).")
 
@@ -28,14 +29,19 @@ with st.form("replay_form"):
     c1, c2, c3 = st.columns(3)
     scale = c1.selectbox("Scale", ("smoke", "quick", "full"), index=1, help=SCALE_HELP)
     seed = c2.number_input("First seed", 0, 10_000, 0)
-    dataset = c3.selectbox("GAN data", ("mnist", "fashion-mnist"),
-                           disabled=name != "gan-diversity",
-                           help="Only the MAD-GAN diversity replay uses Fashion-MNIST.")
-    root = st.text_input("MNIST / Fashion-MNIST folder (GAN replays)", "",
-                         placeholder="e.g. data/mnist; empty: the built-in digits stand in")
-    download = st.checkbox("Let torchvision download MNIST / Fashion-MNIST into that folder")
-    path = st.text_input("AM image folder or zip (am-table2)", "",
-                         placeholder="three class folders, normal first; empty: the stand-in")
+    dataset = (c3.selectbox("GAN data", ("mnist", "fashion-mnist"))
+               if name == "gan-diversity" else "mnist")
+    root, download, path = "", False, ""
+    if name in NEEDS_ROOT:
+        root = st.text_input("MNIST / Fashion-MNIST folder", "",
+                             placeholder="e.g. data/mnist (or the folder holding mnist/ and "
+                                         "fashion-mnist/); empty: the built-in digits stand in")
+        download = st.checkbox("Let torchvision download MNIST / Fashion-MNIST into that "
+                               "folder")
+    if name == "am-table2":
+        path = st.text_input("AM image folder or zip", "",
+                             placeholder="three class folders, normal first; empty: the "
+                                         "built-in stand-in")
     run = st.form_submit_button("Run replay", type="primary")
 
 results: dict[str, ReplayResult] = st.session_state.setdefault(RESULTS_KEY, {})
