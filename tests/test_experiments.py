@@ -140,3 +140,14 @@ def test_nan_metric_survives_json():
         "minority_recall", "majority_precision", "top2_accuracy", "roc_auc_ovr")}))
     back = ComparisonResult.from_json(res.to_json())
     assert math.isnan(back.runs[0].metrics["roc_auc_ovr"])
+
+
+def test_gan_methods_report_training_progress():
+    from gda_core.experiments import ClassifierConfig, CompareConfig, run_comparison
+
+    msgs: list[str] = []
+    cfg = CompareConfig(methods=("dcgan",), classifier=ClassifierConfig(epochs=1),
+                        method_params={"dcgan": {"epochs": 1, "min_steps": 20}})
+    run_comparison(cfg, progress=lambda f, m: msgs.append(m))
+    assert "seed 0 · dcgan: training class 3, step 10 of 20" in msgs
+    assert "seed 0 · dcgan: training class 8, step 20 of 20" in msgs

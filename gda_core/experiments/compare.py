@@ -161,6 +161,8 @@ def _run_one(config: CompareConfig, data: ImbalancedData, method: str, seed: int
                                   "the amount of synthetic data cannot be varied; use "
                                   f"{method.removesuffix('+q')} instead")
             sampler.sampling_strategy = sampling_strategy
+            if hasattr(sampler, "set_step_callback"):  # GANs: progress while they train
+                sampler.set_step_callback(_gan_progress(report, seed, method))
             X, y = sampler.fit_resample(X, y)
             run.seconds["resample"] = time.perf_counter() - t
             run.n_generated = dict(sampler.n_generated_)
@@ -204,6 +206,18 @@ def _run_one(config: CompareConfig, data: ImbalancedData, method: str, seed: int
     run.per_class = {k: [float(v) for v in vals] for k, vals in scores["per_class"].items()}
     report(1.0, f"seed {seed} · {method}: done")
     return run
+
+
+def _gan_progress(report: Progress, seed: int, method: str) -> Callable[[dict], None]:
+    """A GAN step callback reporting every 10th step as the first tenth of this run."""
+    def on_step(event: dict) -> None:
+        step, total = event["step"], max(1, event.get("total_steps", 1))
+        if step % 10 and step != total:
+            return
+        where = f" class {event['class']}" if event.get("class") is not None else ""
+        report(0.1 * step / total, f"seed {seed} · {method}: training{where}, step {step} "
+                                   f"of {total}")
+    return on_step
 
 
 def _own_classifier(sampler: Any) -> bool:

@@ -281,11 +281,18 @@ class GANSynthesizer(ImageOversampler):
         return out
 
     # ----------------------------------------------------------- oversampling
+    def set_step_callback(self, callback: StepCallback | None) -> GANSynthesizer:
+        """Use ``callback(event)`` for the training that :meth:`fit_resample` starts (e.g. a
+        progress bar; returning ``False`` stops training). Returns ``self``."""
+        self._step_callback = callback
+        return self
+
     def _generate(self, X: np.ndarray, y: np.ndarray, targets: dict[int, int],
                   params: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
         need = [c for c, t in sorted(targets.items()) if t > 0]
         if not self._fitted_for(X, need, params):
-            self.fit(X, y, classes=None if self.conditional else need)
+            self.fit(X, y, classes=None if self.conditional else need,
+                     callback=getattr(self, "_step_callback", None))
         labels = np.concatenate([np.full(targets[c], c, dtype=np.int64) for c in need])
         # a fresh stream per call: fit_resample is repeatable, as in imbalanced-learn
         gen = torch.Generator().manual_seed(_derive(self.seed_, _RESAMPLE_STREAM))
