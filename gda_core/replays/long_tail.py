@@ -46,7 +46,7 @@ class LTScale:
 
 SCALES = {
     "smoke": LTScale(0.02, 1, 1, 1, 5, 10),
-    "quick": LTScale(0.1, 3, 6, 3, 60),
+    "quick": LTScale(0.25, 3, 8, 3, 100),
     "full": LTScale(1.0, 3, 30, 50, 2000),
 }
 
