@@ -29,12 +29,11 @@ from pymoo.operators.crossover.sbx import SBX
 from pymoo.operators.mutation.pm import PM
 from pymoo.operators.sampling.rnd import FloatRandomSampling
 from pymoo.operators.selection.tournament import TournamentSelection
-from pymoo.optimize import minimize
 from pymoo.termination.default import DefaultMultiObjectiveTermination
 from pymoo.util.display.multi import MultiObjectiveOutput
 
 from gda_core.errors import ConfigError
-from gda_core.optimization.algorithms.operators import variation
+from gda_core.optimization.algorithms.run import run_genetic
 from gda_core.optimization.algorithms.spea2_fast import (
     domination_matrix,
     pairwise_distances,
@@ -42,7 +41,6 @@ from gda_core.optimization.algorithms.spea2_fast import (
 )
 from gda_core.optimization.cases import DRSOCase
 from gda_core.optimization.front import non_dominated
-from gda_core.optimization.problem import DualResponseProblem
 
 
 def normalise(F: np.ndarray) -> np.ndarray:
@@ -277,14 +275,8 @@ def run_npga(case: DRSOCase, *, pop: int, gens: int, pc: float, pm: float, seed:
 
     ``options``: ``t_dom``, ``sigma_share``, ``archive_size`` (see :class:`NPGA`).
     """
-    crossover, mutation = variation(pc, pm)
-    algorithm = NPGA(pop_size=pop, crossover=crossover, mutation=mutation,
-                     eliminate_duplicates=True, **options)
-    kwargs = {}
-    if progress is not None:
-        kwargs["callback"] = lambda alg: progress(min(1.0, alg.n_gen / gens))
-    res = minimize(DualResponseProblem(case), algorithm, ("n_gen", gens), seed=seed,
-                   verbose=False, **kwargs)
+    res = run_genetic(NPGA, case, pop=pop, gens=gens, pc=pc, pm=pm, seed=seed,
+                      progress=progress, **options)
     final = res.algorithm
     return np.vstack([np.atleast_2d(final.nd_archive.get("X")),
                       np.atleast_2d(final.pop.get("X"))])

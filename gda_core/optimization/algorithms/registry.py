@@ -11,16 +11,14 @@ from dataclasses import dataclass
 
 import numpy as np
 from pymoo.algorithms.moo.nsga2 import NSGA2
-from pymoo.optimize import minimize
 
 from gda_core.errors import ConfigError
 from gda_core.optimization.algorithms.epsilon import run_epsilon
 from gda_core.optimization.algorithms.npga import run_npga
-from gda_core.optimization.algorithms.operators import variation
+from gda_core.optimization.algorithms.run import run_genetic
 from gda_core.optimization.algorithms.spea2_fast import FastSPEA2
 from gda_core.optimization.cases import DRSOCase
 from gda_core.optimization.front import Front
-from gda_core.optimization.problem import DualResponseProblem
 
 Progress = Callable[[float], None]
 
@@ -40,14 +38,8 @@ class AlgorithmInfo:
 def _pymoo_runner(cls):
     def run(case: DRSOCase, *, pop: int, gens: int, pc: float, pm: float, seed: int,
             progress: Progress | None = None, **options) -> np.ndarray:
-        crossover, mutation = variation(pc, pm)
-        algorithm = cls(pop_size=pop, crossover=crossover, mutation=mutation,
-                        eliminate_duplicates=True, **options)
-        kwargs = {}
-        if progress is not None:
-            kwargs["callback"] = lambda alg: progress(min(1.0, alg.n_gen / gens))
-        res = minimize(DualResponseProblem(case), algorithm, ("n_gen", gens), seed=seed,
-                       verbose=False, **kwargs)
+        res = run_genetic(cls, case, pop=pop, gens=gens, pc=pc, pm=pm, seed=seed,
+                          progress=progress, **options)
         return np.atleast_2d(res.pop.get("X"))
     return run
 
