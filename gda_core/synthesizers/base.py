@@ -170,10 +170,7 @@ class GANSynthesizer(ImageOversampler):
         """
         X, y = _check_data(X, y)
         values = self._values()
-        for name, value in (("sample_every", sample_every), ("diversity_every",
-                                                             diversity_every)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ConfigError(f"{name} must be a positive integer; got {value!r}")
+        _check_periods(sample_every=sample_every, diversity_every=diversity_every)
         chosen = self._choose_classes(y, classes)
         device = resolve_device(values["device"])
         seed = _seed(self.random_state)
@@ -437,6 +434,13 @@ class GANSynthesizer(ImageOversampler):
 
 
 # ---------------------------------------------------------------------- helpers
+def _check_periods(**periods: Any) -> None:
+    """Each period (in generator steps) must be a positive integer."""
+    for name, value in periods.items():
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ConfigError(f"{name} must be a positive integer; got {value!r}")
+
+
 def _check_data(X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
     X = np.asarray(X)
     y = np.asarray(y)

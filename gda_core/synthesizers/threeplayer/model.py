@@ -30,6 +30,7 @@ from gda_core.synthesizers.base import (
     FILE_VERSION,
     GANSynthesizer,
     _check_data,
+    _check_periods,
     _cpu_state,
     _derive,
     _generate,
@@ -156,10 +157,7 @@ class ThreePlayerGAN(GANSynthesizer):
         """
         X, y = _check_data(X, y)
         values = self._values()
-        for name, value in (("sample_every", sample_every),
-                            ("diversity_every", diversity_every)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ConfigError(f"{name} must be a positive integer; got {value!r}")
+        _check_periods(sample_every=sample_every, diversity_every=diversity_every)
         chosen = self._choose_classes(y, classes)
         device = resolve_device(values["device"])
         seed = _seed(self.random_state)
