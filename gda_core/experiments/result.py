@@ -222,16 +222,26 @@ class ComparisonResult:
 
     def to_json(self, path: str | Path | None = None) -> str:
         """Serialise to JSON text (NaN written as null); also write it to ``path`` if given."""
-        text = json.dumps(self.to_dict(), indent=1)
-        if path is not None:
-            Path(path).write_text(text, encoding="utf-8")
-        return text
+        return dump_json(self.to_dict(), path)
 
     @classmethod
     def from_json(cls, text_or_path: str | Path) -> ComparisonResult:
-        p = Path(text_or_path) if not str(text_or_path).lstrip().startswith("{") else None
-        text = p.read_text(encoding="utf-8") if p is not None else str(text_or_path)
-        return cls.from_dict(json.loads(text))
+        return cls.from_dict(load_json(text_or_path))
+
+
+def dump_json(d: dict[str, Any], path: str | Path | None = None) -> str:
+    """``d`` as indented JSON text, also written to ``path`` when given."""
+    text = json.dumps(d, indent=1)
+    if path is not None:
+        Path(path).write_text(text, encoding="utf-8")
+    return text
+
+
+def load_json(text_or_path: str | Path) -> Any:
+    """Parse JSON given as text (starting with ``{``) or as a file path."""
+    is_text = str(text_or_path).lstrip().startswith("{")
+    return json.loads(str(text_or_path) if is_text
+                      else Path(text_or_path).read_text(encoding="utf-8"))
 
 
 def _clean(obj: Any) -> Any:

@@ -9,7 +9,6 @@ oversampler seed as :func:`~gda_core.experiments.run_comparison` would use, so t
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from collections.abc import Sequence
@@ -23,7 +22,7 @@ from gda_core.datasets import DatasetSplits, load_source, make_imbalanced
 from gda_core.errors import ConfigError
 from gda_core.experiments.compare import Progress, _run_one
 from gda_core.experiments.config import BASELINE, CompareConfig
-from gda_core.experiments.result import SCALAR_METRICS, MethodRun, _clean
+from gda_core.experiments.result import SCALAR_METRICS, MethodRun, _clean, dump_json, load_json
 from gda_core.metrics.stats import mean_ci
 from gda_core.oversampling import OVERSAMPLERS
 
@@ -105,17 +104,12 @@ class RatioSweep:
 
     def to_json(self, path: str | Path | None = None) -> str:
         """Serialise to JSON text; also write it to ``path`` if given."""
-        text = json.dumps(self.to_dict(), indent=1)
-        if path is not None:
-            Path(path).write_text(text, encoding="utf-8")
-        return text
+        return dump_json(self.to_dict(), path)
 
     @classmethod
     def from_json(cls, text_or_path: str | Path) -> RatioSweep:
         """Inverse of :meth:`to_json` (JSON text or a file path)."""
-        is_text = str(text_or_path).lstrip().startswith("{")
-        text = str(text_or_path) if is_text else Path(text_or_path).read_text(encoding="utf-8")
-        return cls.from_dict(json.loads(text))
+        return cls.from_dict(load_json(text_or_path))
 
 
 def run_ratio_sweep(config: CompareConfig, method: str,
