@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import os
 import runpy
+from collections.abc import Callable
 from pathlib import Path
 
 import streamlit as st
@@ -92,6 +93,12 @@ def upload_report(path: str | None) -> list[str]:
     if not report.is_file():
         return []
     return [line for line in report.read_text(encoding="utf-8").splitlines() if line]
+
+
+def bar_progress(bar) -> Callable[[float, str], None]:
+    """A library ``progress(fraction, message)`` callback drawing on ``st.progress`` ``bar``."""
+    return lambda fraction, message: bar.progress(min(max(float(fraction), 0.0), 1.0),
+                                                  text=message)
 
 
 def display_scale(image_side: int, target: int = 48) -> int:

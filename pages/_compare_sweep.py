@@ -23,7 +23,7 @@ from gda_core.metrics import METRIC_LABELS
 from gda_core.oversampling import OVERSAMPLERS
 from gda_core.runs import RunStore
 from gda_core.viz.comparison import ratio_sweep_figure
-from pages._common import load_config
+from pages._common import bar_progress, load_config
 from pages._compare_labels import method_label
 
 SWEEP_KEY = "compare_sweep"
@@ -101,8 +101,7 @@ def render_sweep(config: Callable[[], CompareConfig], methods: list[str],
         bar = st.progress(0.0, text="Starting…")
         try:
             sweep = run_ratio_sweep(cfg, method, ratios, metric, splits=load_config(cfg.data),
-                                    progress=lambda f, msg: bar.progress(
-                                        min(max(f, 0.0), 1.0), text=msg))
+                                    progress=bar_progress(bar))
         except GDAError as exc:
             bar.empty()
             st.error(f"The sweep could not run: {exc}")

@@ -11,6 +11,7 @@ from gda_core.oversampling import OVERSAMPLERS
 from pages._common import (
     PREFILL_KEY,
     RESULT_KEY,
+    bar_progress,
     current_data,
     data_dir,
     ensure_shell,
@@ -130,8 +131,7 @@ if run:
         config.validate()
         splits = load_config(cfg)
         result = run_comparison(config, splits=splits, on_run=keep_partial,
-                                progress=lambda f, msg: bar.progress(min(max(f, 0.0), 1.0),
-                                                                     text=msg))
+                                progress=bar_progress(bar))
     except GDAError as exc:
         bar.empty()
         st.error(f"The comparison could not run: {exc}")

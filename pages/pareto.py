@@ -14,7 +14,7 @@ from gda_core.optimization import (
 )
 from gda_core.viz.pareto import fit_figure, fronts_figure, parallel_figure
 from pages import _pareto_state as ps
-from pages._common import ensure_shell
+from pages._common import bar_progress, ensure_shell
 
 ensure_shell()
 SOURCES = ("Built-in case", "Upload a CSV", "Enter coefficients")
@@ -22,10 +22,6 @@ SOURCES = ("Built-in case", "Upload a CSV", "Enter coefficients")
 
 def label(name: str) -> str:
     return ALGORITHMS[name].label if name in ALGORITHMS else name
-
-
-def bar_callback(bar):
-    return lambda f, msg: bar.progress(min(max(float(f), 0.0), 1.0), text=msg)
 
 
 st.title("Pareto explorer")
@@ -120,10 +116,10 @@ if run or complete:
             fronts = ps.run_algorithms(case, cs.archive, algorithms, pop=int(pop),
                                        gens=int(gens), pc=float(pc), pm=float(pm),
                                        seed=int(seed), repeats=int(repeats),
-                                       progress=bar_callback(bar))
+                                       progress=bar_progress(bar))
             st.toast(f"{len(fronts)} run(s) in {sum(f.seconds for f in fronts):.1f} s")
         else:
-            cs.archive.complete(progress=bar_callback(bar))
+            cs.archive.complete(progress=bar_progress(bar))
     except GDAError as exc:
         status.error(f"The run could not finish: {exc}")
     finally:
@@ -164,7 +160,7 @@ with st.expander("Study: algorithms × populations × rates × repeats", key="pa
                                  rates=tuple(s_rates), repeats=int(s_repeats),
                                  gens=int(s_gens), seed=int(s_seed))
             cs.study = run_study(case, config, archive=cs.archive,
-                                 progress=bar_callback(bar))
+                                 progress=bar_progress(bar))
         except GDAError as exc:
             st.error(f"The study could not run: {exc}")
         finally:

@@ -7,7 +7,7 @@ import streamlit as st
 from gda_core.errors import GDAError
 from gda_core.replays import REPLAYS, ReplayOptions, ReplayResult, run_replay
 from gda_core.viz.training import training_figure
-from pages._common import ensure_shell
+from pages._common import bar_progress, ensure_shell
 from pages._results import render_result
 
 ensure_shell()
@@ -51,8 +51,7 @@ if run:
         options = ReplayOptions(scale=scale, root=root.strip() or None,
                                 path=path.strip() or None, dataset=dataset, seed=int(seed),
                                 download=download)
-        results[name] = run_replay(name, options, lambda f, m: bar.progress(
-            min(max(f, 0.0), 1.0), text=m))
+        results[name] = run_replay(name, options, bar_progress(bar))
         bar.progress(1.0, text=f"Finished in {results[name].seconds:.1f} s")
     except GDAError as exc:
         bar.empty()
