@@ -85,9 +85,7 @@ def benchmark_config(dataset: str, scale: LTScale, *, root: str | None, seed: in
 
 def available_methods(methods: tuple[str, ...] = METHODS) -> tuple[tuple[str, ...], list[str]]:
     """The methods this build can run, and notes for those it cannot."""
-    from gda_core.experiments import compare as compare_module
-
-    known = set(OVERSAMPLERS) | {BASELINE} | set(getattr(compare_module, "Q_METHODS", ()))
+    known = set(OVERSAMPLERS) | {BASELINE}
     keep = tuple(m for m in methods if m in known)
     return keep, [f"{m} is not available in this build" for m in methods if m not in known]
 
