@@ -287,7 +287,7 @@ def render_result(result: ComparisonResult, *, key: str = "result") -> None:
     """
     for method, error in result.errors().items():
         st.warning(f"**{method_label(method)}** could not run: {error}", icon="⚠️")
-    notes = sorted({w for r in result.runs for w in r.warnings})
+    notes = sorted({w["message"] for r in result.runs for w in r.warnings})
     for w in notes:
         st.info(w, icon="ℹ️")
     if result.metrics_table().empty:

@@ -149,7 +149,8 @@ def test_ratio_sweep_one_point_per_ratio_and_zero_is_baseline(digits_splits, tmp
     summary = sweep.summary()
     assert summary["ratio"].tolist() == [0.0, 1.0, 2.5]
     assert summary["n"].tolist() == [1, 1, 1]
-    assert sweep.runs["n_generated"].tolist() == [0, 24, 60]  # minorities have 12 each
+    # minorities have 12 each, one held out for validation before oversampling: 11 left
+    assert sweep.runs["n_generated"].tolist() == [0, 22, 56]
     base = run_comparison(config, splits=digits_splits).runs[0]
     row = sweep.runs.iloc[0]
     assert all(row[k] == v for k, v in base.metrics.items() if not np.isnan(v))

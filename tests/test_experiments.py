@@ -52,9 +52,13 @@ def test_runs_every_method_and_seed(result):
 def test_oversampled_sets_are_balanced_and_samples_kept(result):
     smote = result.runs_of("smote")[0]
     baseline = result.runs_of("baseline")[0]
-    assert smote.n_train == 10 * max(result.train_counts)
-    assert baseline.n_train == sum(result.train_counts)
-    assert smote.n_generated[3] == max(result.train_counts) - result.train_counts[3]
+    real = smote.split_counts["train"]["real"]   # after the validation hold-out
+    assert real == baseline.split_counts["train"]["real"]
+    assert sum(real) + sum(smote.split_counts["validation"]["real"]) == sum(result.train_counts)
+    assert smote.n_train == 10 * max(real)
+    assert baseline.n_train == sum(real)
+    assert smote.n_generated[3] == max(real) - real[3]
+    assert smote.split_counts["train"]["synthetic"][3] == smote.n_generated[3]
     assert set(result.synthetic_samples["smote"]) == {3, 8}
     assert result.synthetic_samples["smote"][3].shape[1:] == (1, 8, 8)
     assert result.real_samples[3].dtype == np.uint8

@@ -97,7 +97,8 @@ def test_borderline_smote_reports_zero_generated():
     X_res, _ = sampler.fit_resample(X, y)
     assert len(X_res) == len(X)
     assert sampler.n_generated_ == {0: 0, 1: 0}
-    assert sampler.warnings_ and "0 images generated for class 1" in sampler.warnings_[0]
+    assert sampler.warnings_ and "0 images generated for class 1" in sampler.warnings_[0].message
+    assert sampler.warnings_[0].code == "no-images-generated"
 
 
 @pytest.mark.parametrize(

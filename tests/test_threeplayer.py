@@ -13,6 +13,7 @@ from conftest import synthetic_dataset
 from conftest_synth import tiny_xy
 
 from gda_core.datasets import DatasetSplits, ImbalanceSpec
+from gda_core.datasets.split import stratified_split
 from gda_core.errors import ConfigError, GDAError
 from gda_core.experiments import ClassifierConfig, CompareConfig, run_comparison
 from gda_core.experiments.result import OWN_CLASSIFIER, ComparisonResult
@@ -30,7 +31,6 @@ from gda_core.synthesizers.threeplayer.game import (
     Players,
     _Draws,
     play,
-    stratified_split,
 )
 from gda_core.synthesizers.threeplayer.nets import SupervisedAutoencoder, build_players
 from gda_core.synthesizers.trainer import to_unit
@@ -352,15 +352,14 @@ def test_compare_evaluates_q_itself(tmp_path):
 
 
 def test_ratio_sweep_needs_the_resample_variant():
-    from gda_core.datasets import make_imbalanced
-    from gda_core.experiments.compare import _run_one
+    from gda_core.experiments.compare import run_method, split_for_seed
 
-    config = CompareConfig(methods=("adso+q",), method_params={"adso+q": dict(TINY)})
-    data = make_imbalanced(_tiny_splits(), ImbalanceSpec(ratio=0.2, minority_classes=(2,),
-                                                         test_per_class=10, name="ratio"),
-                           random_state=0)
-    run = _run_one(config, data, "adso+q", 0, lambda f, m: None,
-                   sampling_strategy={2: 20})
+    config = CompareConfig(methods=("adso+q",), method_params={"adso+q": dict(TINY)},
+                           imbalance=ImbalanceSpec(ratio=0.2, minority_classes=(2,),
+                                                   test_per_class=10, name="ratio"))
+    split = split_for_seed(config, _tiny_splits(), 0)
+    run = run_method(config, split, "adso+q", 0, lambda f, m: None,
+                     sampling_strategy={2: 20})
     assert run.error and "use adso instead" in run.error
 
 

@@ -50,11 +50,13 @@ class SoftVotingEnsemble(ClassifierMixin, BaseEstimator):
         self.random_state = random_state
 
     def fit(self, X: np.ndarray, y: np.ndarray, *, n_classes: int | None = None,
-            callback: EpochCallback | None = None) -> SoftVotingEnsemble:
+            callback: EpochCallback | None = None,
+            validation: tuple[np.ndarray, np.ndarray] | None = None) -> SoftVotingEnsemble:
         """Train the members one after the other.
 
         ``callback(epoch, n_epochs, logs)`` counts epochs over all members (member ``i``'s
-        epoch ``e`` is ``i * epochs + e`` of ``n_members * epochs``).
+        epoch ``e`` is ``i * epochs + e`` of ``n_members * epochs``).  ``validation``
+        (held-out real images) goes to every member's :meth:`CNNClassifier.fit`.
         """
         n = self.n_members
         if isinstance(n, bool) or not isinstance(n, Integral) or n < 1:
@@ -67,7 +69,8 @@ class SoftVotingEnsemble(ClassifierMixin, BaseEstimator):
         for i in range(int(n)):
             seed = None if self.random_state is None else int(self.random_state) + i
             member = CNNClassifier(**params, random_state=seed)
-            member.fit(X, y, n_classes=n_classes, callback=_shifted(callback, i, member, n))
+            member.fit(X, y, n_classes=n_classes, callback=_shifted(callback, i, member, n),
+                       validation=validation)
             members.append(member)
             history += [{**logs, "member": i} for logs in member.history_]
         self.members_ = members

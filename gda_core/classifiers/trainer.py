@@ -111,7 +111,8 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ fitting
     def fit(self, X: np.ndarray, y: np.ndarray, *, n_classes: int | None = None,
-            callback: EpochCallback | None = None) -> CNNClassifier:
+            callback: EpochCallback | None = None,
+            validation: tuple[np.ndarray, np.ndarray] | None = None) -> CNNClassifier:
         """Train on uint8 images ``X`` (N, C, H, W) with integer labels ``y``.
 
         Parameters
@@ -124,6 +125,11 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
             ``callback(epoch, n_epochs, logs)`` after every epoch (``epoch`` from 1);
             ``logs`` is that epoch's :attr:`history_` entry.  An exception raised by the
             callback stops training and propagates (a UI can use it to cancel).
+        validation : (X_val, y_val), optional
+            Images for early stopping, held out by the caller.  Then every image of
+            ``X`` is trained on and ``val_fraction`` is not used.  Pass real images held
+            out *before* oversampling, so that synthetic images never pick the model (an
+            empty pair trains every epoch without validation).
 
         Returns
         -------
@@ -136,8 +142,13 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
         self.image_shape_ = tuple(X.shape[1:])
         self.device_ = _resolve_device(self.device)
         seed = _seed(self.random_state)
-        train_idx, val_idx = _split(y, self.val_fraction, seed)
-        self.mean_, self.std_ = _channel_stats(X[train_idx])
+        if validation is None:
+            train_idx, val_idx = _split(y, self.val_fraction, seed)
+            X_val, y_val = X[val_idx], y[val_idx]
+            X, y = X[train_idx], y[train_idx]
+        else:
+            X_val, y_val = _check_validation(validation, self.image_shape_, self.n_classes_)
+        self.mean_, self.std_ = _channel_stats(X)
         dev = torch.device(self.device_)
         if dev.type == "cuda" and dev.index is None:
             dev = torch.device("cuda", torch.cuda.current_device())
@@ -149,7 +160,7 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
             model = self._build_model(X.shape[1], self.n_classes_, (X.shape[2], X.shape[3]))
             self.model_ = model.to(dev, memory_format=_CL)
             try:
-                self._train(X, y, train_idx, val_idx, seed, callback)
+                self._train(X, y, X_val, y_val, seed, callback)
             except BaseException:
                 del self.model_  # a half-trained network must not be used for predictions
                 raise
@@ -185,15 +196,13 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
             raise ConfigError(f"random_state must be a non-negative integer or None; "
                               f"got {self.random_state!r}")
 
-    def _train(self, X: np.ndarray, y: np.ndarray, train_idx: np.ndarray,
-               val_idx: np.ndarray, seed: int, callback: EpochCallback | None) -> None:
+    def _train(self, X: np.ndarray, y: np.ndarray, X_val: np.ndarray, y_val: np.ndarray,
+               seed: int, callback: EpochCallback | None) -> None:
         dev = torch.device(self.device_)
-        X_all = torch.from_numpy(X).to(dev)
-        y_all = torch.from_numpy(y).to(dev)
         self._shift, self._scale = self._norm_tensors(dev)
-        tr, va = torch.from_numpy(train_idx).to(dev), torch.from_numpy(val_idx).to(dev)
-        Xt, yt, Xv, yv = X_all[tr], y_all[tr], X_all[va], y_all[va]
-        criterion = make_loss(self.loss, y[train_idx], self.n_classes_, self.focal_gamma)
+        Xt, yt = torch.from_numpy(X).to(dev), torch.from_numpy(y).to(dev)
+        Xv, yv = torch.from_numpy(X_val).to(dev), torch.from_numpy(y_val).to(dev)
+        criterion = make_loss(self.loss, y, self.n_classes_, self.focal_gamma)
         model = self.model_
         opt = torch.optim.Adam(model.parameters(), lr=self.lr, weight_decay=self.weight_decay)
         gen = torch.Generator().manual_seed(seed)
@@ -347,6 +356,26 @@ def _check_xy(X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
     if not np.issubdtype(y.dtype, np.integer) or y.min() < 0:
         raise ConfigError("labels must be non-negative integers")
     return X, y.astype(np.int64)
+
+
+def _check_validation(validation: Any, image_shape: tuple[int, ...],
+                      n_classes: int) -> tuple[np.ndarray, np.ndarray]:
+    """Validate a caller's ``(X_val, y_val)`` against the training images."""
+    try:
+        X_val, y_val = validation
+    except (TypeError, ValueError):
+        raise ConfigError("validation must be a pair (X_val, y_val)") from None
+    y_val = np.asarray(y_val)
+    if len(y_val) == 0:
+        return (np.zeros((0, *image_shape), np.uint8), np.zeros(0, np.int64))
+    X_val, y_val = _check_xy(X_val, y_val)
+    if tuple(X_val.shape[1:]) != image_shape:
+        raise ConfigError(f"validation images have shape {tuple(X_val.shape[1:])} but the "
+                          f"training images {image_shape}")
+    if y_val.max() >= n_classes:
+        raise ConfigError(f"validation labels go up to {int(y_val.max())} but there are "
+                          f"{n_classes} classes")
+    return X_val, y_val
 
 
 def _n_classes(y: np.ndarray, n_classes: int | None) -> int:

@@ -157,7 +157,7 @@ def compare(config: CompareConfig, *, json_path: Path | None, quiet: bool,
         print(f"{method}: FAILED – {error}")
     for run in result.runs:
         for w in run.warnings:
-            print(f"note (seed {run.seed}): {w}")
+            print(f"warning (seed {run.seed}) [{w['code']}]: {w['message']}")
     if json_path is not None:
         result.to_json(json_path)
         print(f"wrote {json_path}")

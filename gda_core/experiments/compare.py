@@ -6,14 +6,23 @@ Q) are evaluated with it instead; see :func:`_run_one`.
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from gda_core.classifiers import make_classifier
-from gda_core.datasets import DatasetSplits, ImbalancedData, load_source, make_imbalanced
+from gda_core.datasets import (
+    DatasetSplits,
+    ImageDataset,
+    ImbalancedData,
+    load_source,
+    make_imbalanced,
+)
+from gda_core.datasets.split import stratified_split
 from gda_core.errors import ConfigError, GDAError
 from gda_core.experiments.config import BASELINE, CompareConfig
 from gda_core.experiments.quality import QualityReference, quality_reference
@@ -24,9 +33,52 @@ from gda_core.experiments.result import (
     MethodRun,
 )
 from gda_core.metrics import evaluate
-from gda_core.oversampling import make_oversampler
+from gda_core.metrics.gate import gate_findings, gate_scores
+from gda_core.notices import Notice, notice_dict
+from gda_core.oversampling import OVERSAMPLERS, make_oversampler
 
 Progress = Callable[[float, str], None]
+
+VALIDATION_STREAM = 1
+"""Seed-sequence key of the validation hold-out (next to the comparison's seed)."""
+
+
+@dataclass(frozen=True)
+class SeedSplit:
+    """One seed's data, split before any oversampling.
+
+    Attributes
+    ----------
+    data : ImbalancedData
+        The imbalanced training set and the balanced test set of this seed.
+    fit : ImageDataset
+        The real training images the oversampler and the classifier learn from.
+    validation : ImageDataset
+        Real training images held out (stratified, :attr:`ClassifierConfig.val_fraction`
+        of every class, at least one per class that has two or more, never a class's last
+        image) for the classifier's early stopping.  No oversampler ever sees them.
+    """
+
+    data: ImbalancedData
+    fit: ImageDataset
+    validation: ImageDataset
+
+
+def split_for_seed(config: CompareConfig, splits: DatasetSplits, seed: int) -> SeedSplit:
+    """The imbalanced split of ``seed`` and its validation hold-out (see :class:`SeedSplit`).
+
+    Examples
+    --------
+    >>> from gda_core.datasets import load_digits_splits
+    >>> split = split_for_seed(CompareConfig(), load_digits_splits(), 0)
+    >>> len(split.fit.labels) + len(split.validation.labels) == len(split.data.train.labels)
+    True
+    """
+    data = make_imbalanced(splits, config.imbalance, random_state=seed)
+    rng = np.random.default_rng([int(seed), VALIDATION_STREAM])
+    fit_idx, val_idx = stratified_split(data.train.labels, config.classifier.val_fraction, rng,
+                                        min_per_class=1)
+    return SeedSplit(data, data.train.subset(fit_idx), data.train.subset(val_idx))
 
 
 def run_comparison(
@@ -81,17 +133,17 @@ def run_comparison(
     quality = _quality(config, splits, report)
     result: ComparisonResult | None = None
     for si, seed in enumerate(config.seeds):
-        data = make_imbalanced(splits, config.imbalance, random_state=seed)
+        split = split_for_seed(config, splits, seed)
         if result is None:
-            result = _new_result(config, data, splits)
+            result = _new_result(config, split, splits)
             if isinstance(quality, str):
                 result.notes.append(quality)
         for mi, method in enumerate(config.methods):
             step = si * len(config.methods) + mi
-            run = _run_one(config, data, method, seed,
-                           lambda f, msg, step=step: report((step + f) / total, msg),
-                           result=result,
-                           quality=quality if isinstance(quality, QualityReference) else None)
+            run = run_method(config, split, method, seed,
+                             lambda f, msg, step=step: report((step + f) / total, msg),
+                             result=result,
+                             quality=quality if isinstance(quality, QualityReference) else None)
             result.runs.append(run)
             if on_run is not None:
                 result.seconds = time.perf_counter() - t0
@@ -115,10 +167,11 @@ def _quality(config: CompareConfig, splits: DatasetSplits,
         return f"sample quality skipped: {exc}"
 
 
-def _new_result(config: CompareConfig, data: ImbalancedData,
+def _new_result(config: CompareConfig, split: SeedSplit,
                 splits: DatasetSplits) -> ComparisonResult:
     k = config.samples_per_class
-    real = {c: data.train.images[data.train.labels == c][:k] for c in range(len(data.class_names))}
+    data, fit = split.data, split.fit
+    real = {c: fit.images[fit.labels == c][:k] for c in range(len(data.class_names))}
     return ComparisonResult(
         config=config.to_dict(),
         class_names=list(data.class_names),
@@ -131,11 +184,16 @@ def _new_result(config: CompareConfig, data: ImbalancedData,
     )
 
 
-def _run_one(config: CompareConfig, data: ImbalancedData, method: str, seed: int,
-             report: Progress, *, result: ComparisonResult | None = None,
-             quality: QualityReference | None = None,
-             sampling_strategy: Any = "auto") -> MethodRun:
+def run_method(config: CompareConfig, split: SeedSplit, method: str, seed: int,
+               report: Progress, *, result: ComparisonResult | None = None,
+               quality: QualityReference | None = None,
+               sampling_strategy: Any = "auto") -> MethodRun:
     """Oversample (unless ``method`` is the baseline), train and evaluate with one seed.
+
+    The oversampler learns from ``split.fit`` only; the classifier trains on its output
+    and stops early on ``split.validation`` (real images only), and is scored on
+    ``split.data.test``.  ``run.split_counts`` records, per class, how many real and
+    synthetic images each of the three sets held.
 
     ``sampling_strategy`` goes to the oversampler (see
     :func:`gda_core.oversampling.base.target_counts`); ``result`` receives the first
@@ -147,8 +205,10 @@ def _run_one(config: CompareConfig, data: ImbalancedData, method: str, seed: int
     Q, :meth:`predict_proba`) instead of the comparison's CNN; ``run.classifier`` says so.
     """
     run = MethodRun(method=method, seed=seed)
-    X, y = data.train.images, data.train.labels
+    data = split.data
+    X, y = split.fit.images, split.fit.labels
     n_classes = len(data.class_names)
+    n_real = len(y)
     sampler = None
     try:
         if method != BASELINE:
@@ -166,15 +226,15 @@ def _run_one(config: CompareConfig, data: ImbalancedData, method: str, seed: int
             X, y = sampler.fit_resample(X, y)
             run.seconds["resample"] = time.perf_counter() - t
             run.n_generated = dict(sampler.n_generated_)
-            run.warnings = list(sampler.warnings_)
+            run.warnings = [notice_dict(w) for w in sampler.warnings_]
             new_X, new_y = X[sampler.n_original_:], y[sampler.n_original_:]
             if result is not None and method not in result.synthetic_samples:
                 result.synthetic_samples[method] = {
                     c: new_X[new_y == c][: config.samples_per_class]
                     for c in np.unique(new_y).tolist()
                 }
-            if quality is not None and len(new_y):
-                _score(run, quality, data, new_X, new_y, seed, report)
+            if len(new_y):
+                _score(run, quality, split, new_X, new_y, seed, report)
         if sampler is not None and _own_classifier(sampler):
             run.classifier = OWN_CLASSIFIER
             run.n_train = sampler.n_original_
@@ -190,7 +250,8 @@ def _run_one(config: CompareConfig, data: ImbalancedData, method: str, seed: int
                        f"seed {seed} · {method}: epoch {epoch}/{n_epochs}")
 
             t = time.perf_counter()
-            clf.fit(X, y, n_classes=n_classes, callback=on_epoch)
+            clf.fit(X, y, n_classes=n_classes, callback=on_epoch,
+                    validation=(split.validation.images, split.validation.labels))
             run.seconds["train"] = time.perf_counter() - t
             run.epochs_run = len(clf.history_)
             proba = clf.predict_proba(data.test.images)
@@ -201,11 +262,47 @@ def _run_one(config: CompareConfig, data: ImbalancedData, method: str, seed: int
         run.error = str(exc)
         report(1.0, f"seed {seed} · {method}: failed")
         return run
+    run.split_counts = split_counts(split, X[n_real:], y[n_real:], n_classes)
     run.metrics = {k: float(scores[k]) for k in SCALAR_METRICS}
     run.confusion_matrix = [list(map(int, row)) for row in scores["confusion_matrix"]]
     run.per_class = {k: [float(v) for v in vals] for k, vals in scores["per_class"].items()}
     report(1.0, f"seed {seed} · {method}: done")
     return run
+
+
+def split_counts(split: SeedSplit, synthetic: np.ndarray, synthetic_labels: np.ndarray,
+                 n_classes: int) -> dict[str, dict[str, list[int]]]:
+    """Real and synthetic images per class in the training, validation and test sets.
+
+    Training counts come from what the classifier was given (the real images, then the
+    synthesized ones).  Validation and test images are checked against the synthesized
+    images byte for byte: an image identical to a synthesized one counts as synthetic
+    (it is a leak), the others as real.
+
+    Returns
+    -------
+    dict
+        ``{"train" | "validation" | "test": {"real": [per class], "synthetic": [...]}}``.
+    """
+    made = {_digest(img) for img in synthetic}
+
+    def counts(images: np.ndarray, labels: np.ndarray) -> dict[str, list[int]]:
+        fake = np.array([_digest(img) in made for img in images], dtype=bool) if made \
+            else np.zeros(len(labels), dtype=bool)
+        return {"real": np.bincount(labels[~fake], minlength=n_classes).tolist(),
+                "synthetic": np.bincount(labels[fake], minlength=n_classes).tolist()}
+
+    return {
+        "train": {"real": np.bincount(split.fit.labels, minlength=n_classes).tolist(),
+                  "synthetic": np.bincount(np.asarray(synthetic_labels, dtype=np.int64),
+                                           minlength=n_classes).tolist()},
+        "validation": counts(split.validation.images, split.validation.labels),
+        "test": counts(split.data.test.images, split.data.test.labels),
+    }
+
+
+def _digest(image: np.ndarray) -> bytes:
+    return hashlib.blake2b(np.ascontiguousarray(image).tobytes(), digest_size=16).digest()
 
 
 def _gan_progress(report: Progress, seed: int, method: str) -> Callable[[dict], None]:
@@ -232,14 +329,34 @@ def _full_proba(proba: np.ndarray, classes: list[int], n_classes: int) -> np.nda
     return out
 
 
-def _score(run: MethodRun, quality: QualityReference, data: ImbalancedData,
+def _score(run: MethodRun, quality: QualityReference | None, split: SeedSplit,
            new_X: np.ndarray, new_y: np.ndarray, seed: int, report: Progress) -> None:
+    """Sample quality and the quality gate's verdicts of one run's synthesized images.
+
+    With a :class:`QualityReference` every score is computed (features included); without
+    one the gate still checks the pixels (noise, copies, near-identical images) against
+    the run's real training images.  Verdicts become ``run.warnings``.
+    """
     report(0.05, f"seed {seed} · {run.method}: sample quality")
     t = time.perf_counter()
+    fit = split.fit
     try:
-        scores = quality.score(data, new_X, new_y, random_state=seed)
+        if quality is not None:
+            scores = quality.score(split.data, new_X, new_y, train_images=fit.images,
+                                   train_labels=fit.labels, random_state=seed)
+        else:
+            scores = {int(c): gate_scores(fit.images[fit.labels == c],
+                                          fit.images[fit.labels == c], new_X[new_y == c],
+                                          random_state=seed)
+                      for c in np.unique(new_y).tolist()}
     except GDAError as exc:
-        run.warnings.append(f"sample quality not computed: {exc}")
+        run.warnings.append(notice_dict(Notice("quality-not-computed",
+                                               f"sample quality not computed: {exc}")))
         return
     run.quality = {int(c): {k: float(v) for k, v in s.items()} for c, s in scores.items()}
     run.seconds["quality"] = time.perf_counter() - t
+    label = getattr(OVERSAMPLERS.get(run.method), "label", run.method) or run.method
+    names = split.data.class_names
+    for c, s in sorted(scores.items()):
+        what = f"{label}'s images of class {names[c]!r}"
+        run.warnings += [notice_dict(f) for f in gate_findings(s, what=what)]

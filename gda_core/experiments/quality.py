@@ -17,6 +17,7 @@ import numpy as np
 
 from gda_core.datasets import DatasetSplits, ImbalancedData
 from gda_core.metrics.features import FeatureExtractor
+from gda_core.metrics.gate import gate_scores
 from gda_core.metrics.sample_quality import sample_quality_per_class
 
 MAX_PER_CLASS = 2000
@@ -44,33 +45,59 @@ class QualityReference:
     labels: np.ndarray
 
     def score(self, data: ImbalancedData, new_images: np.ndarray, new_labels: np.ndarray,
-              *, random_state: int = 0) -> dict[int, dict[str, float]]:
+              *, train_images: np.ndarray | None = None, train_labels: np.ndarray | None = None,
+              random_state: int = 0) -> dict[int, dict[str, float]]:
         """Per-class scores of synthesized images (labels in ``data``'s class indices).
+
+        Parameters
+        ----------
+        data : ImbalancedData
+            The comparison's data (for its class indices).
+        new_images, new_labels : ndarray
+            The synthesized images and their classes.
+        train_images, train_labels : ndarray, optional
+            The real images the method learned from (for the gate's copy check; default:
+            ``data.train``).
+        random_state : int
 
         Returns
         -------
         dict
             Class index of ``data`` -> the scores of
-            :func:`~gda_core.metrics.sample_quality.sample_quality`.
+            :func:`~gda_core.metrics.sample_quality.sample_quality` and the quality
+            gate's :func:`~gda_core.metrics.gate.gate_scores`.
         """
         source = np.asarray(data.source_classes, dtype=np.int64)
         y_new = np.asarray(new_labels, dtype=np.int64)
+        if train_images is None or train_labels is None:
+            train_images, train_labels = data.train.images, data.train.labels
         keep = _cap(y_new, random_state)
+        X_new, y_new = new_images[keep], y_new[keep]
         per_class = sample_quality_per_class(
-            self.images, self.labels, new_images[keep], source[y_new[keep]], self.extractor,
+            self.images, self.labels, X_new, source[y_new], self.extractor,
             random_state=random_state)
         back = {int(s): i for i, s in enumerate(source.tolist())}
-        return {back[s]: scores for s, scores in per_class.items()}
+        out = {}
+        for s, scores in per_class.items():
+            c = back[s]
+            gate = gate_scores(self.images[self.labels == s],
+                               train_images[np.asarray(train_labels) == c], X_new[y_new == c],
+                               extractor=self.extractor, random_state=random_state)
+            out[c] = {**scores, **gate}
+        return out
 
 
 def quality_reference(splits: DatasetSplits, *, cache_dir: str | Path | None = None,
                       device: str = "auto") -> QualityReference:
-    """Train (or load from ``cache_dir``) the extractor on ``splits.train`` in full.
+    """Train (or load from ``cache_dir``) the extractor on ``splits.train``.
+
+    At most :data:`MAX_PER_CLASS` images per class (a seeded subsample) train the
+    extractor and serve as the real reference.
 
     Parameters
     ----------
     splits : DatasetSplits
-        The loaded dataset; its whole training split is used.
+        The loaded dataset (its training split, capped per class).
     cache_dir : str or Path, optional
         Folder of cached extractors (default :func:`default_cache_dir`).
     device : str
@@ -82,12 +109,13 @@ def quality_reference(splits: DatasetSplits, *, cache_dir: str | Path | None = N
     """
     train = splits.train
     folder = default_cache_dir() if cache_dir is None else Path(cache_dir)
+    labels = np.asarray(train.labels, dtype=np.int64)
+    keep = _cap(labels, EXTRACTOR_SEED)
+    images, labels = train.images[keep], labels[keep]
     extractor = FeatureExtractor.cached(
-        train.images, train.labels, folder, random_state=EXTRACTOR_SEED,
+        images, labels, folder, random_state=EXTRACTOR_SEED,
         n_classes=len(train.class_names), device=device)
-    keep = _cap(np.asarray(train.labels, dtype=np.int64), EXTRACTOR_SEED)
-    return QualityReference(extractor, train.images[keep],
-                            np.asarray(train.labels, dtype=np.int64)[keep])
+    return QualityReference(extractor, images, labels)
 
 
 def _cap(labels: np.ndarray, random_state: int) -> np.ndarray:

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from gda_core.experiments.config import BASELINE
+from gda_core.notices import notice_dict
 
 SCALAR_METRICS = (
     "accuracy", "precision_macro", "recall_macro", "f1_macro", "acsa", "gmean",
@@ -40,6 +41,12 @@ class MethodRun:
     when the comparison's classifier was trained on the (oversampled) data, and
     :data:`OWN_CLASSIFIER` when the method was evaluated with its own (``adso+q``,
     ``amo+q``).
+
+    ``warnings`` are ``{"code", "message"}`` dicts (see :mod:`gda_core.notices`): the
+    oversampler's remarks, the GAN's training diagnostics and the sample-quality gate's
+    verdicts.  ``split_counts`` maps ``"train"``, ``"validation"`` and ``"test"`` to
+    ``{"real": [per class], "synthetic": [per class]}``: what the classifier trained on,
+    stopped early on and was scored on.
     """
 
     method: str
@@ -49,12 +56,13 @@ class MethodRun:
     per_class: dict[str, list[float]] = field(default_factory=dict)
     n_train: int = 0
     n_generated: dict[int, int] = field(default_factory=dict)
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[dict[str, str]] = field(default_factory=list)
     error: str | None = None
     seconds: dict[str, float] = field(default_factory=dict)
     epochs_run: int = 0
     quality: dict[int, dict[str, float]] = field(default_factory=dict)
     classifier: str = ""
+    split_counts: dict[str, dict[str, list[int]]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -202,6 +210,7 @@ class ComparisonResult:
             r["metrics"] = {k: (math.nan if v is None else v) for k, v in r["metrics"].items()}
             r["quality"] = {int(c): {k: (math.nan if v is None else v) for k, v in s.items()}
                             for c, s in r.get("quality", {}).items()}
+            r["warnings"] = [notice_dict(w) for w in r.get("warnings", [])]
             runs.append(MethodRun(**r))
         return cls(
             config=d["config"],

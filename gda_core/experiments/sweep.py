@@ -18,9 +18,9 @@ from typing import Any
 
 import pandas as pd
 
-from gda_core.datasets import DatasetSplits, load_source, make_imbalanced
+from gda_core.datasets import DatasetSplits, load_source
 from gda_core.errors import ConfigError
-from gda_core.experiments.compare import Progress, _run_one
+from gda_core.experiments.compare import Progress, run_method, split_for_seed
 from gda_core.experiments.config import BASELINE, CompareConfig
 from gda_core.experiments.result import SCALAR_METRICS, MethodRun, _clean, dump_json, load_json
 from gda_core.metrics.stats import mean_ci
@@ -161,11 +161,12 @@ def run_ratio_sweep(config: CompareConfig, method: str,
     rows, warnings = [], []
     total = len(config.seeds) * len(ratios)
     for si, seed in enumerate(config.seeds):
-        data = make_imbalanced(splits, config.imbalance, random_state=seed)
+        split = split_for_seed(config, splits, seed)
+        data = split.data
         if not data.minority_classes:
             raise ConfigError("the ratio sweep needs minority classes; choose an imbalance "
                               "with some")
-        counts = data.train.counts()
+        counts = split.fit.counts()
         for ri, r in enumerate(ratios):
             step = si * len(ratios) + ri
 
@@ -173,10 +174,10 @@ def run_ratio_sweep(config: CompareConfig, method: str,
                 report((step + f) / total, f"ratio {r:g} · {msg}")
 
             strategy = {c: counts[c] + round(r * counts[c]) for c in data.minority_classes}
-            run = _run_one(config, data, BASELINE if r == 0 else method, seed, sub,
-                           sampling_strategy=strategy)
+            run = run_method(config, split, BASELINE if r == 0 else method, seed, sub,
+                             sampling_strategy=strategy)
             rows.append(_row(r, run))
-            warnings += [f"ratio {r:g}, seed {seed}: {w}" for w in run.warnings]
+            warnings += [f"ratio {r:g}, seed {seed}: {w['message']}" for w in run.warnings]
     report(1.0, "done")
     runs = pd.DataFrame(rows, columns=list(RUN_COLUMNS))
     return RatioSweep(config=config.to_dict(), method=method, metric=metric, ratios=ratios,

@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from gda_core.errors import ConfigError, OversamplingError
+from gda_core.notices import Notice
 from gda_core.oversampling.params import ParamSpec, parse_params
 
 
@@ -29,8 +30,9 @@ class ImageOversampler:
         Number of input images (the synthesized ones follow them in the output).
     n_generated_ : dict of int to int
         Number of new images per class (0 included: Borderline-SMOTE may create none).
-    warnings_ : list of str
-        Plain-language remarks, e.g. that a class received no new images.
+    warnings_ : list of Notice
+        Plain-language findings, e.g. that a class received no new images
+        (``"no-images-generated"``) or, for GANs, the training diagnostics.
     """
 
     name: ClassVar[str] = ""
@@ -72,7 +74,7 @@ class ImageOversampler:
         values = parse_params(self.params, {p.name: getattr(self, p.name) for p in self.params})
         targets = target_counts(y, self.sampling_strategy)
         self.n_original_ = len(y)
-        self.warnings_: list[str] = []
+        self.warnings_: list[Notice] = []
         if sum(targets.values()) == 0:
             X_new = np.empty((0, *X.shape[1:]), dtype=np.uint8)
             y_new = np.empty(0, dtype=np.int64)
@@ -81,10 +83,10 @@ class ImageOversampler:
         self.n_generated_ = {int(c): int(np.sum(y_new == c)) for c in np.unique(y)}
         for c, want in targets.items():
             if want > 0 and self.n_generated_.get(c, 0) == 0:
-                self.warnings_.append(
+                self.warnings_.append(Notice(
+                    "no-images-generated",
                     f"{self.label or self.name}: 0 images generated for class {c} "
-                    f"({want} were needed)"
-                )
+                    f"({want} were needed)"))
         return (np.concatenate([X, X_new.astype(np.uint8, copy=False)]),
                 np.concatenate([y, y_new.astype(np.int64, copy=False)]))
 

@@ -9,6 +9,8 @@ and back (rounded, clipped).
 
 from __future__ import annotations
 
+import copy
+import hashlib
 import os
 from collections.abc import Sequence
 from typing import Any, BinaryIO, ClassVar
@@ -18,8 +20,11 @@ import torch
 from torch import nn
 
 from gda_core.errors import ConfigError, GDAError
+from gda_core.notices import Notice
 from gda_core.oversampling.base import ImageOversampler
 from gda_core.oversampling.params import ParamSpec, parse_params
+from gda_core.synthesizers.diagnostics import diagnose
+from gda_core.synthesizers.diffaugment import POLICIES, resolve_policy
 from gda_core.synthesizers.losses import LOSSES
 from gda_core.synthesizers.nets import weights_init
 from gda_core.synthesizers.trainer import (
@@ -37,12 +42,25 @@ FILE_FORMAT = "gda-workbench/gan-synthesizer"
 FILE_VERSION = 1
 _SAMPLE_CHUNK = 256
 
+AUGMENT_BELOW = 1000
+"""``augment="auto"`` turns DiffAugment on for models trained on fewer images than this."""
+
+PRETRAIN_CHOICES = ("off", "all", "majority")
+"""``pretrain`` values: no pretraining, or one model pretrained on every training image /
+on the largest class, which each class's model then starts from."""
+
 
 def gan_params(*, epochs: int, min_steps: int = 1000, batch_size: int = 64,
                latent_dim: int = 64,
                width: ParamSpec, lr_d: float = 2e-4, lr_g: float = 2e-4,
-               with_loss: bool = True) -> tuple[ParamSpec, ...]:
-    """The parameters every GAN synthesizer shares (``width`` is model specific)."""
+               with_loss: bool = True, with_pretrain: bool = True,
+               spectral_norm: bool = False, pretrain: str = "off",
+               pretrain_steps: int = 1000) -> tuple[ParamSpec, ...]:
+    """The parameters every GAN synthesizer shares (``width`` is model specific).
+
+    ``with_pretrain`` adds ``pretrain`` / ``pretrain_steps`` (per-class models only; a
+    conditional model learns every class at once anyway).
+    """
     specs = [
         ParamSpec("epochs", "int", epochs, 1, 5000,
                   help="Passes over each class's images (one generator step per batch)."),
@@ -68,6 +86,26 @@ def gan_params(*, epochs: int, min_steps: int = 1000, batch_size: int = 64,
     specs += [
         ParamSpec("label_smoothing", "float", 0.0, 0.0, 0.5,
                   help="One-sided: D's target for real images is 1 - this."),
+        ParamSpec("augment", "choice", "auto", choices=("auto", *POLICIES),
+                  help="DiffAugment (Zhao et al. 2020): the same random colour / translation "
+                       "/ cutout applied to real and generated images before D, so that D "
+                       f"cannot memorise a few images. 'auto': on below {AUGMENT_BELOW} "
+                       "images per model."),
+        ParamSpec("spectral_norm", "bool", spectral_norm,
+                  help="Spectral normalisation of D's layers (Miyato et al. 2018) instead of "
+                       "batch norm: a smoother D, steadier training on few images."),
+    ]
+    if with_pretrain:
+        specs += [
+            ParamSpec("pretrain", "choice", pretrain, choices=PRETRAIN_CHOICES,
+                      help="First train one model on every training image ('all') or on the "
+                           "largest class ('majority'), then fine-tune a copy of it on each "
+                           "class: the few images of a class start from a generator that "
+                           "already draws photos of the same kind."),
+            ParamSpec("pretrain_steps", "int", pretrain_steps, 1, 100_000,
+                      help="Generator steps of the pretraining."),
+        ]
+    specs += [
         ParamSpec("fast", "bool", True,
                   help="channels_last + bfloat16 autocast where measured faster."),
         ParamSpec("device", "choice", "auto", choices=("auto", "cpu", "cuda"),
@@ -122,7 +160,10 @@ class GANSynthesizer(ImageOversampler):
         """New (generator, discriminator) for images ``channels x size``."""
         raise NotImplementedError
 
-    def _config(self, values: dict[str, Any], device: str, n_classes: int) -> TrainConfig:
+    def _config(self, values: dict[str, Any], device: str, n_classes: int,
+                n_images: int) -> TrainConfig:
+        """The loop's settings for one model trained on ``n_images`` (the smallest class's
+        count for a conditional model: it decides ``augment="auto"``)."""
         return TrainConfig(
             epochs=values["epochs"], min_steps=values["min_steps"],
             batch_size=values["batch_size"], lr_d=values["lr_d"],
@@ -130,7 +171,8 @@ class GANSynthesizer(ImageOversampler):
             d_steps=values["d_steps"], loss=values.get("loss", LOSSES[0]),
             label_smoothing=values["label_smoothing"], fast=values["fast"], device=device,
             mode=self.mode, n_classes=n_classes,
-            n_generators=values.get("n_generators", 1))
+            n_generators=values.get("n_generators", 1),
+            augment=resolve_policy(values.get("augment", "off"), n_images, AUGMENT_BELOW))
 
     # ---------------------------------------------------------------- fitting
     def fit(self, X: np.ndarray, y: np.ndarray, *, classes: Sequence[int] | None = None,
@@ -189,12 +231,27 @@ class GANSynthesizer(ImageOversampler):
         else:
             jobs = [(c, X[y == c], None) for c in chosen]
         trained: list[int] = []
+        start = None
+        if not self.conditional and values.get("pretrain", "off") != "off":
+            start = self._pretrain(X, y, values, device, seed, callback, on_samples,
+                                   sample_every, diversity_every)
+            if start is None:  # stopped during pretraining: nothing usable was trained
+                self._nets, self.classes_ = {}, []
+                self.stopped_early_ = True
+                self._finish_fit(X, y, values, seed)
+                return self
         for key, images, labels in jobs:
-            config = self._config(values, device, len(chosen) if self.conditional else 0)
+            smallest = (int(np.bincount(labels).min()) if labels is not None
+                        else len(images))
+            config = self._config(values, device, len(chosen) if self.conditional else 0,
+                                  smallest)
             config.sample_every, config.diversity_every = sample_every, diversity_every
             model_seed = _derive(seed, _SHARED_MODEL if key is None else _CLASS_MODEL,
                                  0 if key is None else key)
             G, D = self._new_nets(values, len(chosen) if self.conditional else 0, model_seed)
+            if start is not None:  # fine-tune a copy of the pretrained model
+                G.load_state_dict(start[0])
+                D.load_state_dict(start[1])
             prepare_nets([G, D], device, values["fast"])
             X_t = to_unit(images).to(device)
             y_t = None if labels is None else torch.as_tensor(labels, dtype=torch.long,
@@ -216,9 +273,47 @@ class GANSynthesizer(ImageOversampler):
                 break
         self._nets = nets
         self.classes_ = [int(c) for c in trained]
-        self._fit_key = self._key(values)
-        self._sample_gen = torch.Generator().manual_seed(_derive(seed, _SAMPLE_STREAM))
+        self._finish_fit(X, y, values, seed)
         return self
+
+    def _finish_fit(self, X: np.ndarray, y: np.ndarray, values: dict[str, Any],
+                    seed: int) -> None:
+        """What identifies this fit (settings and data) and the sampling stream."""
+        self._fit_key = self._key(values)
+        self._data_key = data_fingerprint(X, y)
+        self._sample_gen = torch.Generator().manual_seed(_derive(seed, _SAMPLE_STREAM))
+
+    def _pretrain(self, X: np.ndarray, y: np.ndarray, values: dict[str, Any], device: str,
+                  seed: int, callback: StepCallback | None,
+                  on_samples: SamplesCallback | None, sample_every: int,
+                  diversity_every: int) -> tuple[dict, dict] | None:
+        """Train one unconditional model on every image or on the largest class.
+
+        Its history entries carry ``"phase": "pretrain"``.  Returns the (G, D) state
+        dicts every class's model starts from, or None when a callback stopped it.
+        """
+        if values["pretrain"] == "majority":
+            classes, counts = np.unique(y, return_counts=True)
+            images = X[y == classes[int(np.argmax(counts))]]
+        else:
+            images = X
+        config = self._config(values, device, 0, len(images))
+        config.epochs, config.min_steps = 1, values["pretrain_steps"]
+        config.sample_every, config.diversity_every = sample_every, diversity_every
+        model_seed = _derive(seed, _PRETRAIN_MODEL)
+        G, D = self._new_nets(values, 0, model_seed)
+        prepare_nets([G, D], device, values["fast"])
+        try:
+            outcome = train_gan(G, D, to_unit(images).to(device), None, config,
+                                seed=model_seed, history=self.history_,
+                                extra={"phase": "pretrain"}, callback=callback,
+                                on_samples=on_samples)
+        except BaseException:
+            self._clear()
+            raise
+        if outcome.stopped_early:
+            return None
+        return (copy.deepcopy(_cpu_state(G)), copy.deepcopy(_cpu_state(D)))
 
     # --------------------------------------------------------------- sampling
     def sample(self, n: int, y: int | Sequence[int] | np.ndarray | None = None) -> np.ndarray:
@@ -287,19 +382,28 @@ class GANSynthesizer(ImageOversampler):
     def _generate(self, X: np.ndarray, y: np.ndarray, targets: dict[int, int],
                   params: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
         need = [c for c, t in sorted(targets.items()) if t > 0]
-        if not self._fitted_for(X, need, params):
+        if not self._fitted_for(X, y, need, params):
             self.fit(X, y, classes=None if self.conditional else need,
                      callback=getattr(self, "_step_callback", None))
+        self.warnings_ += [Notice(w.code, w.message) for w in diagnose(self.history_)]
+        if self.stopped_early_:
+            self.warnings_.append(Notice("stopped-early", (
+                f"{self.label}'s training was stopped before it finished; its images come "
+                "from a partly trained model.")))
         labels = np.concatenate([np.full(targets[c], c, dtype=np.int64) for c in need])
         # a fresh stream per call: fit_resample is repeatable, as in imbalanced-learn
         gen = torch.Generator().manual_seed(_derive(self.seed_, _RESAMPLE_STREAM))
         return self._draw(labels, gen), labels
 
-    def _fitted_for(self, X: np.ndarray, need: list[int], values: dict[str, Any]) -> bool:
+    def _fitted_for(self, X: np.ndarray, y: np.ndarray, need: list[int],
+                    values: dict[str, Any]) -> bool:
+        """Whether the last fit used these very images, labels and settings (then a second
+        ``fit_resample`` draws from it instead of training again)."""
         return (getattr(self, "_nets", None) is not None
                 and set(need) <= set(self.classes_)
                 and self.image_shape_ == tuple(X.shape[1:])
-                and self._fit_key == self._key(values))
+                and self._fit_key == self._key(values)
+                and getattr(self, "_data_key", None) == data_fingerprint(X, y))
 
     # -------------------------------------------------------------- persistence
     def save(self, path: str | os.PathLike[str] | BinaryIO) -> None:
@@ -318,6 +422,7 @@ class GANSynthesizer(ImageOversampler):
             "history": [dict(e) for e in self.history_],
             "real_diversity": [[k, v] for k, v in self.real_diversity_.items()],
             "sample_rng": self._sample_gen.get_state(),
+            "data_key": getattr(self, "_data_key", None),
             "models": [{"class": key, "G": _cpu_state(G), "D": _cpu_state(D)}
                        for key, (G, D) in self._nets.items()],
         }
@@ -370,6 +475,7 @@ class GANSynthesizer(ImageOversampler):
         self.stopped_early_ = bool(payload["stopped_early"])
         self.history_ = [dict(e) for e in payload["history"]]
         self.real_diversity_ = {k: float(v) for k, v in payload["real_diversity"]}
+        self._data_key = payload.get("data_key")  # files of older versions: unknown data
         return device
 
     def _restore(self, payload: dict[str, Any]) -> None:
@@ -466,7 +572,25 @@ def _seed(random_state: int | None) -> int:
     return int(random_state) % 2**32
 
 
-_CLASS_MODEL, _SHARED_MODEL, _SAMPLE_STREAM, _RESAMPLE_STREAM = range(4)
+_CLASS_MODEL, _SHARED_MODEL, _SAMPLE_STREAM, _RESAMPLE_STREAM, _PRETRAIN_MODEL = range(5)
+
+
+def data_fingerprint(X: np.ndarray, y: np.ndarray) -> str:
+    """Digest of images and labels (shape, dtype and bytes): equal only for the same data.
+
+    Examples
+    --------
+    >>> a = np.zeros((2, 1, 4, 4), np.uint8)
+    >>> data_fingerprint(a, np.array([0, 1])) == data_fingerprint(a.copy(), np.array([0, 1]))
+    True
+    >>> data_fingerprint(a, np.array([0, 1])) == data_fingerprint(a, np.array([1, 0]))
+    False
+    """
+    h = hashlib.blake2b(digest_size=16)
+    for arr in (np.ascontiguousarray(X), np.ascontiguousarray(y, dtype=np.int64)):
+        h.update(f"{arr.dtype}{arr.shape}".encode())
+        h.update(memoryview(arr).cast("B"))
+    return h.hexdigest()
 
 
 def _derive(seed: int, purpose: int, key: int = 0) -> int:

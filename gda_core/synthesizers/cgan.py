@@ -21,4 +21,4 @@ class ConditionalGAN(DCGAN):
                    "what it learns from the majority.")
     conditional = True
     mode = "conditional"
-    params = gan_params(epochs=50, width=WIDTH)
+    params = gan_params(epochs=50, width=WIDTH, with_pretrain=False)

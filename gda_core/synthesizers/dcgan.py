@@ -15,7 +15,10 @@ WIDTH = ParamSpec("width", "int", 64, 4, 256,
 
 
 def d_norm(values: dict[str, Any]) -> str:
-    """Layer norm in the critic for WGAN-GP (its penalty is per image), else batch norm."""
+    """Normalisation of D's hidden layers: none under spectral normalisation (as in SNGAN),
+    layer norm in the critic for WGAN-GP (its penalty is per image), else batch norm."""
+    if values.get("spectral_norm"):
+        return "none"
     return "layer" if values.get("loss") == "wgan-gp" else "batch"
 
 
@@ -37,4 +40,5 @@ class DCGAN(GANSynthesizer):
         return (DCGANGenerator(values["latent_dim"], channels, size, width=values["width"],
                                n_classes=n_classes),
                 DCGANDiscriminator(channels, size, width=values["width"], n_classes=n_classes,
-                                   norm=d_norm(values)))
+                                   norm=d_norm(values),
+                                   spectral_norm=values.get("spectral_norm", False)))

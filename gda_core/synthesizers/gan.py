@@ -38,4 +38,5 @@ class VanillaGAN(GANSynthesizer):
                n_classes: int) -> tuple[nn.Module, nn.Module]:
         return (MLPGenerator(values["latent_dim"], channels, size, hidden=values["hidden"],
                              n_classes=n_classes),
-                MLPDiscriminator(channels, size, hidden=values["hidden"], n_classes=n_classes))
+                MLPDiscriminator(channels, size, hidden=values["hidden"], n_classes=n_classes,
+                                 spectral_norm=values.get("spectral_norm", False)))

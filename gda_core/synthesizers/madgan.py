@@ -8,7 +8,7 @@ from torch import nn
 
 from gda_core.oversampling.params import ParamSpec
 from gda_core.synthesizers.base import GANSynthesizer, gan_params
-from gda_core.synthesizers.dcgan import WIDTH
+from gda_core.synthesizers.dcgan import WIDTH, d_norm
 from gda_core.synthesizers.nets import DCGANDiscriminator, MADGANGenerator
 
 
@@ -37,4 +37,6 @@ class MADGAN(GANSynthesizer):
         k = values["n_generators"]
         return (MADGANGenerator(k, values["latent_dim"], channels, size, share=values["share"],
                                 width=values["width"]),
-                DCGANDiscriminator(channels, size, width=values["width"], n_out=k + 1))
+                DCGANDiscriminator(channels, size, width=values["width"], n_out=k + 1,
+                                   norm=d_norm(values),
+                                   spectral_norm=values.get("spectral_norm", False)))

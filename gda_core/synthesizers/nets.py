@@ -25,6 +25,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.nn.utils import parametrize
 
 LEAK = 0.2
 """Negative slope of the discriminators' LeakyReLU (Radford et al.)."""
@@ -68,7 +69,9 @@ def weights_init(module: nn.Module) -> None:
     Batch/group norm: weights ~ N(1, 0.02), biases 0.  Embeddings keep PyTorch's N(0, 1).
     """
     if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
-        nn.init.normal_(module.weight, 0.0, 0.02)
+        weight = (module.parametrizations.weight.original  # spectrally normalised layers
+                  if parametrize.is_parametrized(module, "weight") else module.weight)
+        nn.init.normal_(weight, 0.0, 0.02)
         if module.bias is not None:
             nn.init.zeros_(module.bias)
     elif isinstance(module, (nn.BatchNorm1d, nn.BatchNorm2d, nn.GroupNorm)):
@@ -176,11 +179,13 @@ class MLPDiscriminator(nn.Module):
     n_out : int
         Outputs: 1 (real/fake logit) or k + 1 for MAD-GAN.
     embed_dim : int
+    spectral_norm : bool
+        Spectral normalisation of every linear layer (Miyato et al., 2018).
     """
 
     def __init__(self, channels: int, image_size: int | tuple[int, int], *,
                  hidden: int = 256, n_classes: int = 0, n_out: int = 1,
-                 embed_dim: int = 16) -> None:
+                 embed_dim: int = 16, spectral_norm: bool = False) -> None:
         super().__init__()
         h, w = _hw(image_size)
         self.embed = nn.Embedding(n_classes, embed_dim) if n_classes else None
@@ -193,6 +198,8 @@ class MLPDiscriminator(nn.Module):
             nn.LeakyReLU(LEAK, inplace=True),
             nn.Linear(hidden, n_out),                        # -> (N, n_out)
         )
+        if spectral_norm:
+            apply_spectral_norm(self.net)
 
     def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         """Logits, shape (N,) for one output, else (N, n_out)."""
@@ -287,10 +294,14 @@ class DCGANDiscriminator(nn.Module):
     norm : {"batch", "layer", "none"}
         Normalisation of the hidden layers.  WGAN-GP's penalty is per sample, which batch
         norm breaks; use ``"layer"`` (``GroupNorm(1, c)``) there, as Gulrajani et al. do.
+    spectral_norm : bool
+        Spectral normalisation of every convolution (Miyato et al., 2018), which bounds
+        the discriminator's Lipschitz constant; usually with ``norm="none"``, as in SNGAN.
     """
 
     def __init__(self, channels: int, image_size: int | tuple[int, int], *, width: int = 64,
-                 n_classes: int = 0, n_out: int = 1, norm: str = "batch") -> None:
+                 n_classes: int = 0, n_out: int = 1, norm: str = "batch",
+                 spectral_norm: bool = False) -> None:
         super().__init__()
         self.image_size = _hw(image_size)
         self.side = base_size(*self.image_size)
@@ -311,6 +322,8 @@ class DCGANDiscriminator(nn.Module):
             c, size = 2 * c, size // 2
         self.features = nn.Sequential(*layers)               # -> (N, ndf*S/8, 4, 4)
         self.out = nn.Conv2d(c, n_out, 4, 1, 0, bias=False)  # -> (N, n_out, 1, 1)
+        if spectral_norm:
+            apply_spectral_norm(self)
 
     def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         """Logits, shape (N,) for one output, else (N, n_out)."""
@@ -322,6 +335,18 @@ class DCGANDiscriminator(nn.Module):
             x = torch.cat([x, plane], dim=1)                 # (N, C + 1, S, S)
         out = self.out(self.features(x)).flatten(1)          # (N, n_out)
         return out.squeeze(1) if self.n_out == 1 else out
+
+
+def apply_spectral_norm(module: nn.Module) -> nn.Module:
+    """Spectrally normalise every convolution and linear layer of ``module`` (in place).
+
+    Uses ``torch.nn.utils.parametrizations.spectral_norm`` (one power iteration per
+    forward pass in training mode); returns ``module``.
+    """
+    for child in list(module.modules()):
+        if isinstance(child, (nn.Conv2d, nn.Linear)):
+            nn.utils.parametrizations.spectral_norm(child)
+    return module
 
 
 def _norm(kind: str, channels: int) -> nn.Module:

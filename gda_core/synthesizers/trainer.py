@@ -65,6 +65,7 @@ from torch import nn
 
 from gda_core.errors import ConfigError, GDAError
 from gda_core.synthesizers import losses
+from gda_core.synthesizers.diffaugment import diff_augment
 
 StepCallback = Callable[[dict[str, Any]], "bool | None"]
 SamplesCallback = Callable[[int, np.ndarray], None]
@@ -91,6 +92,9 @@ class TrainConfig:
     monitor : bool
         Compute ``g_grad_norm``, ``d_real``, ``d_fake`` and ``diversity`` (``False`` only
         to measure their cost; the entries then hold NaN and no diversity).
+    augment : tuple of str
+        DiffAugment operations (:mod:`gda_core.synthesizers.diffaugment`) applied to every
+        image the discriminator sees, real or fake, in both players' updates; empty: none.
     """
 
     epochs: int = 50
@@ -111,6 +115,7 @@ class TrainConfig:
     sample_every: int = 50
     n_fixed: int = 64
     monitor: bool = True
+    augment: tuple[str, ...] = ()
 
 
 @dataclass
@@ -204,6 +209,24 @@ def _batches(n: int, size: int, gen: torch.Generator) -> Iterator[torch.Tensor]:
         buf = buf[size:]
 
 
+def _balanced_batches(labels: torch.Tensor, n_classes: int, size: int,
+                      gen: torch.Generator) -> Iterator[torch.Tensor]:
+    """Endless stream of index batches whose classes are drawn uniformly.
+
+    Every slot of a batch takes a class uniformly at random, then the next image of that
+    class from its own stream of shuffled passes; so a class of 25 images is seen (and,
+    for a conditional generator, drawn) as often as one of 2,500.
+    """
+    cpu = labels.cpu()
+    members = [torch.nonzero(cpu == c).flatten() for c in range(n_classes)]
+    present = [c for c in range(n_classes) if len(members[c])]
+    streams = {c: _batches(len(members[c]), 1, gen) for c in present}
+    table = torch.as_tensor(present, dtype=torch.long)
+    while True:
+        picks = table[torch.randint(len(present), (size,), generator=gen)].tolist()
+        yield torch.stack([members[c][next(streams[c])[0]] for c in picks])
+
+
 def _grad_norm(params: list[torch.Tensor]) -> torch.Tensor:
     grads = [p.grad for p in params if p.grad is not None]
     if not grads:
@@ -269,7 +292,15 @@ def train_gan(G: nn.Module, D: nn.Module, X: torch.Tensor, labels: torch.Tensor 
     opt_g = torch.optim.Adam(G.parameters(), lr=cfg.lr_g, betas=cfg.betas)
     g_params = [p for p in G.parameters() if p.requires_grad]
     d_params = [p for p in D.parameters() if p.requires_grad]
-    batches = _batches(n, b, gen)
+    if cfg.mode == "conditional" and labels is not None:
+        batches = _balanced_batches(labels, cfg.n_classes, b, gen)
+    else:
+        batches = _batches(n, b, gen)
+
+    def d_forward(x: torch.Tensor, cond: torch.Tensor | None) -> torch.Tensor:
+        if cfg.augment:
+            x = diff_augment(x, cfg.augment, gen).contiguous(memory_format=fmt)
+        return D(x) if cfg.mode != "conditional" else D(x, cond)
 
     # Fixed noise (and fixed label / generator per grid row) for comparable diagnostics.
     n_fixed = cfg.n_fixed
@@ -286,9 +317,6 @@ def train_gan(G: nn.Module, D: nn.Module, X: torch.Tensor, labels: torch.Tensor 
 
     def g_forward(z: torch.Tensor, cond: torch.Tensor | None) -> torch.Tensor:
         return G(z) if cond is None else G(z, cond)
-
-    def d_forward(x: torch.Tensor, cond: torch.Tensor | None) -> torch.Tensor:
-        return D(x) if cfg.mode != "conditional" else D(x, cond)
 
     G.train()
     D.train()

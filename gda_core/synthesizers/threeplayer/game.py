@@ -47,7 +47,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -357,18 +356,3 @@ def predict_logits(Q: nn.Module, X: torch.Tensor, cast: torch.dtype | None,
     with autocast(X.device.type, cast):
         return Q(X.contiguous(memory_format=memory_format)).float()
 
-
-def stratified_split(labels: np.ndarray, fraction: float,
-                     rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """(train, validation) row indices, sorted; ``round(fraction * n_c)`` per class.
-
-    A class keeps at least one training image; a class of one image has no validation
-    image.
-    """
-    train, val = [], []
-    for c in np.unique(labels):
-        rows = rng.permutation(np.flatnonzero(labels == c))
-        k = min(round(fraction * len(rows)), len(rows) - 1)
-        val.append(rows[:k])
-        train.append(rows[k:])
-    return np.sort(np.concatenate(train)), np.sort(np.concatenate(val)).astype(np.int64)

@@ -23,6 +23,7 @@ from typing import Any, BinaryIO, ClassVar
 import numpy as np
 import torch
 
+from gda_core.datasets.split import stratified_split
 from gda_core.errors import ConfigError, GDAError
 from gda_core.oversampling.params import ParamSpec
 from gda_core.synthesizers.base import (
@@ -35,6 +36,7 @@ from gda_core.synthesizers.base import (
     _derive,
     _generate,
     _seed,
+    data_fingerprint,
 )
 from gda_core.synthesizers.threeplayer.autoencoder import (
     ClassPrior,
@@ -47,7 +49,6 @@ from gda_core.synthesizers.threeplayer.game import (
     Players,
     play,
     predict_logits,
-    stratified_split,
 )
 from gda_core.synthesizers.threeplayer.losses import GAN_TYPES
 from gda_core.synthesizers.threeplayer.nets import SupervisedAutoencoder, build_players
@@ -215,6 +216,7 @@ class ThreePlayerGAN(GANSynthesizer):
         self.stopped_early_ = outcome.stopped_early
         self.classes_ = [int(c) for c in chosen]
         self._fit_key = self._key(values)
+        self._data_key = data_fingerprint(X, y)
         self._sample_gen = torch.Generator().manual_seed(_derive(seed, _SAMPLES))
         return self
 
@@ -288,6 +290,7 @@ class ThreePlayerGAN(GANSynthesizer):
             "ae_history": [dict(e) for e in self.ae_history_],
             "real_diversity": [[k, v] for k, v in self.real_diversity_.items()],
             "sample_rng": self._sample_gen.get_state(),
+            "data_key": getattr(self, "_data_key", None),
             "n_val": int(self.n_val_),
             "models": [{"class": None, "G": _cpu_state(G), "D": _cpu_state(D),
                         "Q": _cpu_state(self._q)}],
