@@ -59,13 +59,14 @@ def current_data() -> tuple[DataConfig, ImbalanceSpec, int]:
 
 @st.cache_data(show_spinner="Loading images…", max_entries=4)
 def load_splits(source: str, root: str | None, path: str | None, image_size: int | None,
-                color: str | None, download: bool) -> DatasetSplits:
+                color: str | None, download: bool, fit: str | None = None) -> DatasetSplits:
     return load_source(source, root=root, path=path, image_size=image_size, color=color,
-                       download=download)
+                       download=download, fit=fit)
 
 
 def load_config(cfg: DataConfig) -> DatasetSplits:
-    return load_splits(cfg.source, cfg.root, cfg.path, cfg.image_size, cfg.color, cfg.download)
+    return load_splits(cfg.source, cfg.root, cfg.path, cfg.image_size, cfg.color, cfg.download,
+                       cfg.fit)
 
 
 def save_upload(name: str, payload: bytes) -> Path:

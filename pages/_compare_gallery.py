@@ -15,9 +15,10 @@ import json
 import numpy as np
 import streamlit as st
 
-from gda_core.datasets import ImbalanceSpec, make_imbalanced
 from gda_core.errors import GDAError
-from gda_core.experiments import BASELINE, ComparisonResult, DataConfig
+from gda_core.experiments import BASELINE, CompareConfig, ComparisonResult
+from gda_core.experiments.compare import split_for_seed
+from gda_core.metrics.gate import COPY_FRACTION, gate_findings
 from gda_core.metrics.memorisation import real_spacing
 from gda_core.viz.gallery import gallery_grid, gallery_rows
 from pages._common import display_scale, load_config
@@ -25,12 +26,12 @@ from pages._compare_labels import short_label
 
 
 @st.cache_data(show_spinner="Rebuilding the training split…", max_entries=4)
-def _training_split(data: str, imbalance: str, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Training images and labels of one seed's imbalanced split (JSON-encoded settings)."""
-    splits = load_config(DataConfig(**json.loads(data)))
-    split = make_imbalanced(splits, ImbalanceSpec.from_dict(json.loads(imbalance)),
-                            random_state=seed)
-    return split.train.images, split.train.labels
+def _training_split(config: str, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """The real images and labels the methods learned from with one seed (the imbalanced
+    training set less the validation hold-out), from the JSON-encoded comparison config."""
+    cfg = CompareConfig.from_dict(json.loads(config))
+    split = split_for_seed(cfg, load_config(cfg.data), seed)
+    return split.fit.images, split.fit.labels
 
 
 def class_reference(result: ComparisonResult, cls: int) -> tuple[np.ndarray, bool]:
@@ -45,9 +46,7 @@ def class_reference(result: ComparisonResult, cls: int) -> tuple[np.ndarray, boo
     stored = result.real_samples.get(cls, np.zeros((0, 1, 1, 1), np.uint8))
     cfg = result.config
     try:
-        images, labels = _training_split(json.dumps(cfg["data"], sort_keys=True),
-                                         json.dumps(cfg["imbalance"], sort_keys=True),
-                                         int(cfg["seeds"][0]))
+        images, labels = _training_split(json.dumps(cfg, sort_keys=True), int(cfg["seeds"][0]))
     except (GDAError, OSError, KeyError, TypeError, ValueError):
         return stored, False
     own = images[labels == cls]
@@ -74,8 +73,15 @@ def render_gallery(result: ComparisonResult, key: str) -> None:
         return
     synthesized = {short_label(m): result.synthetic_samples.get(m, {}).get(cls) for m in methods}
     rows = gallery_rows(real, synthesized, reference)
+    verdicts = {short_label(m): gate_codes(result, m, cls) for m in methods}
+    for row in rows[1:]:
+        codes = verdicts.get(row.label, [])
+        if codes:
+            row.label = f"{row.label} ⚠ {', '.join(codes)}"
+        row.mark_close = not {"noise", "unlike-real"} & set(codes)
     spacing = real_spacing(reference / np.float32(255))
-    close = float(np.nanmedian(spacing)) if np.isfinite(spacing).any() else None
+    gap = float(np.nanmedian(spacing)) if np.isfinite(spacing).any() else None
+    close = None if gap is None else COPY_FRACTION * gap
     grid = gallery_grid(rows, scale=display_scale(real.shape[-1], 56), close=close)
     st.image(grid)
     source = (f"all {len(reference)} real training images of the class (seed "
@@ -85,10 +91,22 @@ def render_gallery(result: ComparisonResult, key: str) -> None:
     st.caption(
         f"First row: real training images. Under each method's synthesized images: the "
         f"nearest real image among {source} and the L2 pixel distance (pixels in [0, 1]); "
-        "**copy** = identical to a real image, orange = closer than the typical gap between "
-        "two real images"
-        + (f" ({close:.2f})" if close is not None else "")
-        + ". SMOTE-family methods interpolate between real images, so they sit close to "
-        "real images by construction; random oversampling repeats them exactly. For a "
-        "generative model, many copies or near-copies suggest memorisation.")
+        "**copy** = identical to a real image, orange = a near copy: closer than a tenth of "
+        "the typical gap between two real images"
+        + (f" ({gap:.2f})" if gap is not None else "")
+        + ". Rows marked ⚠ failed the quality gate for this class; their distances are never "
+        "marked as near copies (a featureless or noisy image is close in pixels to many real "
+        "images without copying any). SMOTE-family methods interpolate between real "
+        "images, so they sit close to them by construction; random oversampling repeats "
+        "them exactly. For a generative model, many near copies suggest memorisation.")
+
+
+def gate_codes(result: ComparisonResult, method: str, cls: int) -> list[str]:
+    """The quality gate's verdicts on ``method``'s images of class ``cls`` (first seed that
+    scored them)."""
+    for run in result.runs_of(method):
+        scores = run.quality.get(cls)
+        if scores:
+            return [f.code for f in gate_findings(scores)]
+    return []
 

@@ -34,32 +34,56 @@ SIGNIFICANCE_LEGEND = (
 HEADLINE_METRIC = "f1_macro"
 VIEWS = ("Confusion matrices", "Recall per class", "Gallery")
 QUALITY_COLUMNS = {
-    "fid": "FID ↓", "precision": "Precision ↑", "recall": "Recall ↑", "density": "Density",
-    "coverage": "Coverage ↑", "diversity": "Diversity", "diversity_real": "Real diversity",
+    "fid_equal": "FID ↓", "fid_real": "Real-vs-real FID", "coverage_equal": "Coverage ↑",
+    "coverage_real": "Real coverage", "noise_share": "Noise-like", "dup_share": "Near-identical",
+    "copy_share": "Copies", "spread": "Spread", "precision": "Precision ↑",
+    "recall": "Recall ↑", "density": "Density",
 }
 QUALITY_HELP = {
-    "FID ↓": "Fréchet distance between the feature distributions of real and synthesized "
-             "images; 0 = identical. Biased upwards for small sets: compare within a class.",
+    "FID ↓": "Fréchet distance between the feature distributions of m synthesized and m real "
+             "images (m = half the real images of the class); 0 = identical. FID is biased "
+             "upwards for small m, so read it beside the real-vs-real FID.",
+    "Real-vs-real FID": "The same FID between two disjoint sets of m real images: what real "
+                        "images score. Synthesized images that look like the class come "
+                        "close to it.",
+    "Coverage ↑": "Share of m real images that have one of m synthesized images among their "
+                  "nearest neighbours (variety); beside it the same for m other real images.",
+    "Real coverage": "Coverage of m real images by m other real images, for reference.",
+    "Noise-like": "Share of synthesized images with far less structure than any real image.",
+    "Near-identical": "Share of synthesized images (as many as the training images) that are "
+                      "near-identical to another synthesized image (collapse).",
+    "Copies": "Share of synthesized images that are near-copies of a training image.",
+    "Spread": "Variety of the synthesized images' features over that of the real images "
+              "(1 = as varied; near 0 = all the same).",
     "Precision ↑": "Share of synthesized images that fall among real ones (fidelity).",
     "Recall ↑": "Share of real images reached by the synthesized ones (variety covered).",
     "Density": "Like precision, counting how many real neighbourhoods hold each synthesized "
                "image: about 1 when they look like real images, above 1 when packed in dense "
                "regions.",
-    "Coverage ↑": "Share of real images that have a synthesized image among their nearest "
-                  "neighbours (variety, robust to outliers).",
-    "Diversity": "Mean pairwise pixel distance among the synthesized images (0 = all the "
-                 "same); compare with the real images' value beside it.",
-    "Real diversity": "The same for the real images of the class, for reference.",
 }
+SPLIT_SETS = {"train": "Training", "validation": "Validation (early stopping)",
+              "test": "Test"}
 
 
 def metrics_frames(result: ComparisonResult) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(table of means, difference-to-baseline table), labelled for people."""
+    """(table of means with a warnings column, difference-to-baseline table), labelled for
+    people."""
     mean = result.metrics_table()
     labels = {k: METRIC_LABELS.get(k, k) for k in mean.columns}
-    shown = mean.rename(index=method_label, columns=labels)
+    codes = result.warning_codes()
+    shown = mean.rename(columns=labels)
+    shown.insert(0, WARN_COLUMN, [warn_cell(codes.get(m)) for m in mean.index])
+    shown = shown.rename(index=method_label)
     delta = result.delta_table().rename(index=method_label, columns=labels)
     return shown, delta
+
+
+WARN_COLUMN = "Warnings"
+
+
+def warn_cell(codes: list[str] | None) -> str:
+    """``"⚠ noise, collapsed"``, or ``""`` for a method without warnings."""
+    return f"⚠ {', '.join(codes)}" if codes else ""
 
 
 def _fmt(value: float, signed: bool = False) -> str:
@@ -75,8 +99,12 @@ def _interval(mean: float, low: float, high: float, signed: bool = False) -> str
     return f"{_fmt(mean, signed)} [{_fmt(low, signed)}, {_fmt(high, signed)}]"
 
 
-def interval_frames(summary: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+def interval_frames(summary: pd.DataFrame, codes: dict[str, list[str]] | None = None
+                    ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Display tables from :func:`~gda_core.metrics.stats.summarise`, one row per metric.
+
+    ``codes`` (method -> warning codes, :meth:`ComparisonResult.warning_codes`) adds a
+    first row of warnings to ``means``.
 
     Returns
     -------
@@ -94,6 +122,10 @@ def interval_frames(summary: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, 
     means = pd.DataFrame(
         {short_label(m): [_interval(*by.loc[(m, k), ["mean", "ci_low", "ci_high"]])
                           for k in metrics] for m in methods}, index=rows)
+    if codes is not None:
+        warn = pd.DataFrame([[warn_cell(codes.get(m)) for m in methods]], index=[WARN_COLUMN],
+                            columns=means.columns)
+        means = pd.concat([warn, means])
     diffs: dict[str, list[str]] = {}
     marks: dict[str, list[int]] = {}
     for m in (m for m in methods if m != BASELINE):
@@ -175,7 +207,7 @@ def render_metrics(result: ComparisonResult) -> None:
                    "and to see which differences to the baseline are significant.")
         return
     summary = summarise(result)
-    means, diffs, marks = interval_frames(summary)
+    means, diffs, marks = interval_frames(summary, result.warning_codes())
     text = headline(summary)
     if text:
         st.markdown(text)
@@ -197,24 +229,79 @@ def render_quality(result: ComparisonResult) -> None:
     table = result.quality_table()
     if table.empty:
         return
-    st.subheader("Sample quality of the synthesized images")
+    st.subheader("Quality gate: the synthesized images beside real ones")
+    columns = {k: v for k, v in QUALITY_COLUMNS.items() if table[k].notna().any()}
     shown = pd.DataFrame({
         "Method": [method_label(m) for m in table["method"]],
         "Class": [f"{n}*" if c in result.minority_classes else str(n)
                   for c, n in zip(table["class"], table["class_name"], strict=True)],
-        **{label: table[key] for key, label in QUALITY_COLUMNS.items()},
+        **{label: table[key] for key, label in columns.items()},
+        "m": table["n_compared"].round().astype("Int64"),
         "Synthesized": table["n_fake"].round().astype("Int64"),
         "Seeds": table["n_seeds"],
     })
-    fmt = {label: "{:.3f}" for label in QUALITY_COLUMNS.values()}
-    fmt["FID ↓"] = "{:.2f}"
-    st.dataframe(shown.style.format(fmt, na_rep="–"), hide_index=True, width="stretch",
+    fmt = {label: "{:.3f}" for label in columns.values()}
+    fmt.update({k: "{:.0%}" for k in ("Noise-like", "Near-identical", "Copies")})
+    fmt.update({k: "{:.2f}" for k in ("FID ↓", "Real-vs-real FID")})
+    st.dataframe(shown.style.format({k: v for k, v in fmt.items() if k in shown}, na_rep="–"),
+                 hide_index=True, width="stretch",
                  column_config={k: st.column_config.NumberColumn(k, help=v)
-                                for k, v in QUALITY_HELP.items()})
-    st.caption("Scored per class against the real images of that class in the full training "
-               "data, on the features of a CNN trained on all of it (cached per dataset); "
-               "mean over seeds. * = minority class.")
-    st.caption("  \n".join(f"**{k}**: {v}" for k, v in QUALITY_HELP.items()))
+                                for k, v in QUALITY_HELP.items() if k in shown})
+    st.caption("Per class, m synthesized images against m real images of the class (from the "
+               "full training data), each score beside what m other real images score; "
+               "features of a CNN trained on all of the data (cached per dataset); mean over "
+               "seeds. * = minority class. The gate warns when the images are noise, far "
+               "from real ones, near-identical or copies.")
+    st.caption("  \n".join(f"**{k}**: {v}" for k, v in QUALITY_HELP.items()
+                           if k in shown))
+
+
+def render_warnings(result: ComparisonResult) -> None:
+    """Every method's distinct warnings (with their seeds), then the few-data guidance."""
+    for method in result.methods:
+        seen: dict[str, list[int]] = {}
+        for run in result.runs_of(method):
+            for w in run.warnings:
+                seen.setdefault(w["message"], []).append(run.seed)
+        for message, seeds in seen.items():
+            where = "" if len(result.config.get("seeds", [0])) <= 1 else (
+                f" (seed{'s' if len(seeds) > 1 else ''} {', '.join(map(str, seeds))})")
+            st.warning(f"**{method_label(method)}**{where}: {message}", icon="⚠️")
+    for g in result.guidance:
+        st.info(g["message"], icon="💡")
+
+
+def split_counts_frame(result: ComparisonResult, seed: int | None = None) -> pd.DataFrame:
+    """What each method's classifier saw: rows (method, set), columns = classes, cells
+    ``"real + synthetic"`` (the first seed by default)."""
+    seed = result.config.get("seeds", [0])[0] if seed is None else seed
+    rows, index = [], []
+    for run in result.runs:
+        if run.seed != seed or not run.split_counts:
+            continue
+        for key, label in SPLIT_SETS.items():
+            part = run.split_counts.get(key, {})
+            real, fake = part.get("real", []), part.get("synthetic", [])
+            rows.append([f"{r} + {f}" if f else str(r) for r, f in zip(real, fake, strict=True)])
+            index.append((short_label(run.method), label))
+    return pd.DataFrame(rows, index=pd.MultiIndex.from_tuples(index, names=["Method", "Set"])
+                        if index else None, columns=list(result.class_names))
+
+
+def render_split_counts(result: ComparisonResult) -> None:
+    """The real / synthetic images per class in each set, and whether any synthetic image
+    reached validation or test (counted in every run)."""
+    leaked = sum(sum(r.split_counts.get(k, {}).get("synthetic", [])) for r in result.runs
+                 for k in ("validation", "test"))
+    checked = sum(1 for r in result.runs if r.split_counts)
+    if not checked:
+        return
+    with st.expander("Images each classifier saw (real + synthetic)"):
+        st.dataframe(split_counts_frame(result), width="stretch")
+        verdict = ("no synthetic image" if leaked == 0 else f"{leaked} synthetic image(s)")
+        st.caption(f"First seed. Validation images are real training images held out before "
+                   f"any oversampling; the oversamplers never see them. Checked image by "
+                   f"image in all {checked} runs: {verdict} in validation or test.")
 
 
 def render_confusions(result: ComparisonResult, key: str) -> None:
@@ -287,13 +374,12 @@ def render_result(result: ComparisonResult, *, key: str = "result") -> None:
     """
     for method, error in result.errors().items():
         st.warning(f"**{method_label(method)}** could not run: {error}", icon="⚠️")
-    notes = sorted({w["message"] for r in result.runs for w in r.warnings})
-    for w in notes:
-        st.info(w, icon="ℹ️")
+    render_warnings(result)
     if result.metrics_table().empty:
         return
     render_metrics(result)
     render_quality(result)
+    render_split_counts(result)
     views = st.tabs(list(VIEWS), key=f"{key}-view", on_change="rerun")
     with views[0]:
         if views[0].open:

@@ -4,6 +4,7 @@ import numpy as np
 import streamlit as st
 
 from gda_core.datasets import PRESETS, SOURCES, ImbalanceSpec, make_imbalanced, suggest_spec
+from gda_core.datasets.folder import FITS
 from gda_core.errors import GDAError
 from gda_core.experiments import DataConfig
 from gda_core.viz import class_counts_figure, image_grid
@@ -21,6 +22,8 @@ from pages._common import (
 
 ensure_shell()
 SIZES = [None, 8, 16, 28, 32, 64, 128]
+FIT_LABELS = {"crop": "centre crop (keep aspect)", "pad": "pad with black (keep aspect)",
+              "stretch": "stretch"}
 
 st.title("Data")
 cfg, spec, seed = current_data()
@@ -48,17 +51,25 @@ with st.form("source"):
     elif source == "zip":
         upload = st.file_uploader("Zip of class folders", type=["zip"],
                                   help="e.g. normal/, underfill_FR/, underfill_Fan/ inside.")
-    c3, c4 = st.columns(2)
+    user_images = needs == "path"
+    c3, c4, c5 = st.columns(3)
     size = c3.selectbox("Image size", SIZES, index=SIZES.index(cfg.image_size),
-                        format_func=lambda v: "native (folders: 32)" if v is None else f"{v}×{v}")
+                        format_func=lambda v: "native (folders: 64×64)" if v is None
+                        else f"{v}×{v}")
     colors = [None, "grayscale", "rgb"]
     color = c4.selectbox("Colour", colors, index=colors.index(cfg.color),
-                         format_func=lambda v: "native (folders: grayscale)" if v is None else v)
+                         format_func=lambda v: "native (folders: colour if the images have it)"
+                         if v is None else v)
+    fit = c5.selectbox("Non-square images", FITS, index=FITS.index(cfg.fit or "crop"),
+                       format_func=FIT_LABELS.get, disabled=not user_images,
+                       help="Folders and zips: how photos of other shapes become square. A "
+                            "centre crop or padding keeps the aspect ratio; stretching "
+                            "distorts it.")
     submitted = st.form_submit_button("Load dataset", type="primary")
 
 if submitted:
     new = DataConfig(source=source, root=root.strip() or None, image_size=size, color=color,
-                     download=download)
+                     download=download, fit=fit if user_images else None)
     try:
         if source == "folder":
             new = DataConfig(**{**new.__dict__, "path": path.strip() or None})
@@ -111,7 +122,8 @@ hflip = c3.checkbox("Add horizontal flips to training", value=spec.hflip,
 label = {i: f"{i}: {name}" for i, name in enumerate(class_names)}
 try:
     if mode == "Ratio":
-        default_min = [c for c in spec.minority_classes if c < n] or [n - 1]
+        smallest = min(range(n), key=lambda i: (pool.counts()[i], -i))
+        default_min = [c for c in spec.minority_classes if c < n] or [smallest]
         minority = st.multiselect("Minority classes", list(range(n)), default=default_min,
                                   format_func=label.get)
         d1, d2 = st.columns(2)

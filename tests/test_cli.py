@@ -95,9 +95,16 @@ def test_mnist_case2_offline(tmp_path, capsys):
     out = tmp_path / "out.json"
     code = main(["compare", "--dataset", "mnist", "--root", str(root), "--preset",
                  "mnist-case2", "--max-per-class", "300", "--methods", "baseline,smote",
+                 "--param", "smote.k_neighbors=4",
                  "--seeds", "0", "--epochs", "2", "--json", str(out), "--quiet"])
     assert code == 0, capsys.readouterr().err
     data = json.loads(out.read_text())
     assert data["class_names"] == ["1", "2", "3", "4", "5"]
     assert data["train_counts"] == [300, 6, 6, 6, 6]
-    assert data["runs"][1]["n_generated"] == {"0": 0, "1": 294, "2": 294, "3": 294, "4": 294}
+    smote = data["runs"][1]
+    # 10% of every class (at least one image) is held out for validation before SMOTE runs:
+    # 270 + 5 x 4 real images are left, and SMOTE (k=4 neighbours of 5 images) fills up
+    assert smote["split_counts"]["train"]["real"] == [270, 5, 5, 5, 5]
+    assert smote["split_counts"]["validation"] == {"real": [30, 1, 1, 1, 1],
+                                                   "synthetic": [0, 0, 0, 0, 0]}
+    assert smote["n_generated"] == {"0": 0, "1": 265, "2": 265, "3": 265, "4": 265}

@@ -111,7 +111,8 @@ def test_recall_and_gallery_views(ran):
     at = _show(ran, view="Gallery")
     assert at.selectbox(key="result-gallery-class").value in (2, 3)  # re-indexed 3 and 8
     assert len(at.get("image")) == 1
-    assert "nearest real image among all 12 real training images" in _texts(at)
+    # 12 minority images, one held out for validation before oversampling
+    assert "nearest real image among all 11 real training images" in _texts(at)
     _show(ran, view="Confusion matrices")
 
 

@@ -125,7 +125,7 @@ def test_good_zip_loads_from_path_bytes_and_file(tmp_path):
 def test_zip_to_temporary_folder_with_train_test(tmp_path):
     entries = {**_classes_zip("data/train/"), **_classes_zip("data/test/")}
     splits = load_image_zip(zip_bytes(entries), color="rgb", max_per_class=3)
-    assert splits.train.images.shape == (5, 3, 32, 32)
+    assert splits.train.images.shape == (5, 3, 64, 64)  # 64x64 by default for user images
     assert splits.test is not None and len(splits.test) == 5
 
 

@@ -52,7 +52,9 @@ def test_mixed_images(defects):
     train = splits.train
     assert splits.test is None
     assert train.class_names == ("normal", "underfill_FR", "underfill_Fan")
-    assert train.images.shape == (9, 1, 16, 16) and train.images.dtype == np.uint8
+    # some images have colour: "auto" keeps RGB
+    assert train.images.shape == (9, 3, 16, 16) and train.images.dtype == np.uint8
+    assert train.source["color"] == "rgb" and train.source["fit"] == "crop"
     assert train.counts() == {0: 6, 1: 2, 2: 1}
     # sorted order: a_grey, b_rgb, c_rgba, d_palette, e_16bit, nested/f
     assert (train.images[2] == 255).all()  # transparent -> white
@@ -71,7 +73,7 @@ def test_rgb_and_max_per_class(defects):
     splits = load_image_folder(defects, image_size=8, color="rgb", max_per_class=2)
     assert splits.train.images.shape == (5, 3, 8, 8)
     assert splits.train.counts() == {0: 2, 1: 2, 2: 1}
-    grey = load_image_folder(defects, image_size=8, max_per_class=2).train
+    grey = load_image_folder(defects, image_size=8, max_per_class=2, color="grayscale").train
     np.testing.assert_array_equal(grey.images[0, 0], splits.train.images[0, 0])
 
 
@@ -189,3 +191,39 @@ def test_cifar10_jpeg_subset(tmp_path):
     assert splits.test.images.shape == (15, 3, 16, 16)
     assert splits.report == ()
     assert splits.train.images.std() > 20  # real photos, not blank
+
+
+def test_auto_colour_is_grey_when_no_image_has_colour(tmp_path):
+    for c in ("ok", "defect"):
+        for i in range(2):
+            _write(tmp_path / c / f"{i}.png", random_png(10, seed=i))              # grey
+    _write(tmp_path / "ok" / "rgb-but-grey.png",
+           image_bytes(np.repeat(np.full((10, 10, 1), 90, np.uint8), 3, axis=2)))
+    train = load_image_folder(tmp_path, image_size=8).train
+    assert train.images.shape == (5, 1, 8, 8) and train.source["color"] == "grayscale"
+
+
+@pytest.mark.parametrize("fit, left, middle", [("crop", 255, 255), ("pad", 0, 255),
+                                               ("stretch", 0, 255)])
+def test_non_square_photos_keep_their_aspect_unless_stretched(tmp_path, fit, left, middle):
+    wide = np.zeros((20, 60), np.uint8)
+    wide[:, 20:40] = 255            # a white square in the middle third, black on both sides
+    for c in ("a", "b"):
+        _write(tmp_path / c / "wide.png", image_bytes(wide))
+    img = load_image_folder(tmp_path, image_size=12, fit=fit).train.images[0, 0]
+    assert img.shape == (12, 12)
+    # crop: only the middle square is left (all white); pad: black bands above and below
+    # and black sides; stretch: the sides squeezed in, the white third in the middle
+    white = img > 200   # bilinear resampling blurs the edges a little
+    assert white[6, 0] == (left == 255) and white[6, 6] == (middle == 255)
+    if fit == "pad":
+        assert (img[0] == 0).all() and (img[-1] == 0).all()   # letterbox bands
+    if fit == "crop":
+        assert white.all()
+    if fit == "stretch":
+        assert not white[:, :3].any() and white[:, 5:7].all()
+
+
+def test_bad_fit_is_refused(defects):
+    with pytest.raises(DatasetError, match="fit must be one of crop, pad, stretch"):
+        load_image_folder(defects, fit="squash")

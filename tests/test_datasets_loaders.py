@@ -247,7 +247,8 @@ def test_load_source_idx_postprocessing(tmp_path):
 def test_load_source_folder_and_zip(tmp_path):
     make_class_tree(tmp_path / "imgs", {"a": 3, "b": 2}, size=20)
     splits = load_source("folder", path=tmp_path / "imgs")
-    assert splits.train.images.shape == (5, 1, 32, 32)
+    # grey images at the photo-friendly defaults: 64x64, colour only when present
+    assert splits.train.images.shape == (5, 1, 64, 64)
     payload = {f"set/{c}/{i}.png": (tmp_path / "imgs" / c / f"{i:03d}.png").read_bytes()
                for c, n in (("a", 3), ("b", 2)) for i in range(n)}
     archive = tmp_path / "set.zip"

@@ -92,7 +92,8 @@ def imbalance_from_args(args: argparse.Namespace) -> ImbalanceSpec:
 
 def data_from_args(args: argparse.Namespace) -> DataConfig:
     return DataConfig(source=args.dataset, root=args.root, path=args.path,
-                      image_size=args.image_size, color=args.color, download=args.download)
+                      image_size=args.image_size, color=args.color, download=args.download,
+                      fit=getattr(args, "fit", None))
 
 
 def parse_name_values(items: list[str]) -> dict[str, str]:

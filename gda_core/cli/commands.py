@@ -76,11 +76,20 @@ def format_table(result: ComparisonResult) -> str:
     mean = result.metrics_table()
     if mean.empty:
         return "(no method ran successfully)"
+    codes = result.warning_codes()
+    flags = [("! " + ", ".join(codes[m])) if m in codes else "" for m in mean.index]
+    legend = ("\n\n! = warnings (listed below the table): the quality gate or the GAN's "
+              "training found a problem; such a method's scores are not a result")
     if len(result.config["seeds"]) <= 1:
         shown = mean.rename(columns={k: _short(k) for k in mean.columns})
-        return shown.to_string(float_format=lambda v: f"{v:.4f}")
+        shown["warnings"] = flags
+        text = shown.to_string(float_format=lambda v: f"{v:.4f}")
+        return text + (legend if codes else "")
     table = summarise(result)
-    text = _pivot(table, "mean", "ci_low", "ci_high").to_string()
+    pivot = _pivot(table, "mean", "ci_low", "ci_high")
+    pivot["warnings"] = [("! " + ", ".join(codes[m])) if m in codes else ""
+                         for m in pivot.index]
+    text = pivot.to_string() + (legend if codes else "")
     text += ("\n\n± half-width of the 95% interval over seeds; * = differs from the baseline "
              "(paired 95% interval excludes 0)")
     diffs = table[table["method"] != BASELINE]
@@ -115,7 +124,25 @@ def format_quality(result: ComparisonResult) -> str:
     if table.empty:
         return ""
     shown = table.drop(columns=["class"]).rename(columns={"class_name": "class"})
+    shown = shown.dropna(axis=1, how="all")  # scores that need features, when off
     return shown.to_string(index=False, float_format=lambda v: f"{v:.4f}")
+
+
+def format_warnings(result: ComparisonResult) -> list[str]:
+    """One line per distinct warning of each method (with the seeds it came from), then
+    the few-data guidance."""
+    lines = []
+    for method in result.methods:
+        seen: dict[tuple[str, str], list[int]] = {}
+        for run in result.runs_of(method):
+            for w in run.warnings:
+                seen.setdefault((w["code"], w["message"]), []).append(run.seed)
+        for (code, message), seeds in seen.items():
+            which = "seed" if len(seeds) == 1 else "seeds"
+            lines.append(f"warning: {method} [{code}] ({which} "
+                         f"{', '.join(map(str, seeds))}): {message}")
+    lines += [f"advice [{g['code']}]: {g['message']}" for g in result.guidance]
+    return lines
 
 
 def format_sweep(sweep: RatioSweep) -> str:
@@ -155,9 +182,8 @@ def compare(config: CompareConfig, *, json_path: Path | None, quiet: bool,
         print(f"note: {note}")
     for method, error in result.errors().items():
         print(f"{method}: FAILED – {error}")
-    for run in result.runs:
-        for w in run.warnings:
-            print(f"warning (seed {run.seed}) [{w['code']}]: {w['message']}")
+    for line in format_warnings(result):
+        print(line)
     if json_path is not None:
         result.to_json(json_path)
         print(f"wrote {json_path}")

@@ -22,8 +22,13 @@ def add_data_args(parser: argparse.ArgumentParser) -> None:
                    help="digits (default), mnist, fashion-mnist, cifar10, folder or zip")
     d.add_argument("--root", help="folder holding mnist / fashion-mnist / cifar10 files")
     d.add_argument("--path", help="image folder or .zip of class folders")
-    d.add_argument("--image-size", type=int, help="resize images to this side (pixels)")
-    d.add_argument("--color", choices=("grayscale", "rgb"))
+    d.add_argument("--image-size", type=int, help="resize images to this side (pixels; "
+                   "folders and zips: 64 by default)")
+    d.add_argument("--color", choices=("auto", "grayscale", "rgb"),
+                   help="folders and zips: auto (default) keeps colour when images have it")
+    d.add_argument("--fit", choices=("crop", "pad", "stretch"),
+                   help="folders and zips: make non-square images square by a centre crop "
+                   "(default), padding, or stretching")
     d.add_argument("--download", action="store_true",
                    help="download torchvision datasets into --root when missing")
     im = parser.add_argument_group("imbalance (one of --preset, --ratio, --counts)")
@@ -76,9 +81,12 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--device", default="auto", help="auto, cpu or cuda")
     add_classifier_args(m)
     q = cmp_.add_argument_group("sample quality and ratio sweep")
-    q.add_argument("--sample-quality", action="store_true",
-                   help="score the synthesized images per class (FID, precision/recall, "
-                   "density/coverage, diversity) on features of a CNN trained on the full data")
+    q.add_argument("--sample-quality", action=argparse.BooleanOptionalAction, default=True,
+                   help="score the synthesized images per class (FID beside a real-vs-real "
+                   "FID at the same count, precision/recall, density/coverage, diversity) on "
+                   "features of a CNN trained on the full data (cached); on by default. "
+                   "With --no-sample-quality the quality gate checks only the pixels "
+                   "(noise, copies, near-identical images)")
     q.add_argument("--quality-cache", metavar="DIR",
                    help="folder caching that feature CNN (default: the system temp folder)")
     q.add_argument("--ratios", help="run a real:synthetic ratio sweep instead, e.g. "

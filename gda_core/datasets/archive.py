@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from gda_core.datasets.base import DatasetSplits
-from gda_core.datasets.folder import load_image_folder
+from gda_core.datasets.folder import DEFAULT_SIZE, load_image_folder
 from gda_core.errors import DatasetError
 
 ZipSource = str | Path | bytes | bytearray | memoryview | BinaryIO
@@ -86,8 +86,8 @@ def extract_zip(source: ZipSource, dest: str | Path, *, max_files: int = 20000,
 
 
 def load_image_zip(source: ZipSource, *, extract_to: str | Path | None = None,
-                   image_size: int = 32, color: str = "grayscale",
-                   max_per_class: int | None = None) -> DatasetSplits:
+                   image_size: int = DEFAULT_SIZE, color: str = "auto",
+                   max_per_class: int | None = None, fit: str = "crop") -> DatasetSplits:
     """Extract a zip of class folders and load it with :func:`load_image_folder`.
 
     Parameters
@@ -96,7 +96,7 @@ def load_image_zip(source: ZipSource, *, extract_to: str | Path | None = None,
         The zip (layout as for :func:`load_image_folder`, optionally wrapped in one folder).
     extract_to : str or Path, optional
         Where to extract; a temporary folder, removed after loading, when None.
-    image_size, color, max_per_class
+    image_size, color, max_per_class, fit
         As for :func:`load_image_folder`.
 
     Returns
@@ -113,10 +113,10 @@ def load_image_zip(source: ZipSource, *, extract_to: str | Path | None = None,
         dest, skipped = extract_zip(source, extract_to if extract_to is not None else tmp)
         try:
             splits = load_image_folder(dest, image_size=image_size, color=color,
-                                       max_per_class=max_per_class)
+                                       max_per_class=max_per_class, fit=fit)
         except DatasetError as exc:
             raise DatasetError(f"{label}: {exc}") from exc
-    src = {"name": "zip", "path": label, "image_size": image_size, "color": color}
+    src = {**splits.train.source, "name": "zip", "path": label}
     return DatasetSplits(
         train=dataclasses.replace(splits.train, source=src),
         test=None if splits.test is None else dataclasses.replace(splits.test, source=src),

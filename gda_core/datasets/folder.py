@@ -15,8 +15,18 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from gda_core.datasets.base import DatasetSplits, ImageDataset
-from gda_core.datasets.transforms import COLORS
 from gda_core.errors import DatasetError
+
+FITS = ("crop", "pad", "stretch")
+"""How a non-square image becomes ``image_size`` x ``image_size``: centre crop to a square
+(aspect ratio kept, edges cut), pad to a square with black (aspect ratio kept, nothing
+cut), or stretch (the whole image, distorted)."""
+
+FOLDER_COLORS = ("auto", "grayscale", "rgb")
+"""``color`` values of the folder loader: ``"auto"`` keeps colour when any image has it."""
+
+DEFAULT_SIZE = 64
+"""Side of user images by default: enough detail for photos, small enough for 2 CPU cores."""
 
 IMAGE_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff",
                               ".webp"})
@@ -25,8 +35,9 @@ _SPLITS = ("train", "test")
 _MAX_WRAPPER_DEPTH = 4
 
 
-def load_image_folder(path: str | Path, *, image_size: int = 32, color: str = "grayscale",
-                      max_per_class: int | None = None) -> DatasetSplits:
+def load_image_folder(path: str | Path, *, image_size: int = DEFAULT_SIZE,
+                      color: str = "auto", max_per_class: int | None = None,
+                      fit: str = "crop") -> DatasetSplits:
     """Load images from one sub-folder per class.
 
     Parameters
@@ -36,11 +47,15 @@ def load_image_folder(path: str | Path, *, image_size: int = 32, color: str = "g
         If it holds exactly ``train/`` and ``test/``, each with class folders, they become
         the two splits.  A single wrapping folder (as zips often have) is descended into.
     image_size : int
-        Every image is resized to ``image_size`` x ``image_size`` pixels.
-    color : {"grayscale", "rgb"}
-        Channels of the result; transparency is composited on white.
+        Every image becomes ``image_size`` x ``image_size`` pixels (see ``fit``).
+    color : {"auto", "grayscale", "rgb"}
+        Channels of the result; transparency is composited on white.  ``"auto"``: RGB
+        when some image has colour, else grayscale (the choice is in ``source["color"]``).
     max_per_class : int, optional
         Load at most this many images per class and split (first in sorted file order).
+    fit : {"crop", "pad", "stretch"}
+        How a non-square image is made square (see :data:`FITS`); the default keeps the
+        aspect ratio and cuts the edges of the longer side.
 
     Returns
     -------
@@ -60,7 +75,7 @@ def load_image_folder(path: str | Path, *, image_size: int = 32, color: str = "g
     >>> splits.class_names  # doctest: +SKIP
     ('normal', 'underfill_FR', 'underfill_Fan')
     """
-    _check_options(image_size, color, max_per_class)
+    _check_options(image_size, color, max_per_class, fit)
     top = Path(path).expanduser()
     if not top.exists():
         raise DatasetError(f"image folder {top} does not exist")
@@ -83,7 +98,6 @@ def load_image_folder(path: str | Path, *, image_size: int = 32, color: str = "g
         raise DatasetError(f"class(es) {', '.join(map(repr, missing))} have a test folder "
                            f"but no train folder in {top}")
     mode = "L" if color == "grayscale" else "RGB"
-    source = {"name": "folder", "path": str(top), "image_size": image_size, "color": color}
     report: list[str] = []
     datasets = {}
     with warnings.catch_warnings():  # a decompression bomb is a skipped file, not a warning
@@ -91,24 +105,44 @@ def load_image_folder(path: str | Path, *, image_size: int = 32, color: str = "g
         for split, dirs in class_dirs.items():
             images, labels = [], []
             for class_dir in dirs:
-                loaded = _load_class(class_dir, top, image_size, mode, max_per_class, report)
+                loaded = _load_class(class_dir, top, image_size, mode, max_per_class, report,
+                                     fit)
                 images += loaded
                 labels += [class_names.index(class_dir.name)] * len(loaded)
             for name in sorted(set(class_names) - {d.name for d in dirs}):
                 rel = layout[split].relative_to(top).as_posix()
                 report.append(f"{rel}/{name}: no such class folder in the {split} split")
-            datasets[split] = ImageDataset(np.stack(images), np.asarray(labels, np.int64),
-                                           tuple(class_names), source)
-    return DatasetSplits(datasets["train"], datasets.get("test"), tuple(report))
+            datasets[split] = (np.stack(images), np.asarray(labels, np.int64))
+    if color == "auto":
+        grey = all(_is_grey(arr) for arr, _ in datasets.values())
+        color = "grayscale" if grey else "rgb"
+        if grey:
+            datasets = {k: (arr[:, :1], lab) for k, (arr, lab) in datasets.items()}
+    source = {"name": "folder", "path": str(top), "image_size": image_size, "color": color,
+              "fit": fit}
+    out = {k: ImageDataset(arr, lab, tuple(class_names), source)
+           for k, (arr, lab) in datasets.items()}
+    return DatasetSplits(out["train"], out.get("test"), tuple(report))
 
 
-def _check_options(image_size: int, color: str, max_per_class: int | None) -> None:
+def _is_grey(images: np.ndarray) -> bool:
+    """Whether RGB images (N, 3, H, W) have equal channels everywhere (no colour)."""
+    if images.shape[1] == 1:
+        return True
+    return bool(np.array_equal(images[:, 0], images[:, 1])
+                and np.array_equal(images[:, 1], images[:, 2]))
+
+
+def _check_options(image_size: int, color: str, max_per_class: int | None,
+                   fit: str = "crop") -> None:
     if isinstance(image_size, bool) or not isinstance(image_size, (int, np.integer)) \
             or not 1 <= image_size <= 1024:
         raise DatasetError(f"image_size must be a whole number from 1 to 1024; got "
                            f"{image_size!r}")
-    if color not in COLORS:
-        raise DatasetError(f"color must be one of {', '.join(COLORS)}; got {color!r}")
+    if color not in FOLDER_COLORS:
+        raise DatasetError(f"color must be one of {', '.join(FOLDER_COLORS)}; got {color!r}")
+    if fit not in FITS:
+        raise DatasetError(f"fit must be one of {', '.join(FITS)}; got {fit!r}")
     if max_per_class is not None and (isinstance(max_per_class, bool) or
                                       not isinstance(max_per_class, (int, np.integer))
                                       or max_per_class < 1):
@@ -162,14 +196,15 @@ def _image_files(class_dir: Path, top: Path, report: list[str]) -> list[Path]:
 
 
 def _load_class(class_dir: Path, top: Path, size: int, mode: str,
-                max_per_class: int | None, report: list[str]) -> list[np.ndarray]:
+                max_per_class: int | None, report: list[str],
+                fit: str = "crop") -> list[np.ndarray]:
     loaded: list[np.ndarray] = []
     files = _image_files(class_dir, top, report)
     for file in files:
         if max_per_class is not None and len(loaded) >= max_per_class:
             break
         try:
-            loaded.append(_read_image(file, size, mode))
+            loaded.append(_read_image(file, size, mode, fit))
         except Exception as exc:
             report.append(f"{file.relative_to(top).as_posix()}: {_reason(exc)}")
     if not loaded:
@@ -180,7 +215,7 @@ def _load_class(class_dir: Path, top: Path, size: int, mode: str,
     return loaded
 
 
-def _read_image(file: Path, size: int, mode: str) -> np.ndarray:
+def _read_image(file: Path, size: int, mode: str, fit: str = "crop") -> np.ndarray:
     with Image.open(file) as opened:
         limit = Image.MAX_IMAGE_PIXELS
         if limit is not None and opened.width * opened.height > limit:
@@ -189,10 +224,29 @@ def _read_image(file: Path, size: int, mode: str) -> np.ndarray:
             opened.draft(None, (size, size))  # decode big JPEGs at a reduced scale
         im = ImageOps.exif_transpose(opened)
         im = _to_mode(im, mode)
-        if im.size != (size, size):
-            im = im.resize((size, size), Image.Resampling.BILINEAR)
+        im = square(im, size, fit)
         arr = np.asarray(im, dtype=np.uint8)
     return arr[None] if mode == "L" else arr.transpose(2, 0, 1)
+
+
+def square(im: Image.Image, size: int, fit: str = "crop") -> Image.Image:
+    """``im`` as a ``size`` x ``size`` image (bilinear, antialiased when shrinking).
+
+    ``fit`` is one of :data:`FITS`.
+
+    Examples
+    --------
+    >>> wide = Image.new("L", (40, 20), 255)
+    >>> [float(np.asarray(square(wide, 10, f)).mean().round()) for f in FITS]
+    [255.0, 128.0, 255.0]
+    """
+    if fit == "crop" and im.size != (size, size):
+        return ImageOps.fit(im, (size, size), Image.Resampling.BILINEAR)
+    if fit == "pad" and im.size != (size, size):
+        return ImageOps.pad(im, (size, size), Image.Resampling.BILINEAR, color=0)
+    if im.size != (size, size):
+        return im.resize((size, size), Image.Resampling.BILINEAR)
+    return im
 
 
 def _to_mode(im: Image.Image, mode: str) -> Image.Image:

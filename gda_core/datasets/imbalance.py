@@ -354,9 +354,10 @@ def suggest_spec(splits: DatasetSplits) -> ImbalanceSpec:
     """A sensible starting imbalance for freshly loaded data.
 
     Data that is already imbalanced (smallest class under half the largest, e.g. a
-    defect folder) keeps every image; balanced data gets a ratio of 0.1 for its last
-    class.  The test set takes up to 100 images per class from a test split, or about a
-    fifth of the smallest class (at most 30) when it has to be held out.
+    defect folder) keeps every image, the smaller classes being the minority; balanced
+    data gets a ratio of 0.1 for its smallest class (the last of equal ones).  The test
+    set takes up to 100 images per class from a test split, or about a fifth of the
+    smallest class (at most 30) when it has to be held out.
 
     Examples
     --------
@@ -374,7 +375,8 @@ def suggest_spec(splits: DatasetSplits) -> ImbalanceSpec:
     if largest and smallest < 0.5 * largest:
         return ImbalanceSpec(counts=dict.fromkeys(counts), test_per_class=test,
                              name="counts", description="every image of every class")
-    minority = (3, 8) if len(counts) == 10 else (len(counts) - 1,)
+    # the smallest class (the last of equal ones); digits-like data: the AM study's 3 and 8
+    minority = (3, 8) if len(counts) == 10 else (min(counts, key=lambda c: (counts[c], -c)),)
     return ImbalanceSpec(ratio=0.1, minority_classes=minority, test_per_class=test,
                          name="ratio")
 

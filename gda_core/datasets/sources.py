@@ -12,7 +12,7 @@ from typing import Literal
 from gda_core.datasets.archive import load_image_zip
 from gda_core.datasets.base import DatasetSplits, ImageDataset
 from gda_core.datasets.digits import load_digits_splits
-from gda_core.datasets.folder import load_image_folder
+from gda_core.datasets.folder import DEFAULT_SIZE, FITS, load_image_folder
 from gda_core.datasets.torchvision_sources import load_torchvision_splits
 from gda_core.datasets.transforms import COLORS, convert_channels, resize_images
 from gda_core.errors import DatasetError
@@ -55,7 +55,8 @@ SOURCES: dict[str, SourceInfo] = {
 
 def load_source(name: str, *, root: str | Path | None = None, path: str | Path | None = None,
                 image_size: int | None = None, color: str | None = None,
-                download: bool = False, extract_to: str | Path | None = None) -> DatasetSplits:
+                download: bool = False, extract_to: str | Path | None = None,
+                fit: str | None = None) -> DatasetSplits:
     """Load any registered source by name.
 
     Parameters
@@ -67,9 +68,14 @@ def load_source(name: str, *, root: str | Path | None = None, path: str | Path |
     path : str or Path, optional
         Image folder (``folder``; a .zip is accepted too) or zip file (``zip``).
     image_size : int, optional
-        Resize to this side.  None: native size (``folder`` / ``zip``: 32).
-    color : {"grayscale", "rgb"}, optional
-        Convert channels.  None: native (``folder`` / ``zip``: grayscale).
+        Resize to this side.  None: native size (``folder`` / ``zip``: 64).
+    color : {"grayscale", "rgb", "auto"}, optional
+        Convert channels.  None or ``"auto"``: native (``folder`` / ``zip``: RGB when some
+        image has colour, else grayscale).
+    fit : {"crop", "pad", "stretch"}, optional
+        ``folder`` / ``zip`` only: how non-square images become square (default
+        ``"crop"``, a centre crop that keeps the aspect ratio; see
+        :data:`gda_core.datasets.folder.FITS`).
     download : bool
         Let ``mnist`` / ``fashion-mnist`` / ``cifar10`` download missing files into ``root``.
     extract_to : str or Path, optional
@@ -97,8 +103,12 @@ def load_source(name: str, *, root: str | Path | None = None, path: str | Path |
     if image_size is not None and (bad_size or not 1 <= image_size <= 1024):
         raise DatasetError(f"image size must be a whole number from 1 to 1024; got "
                            f"{image_size!r}")
+    if color == "auto":
+        color = None
     if color is not None and color not in COLORS:
-        raise DatasetError(f"color must be one of {', '.join(COLORS)}; got {color!r}")
+        raise DatasetError(f"color must be one of {', '.join(COLORS)} or auto; got {color!r}")
+    if fit is not None and fit not in FITS:
+        raise DatasetError(f"fit must be one of {', '.join(FITS)}; got {fit!r}")
     if info.needs == "root" and not root:
         raise DatasetError(f"{info.label} needs a root folder holding its files (or where "
                            "to download them)")
@@ -106,7 +116,8 @@ def load_source(name: str, *, root: str | Path | None = None, path: str | Path |
         raise DatasetError(f"{info.label} needs a path: "
                            + ("a .zip file" if key == "zip" else "a folder of class folders"))
     if key in ("folder", "zip"):
-        return _load_user_images(key, Path(str(path)), image_size, color, extract_to)
+        return _load_user_images(key, Path(str(path)), image_size, color, extract_to,
+                                 fit or "crop")
     if key == "digits":
         splits = load_digits_splits()
     else:
@@ -115,11 +126,11 @@ def load_source(name: str, *, root: str | Path | None = None, path: str | Path |
 
 
 def _load_user_images(key: str, path: Path, image_size: int | None, color: str | None,
-                      extract_to: str | Path | None) -> DatasetSplits:
-    size, col = image_size or 32, color or "grayscale"
+                      extract_to: str | Path | None, fit: str) -> DatasetSplits:
+    size, col = image_size or DEFAULT_SIZE, color or "auto"
     if key == "zip" or (path.is_file() and zipfile.is_zipfile(path)):
-        return load_image_zip(path, extract_to=extract_to, image_size=size, color=col)
-    return load_image_folder(path, image_size=size, color=col)
+        return load_image_zip(path, extract_to=extract_to, image_size=size, color=col, fit=fit)
+    return load_image_folder(path, image_size=size, color=col, fit=fit)
 
 
 def _postprocess(splits: DatasetSplits, image_size: int | None,

@@ -25,6 +25,7 @@ from gda_core.datasets import (
 from gda_core.datasets.split import stratified_split
 from gda_core.errors import ConfigError, GDAError
 from gda_core.experiments.config import BASELINE, CompareConfig
+from gda_core.experiments.guidance import few_data_guidance
 from gda_core.experiments.quality import QualityReference, quality_reference
 from gda_core.experiments.result import (
     OWN_CLASSIFIER,
@@ -145,6 +146,7 @@ def run_comparison(
                              result=result,
                              quality=quality if isinstance(quality, QualityReference) else None)
             result.runs.append(run)
+            result.guidance = few_data_guidance(result)
             if on_run is not None:
                 result.seconds = time.perf_counter() - t0
                 on_run(run, result)
@@ -263,7 +265,8 @@ def run_method(config: CompareConfig, split: SeedSplit, method: str, seed: int,
         report(1.0, f"seed {seed} · {method}: failed")
         return run
     run.split_counts = split_counts(split, X[n_real:], y[n_real:], n_classes)
-    run.metrics = {k: float(scores[k]) for k in SCALAR_METRICS}
+    run.metrics = {k: float(scores[k]) for k in SCALAR_METRICS
+                   if not (k == "top2_accuracy" and n_classes <= 2)}  # always 1 then
     run.confusion_matrix = [list(map(int, row)) for row in scores["confusion_matrix"]]
     run.per_class = {k: [float(v) for v in vals] for k, vals in scores["per_class"].items()}
     report(1.0, f"seed {seed} · {method}: done")

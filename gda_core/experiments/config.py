@@ -16,7 +16,10 @@ BASELINE = "baseline"
 
 @dataclass(frozen=True)
 class DataConfig:
-    """Where the images come from (arguments of :func:`gda_core.datasets.load_source`)."""
+    """Where the images come from (arguments of :func:`gda_core.datasets.load_source`).
+
+    ``fit`` (``"crop"``, ``"pad"``, ``"stretch"``; None = crop) applies to folders and zips.
+    """
 
     source: str = "digits"
     root: str | None = None
@@ -24,6 +27,7 @@ class DataConfig:
     image_size: int | None = None
     color: str | None = None
     download: bool = False
+    fit: str | None = None
 
     def load_kwargs(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self).items() if k != "source"}
@@ -65,10 +69,12 @@ class CompareConfig:
     are evaluated with their own classifier, so ``classifier`` does not apply to them.
     Each seed drives the split, the oversampler and the classifier together.
 
-    With ``sample_quality`` on, the images every oversampler synthesized are scored per
-    class (FID, precision / recall, density / coverage, diversity) on the features of a
-    CNN trained on the full training data, which is cached in ``quality_cache_dir``
-    (default: a folder in the system's temporary directory).
+    With ``sample_quality`` on (the default), the images every oversampler synthesized are
+    scored per class (FID beside a real-vs-real FID at the same count, precision / recall,
+    density / coverage, diversity) on the features of a CNN trained on the full training
+    data, which is cached in ``quality_cache_dir`` (default: a folder in the system's
+    temporary directory).  The quality gate judges every method's images either way; off,
+    it checks only their pixels (noise, copies, near-identical images).
 
     Examples
     --------
@@ -86,7 +92,7 @@ class CompareConfig:
     seeds: tuple[int, ...] = (0,)
     classifier: ClassifierConfig = field(default_factory=ClassifierConfig)
     samples_per_class: int = 8
-    sample_quality: bool = False
+    sample_quality: bool = True
     quality_cache_dir: str | None = None
 
     def validate(self) -> None:
@@ -141,6 +147,6 @@ class CompareConfig:
             seeds=tuple(int(s) for s in d["seeds"]),
             classifier=ClassifierConfig(**d.get("classifier", {})),
             samples_per_class=int(d.get("samples_per_class", 8)),
-            sample_quality=bool(d.get("sample_quality", False)),
+            sample_quality=bool(d.get("sample_quality", True)),
             quality_cache_dir=d.get("quality_cache_dir"),
         )

@@ -20,10 +20,14 @@ SCALAR_METRICS = (
     "minority_recall", "majority_precision", "top2_accuracy", "roc_auc_ovr",
 )
 
-QUALITY_METRICS = ("fid", "precision", "recall", "density", "coverage", "diversity",
+QUALITY_METRICS = ("fid_equal", "fid_real", "coverage_equal", "coverage_real", "noise_share",
+                   "copy_share", "dup_share", "spread", "n_compared",
+                   "fid", "precision", "recall", "density", "coverage", "diversity",
                    "diversity_real")
-"""Sample-quality scores kept per class in :attr:`MethodRun.quality` (see
-:func:`gda_core.metrics.sample_quality.sample_quality`)."""
+"""Sample-quality scores kept per class in :attr:`MethodRun.quality`: the quality gate's
+(:func:`gda_core.metrics.gate.gate_scores`, each beside its real-vs-real reference at the
+same count), then those of :func:`gda_core.metrics.sample_quality.sample_quality` on all
+the images."""
 
 OWN_CLASSIFIER = "own"
 """:attr:`MethodRun.classifier` of a method evaluated with its own classifier (the
@@ -101,6 +105,7 @@ class ComparisonResult:
     synthetic_samples: dict[str, dict[int, np.ndarray]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    guidance: list[dict[str, str]] = field(default_factory=list)
 
     @property
     def methods(self) -> list[str]:
@@ -118,16 +123,33 @@ class ComparisonResult:
                 out[r.method] = r.error
         return out
 
+    @property
+    def metric_names(self) -> list[str]:
+        """The :data:`SCALAR_METRICS` the runs report (top-2 accuracy is left out for two
+        classes, where it is always 1)."""
+        seen = {k for r in self.runs if r.ok for k in r.metrics}
+        return [k for k in SCALAR_METRICS if k in seen]
+
     def metrics_table(self, stat: str = "mean") -> pd.DataFrame:
         """Rows = methods that ran, columns = metrics; ``stat`` is ``"mean"`` or ``"std"``."""
         rows = {}
+        names = self.metric_names
         for m in self.methods:
             ok = [r.metrics for r in self.runs_of(m) if r.ok]
             if not ok:
                 continue
-            frame = pd.DataFrame(ok)[list(SCALAR_METRICS)]
+            frame = pd.DataFrame(ok).reindex(columns=names)
             rows[m] = frame.mean() if stat == "mean" else frame.std(ddof=1)
-        return pd.DataFrame.from_dict(rows, orient="index", columns=list(SCALAR_METRICS))
+        return pd.DataFrame.from_dict(rows, orient="index", columns=names)
+
+    def warning_codes(self) -> dict[str, list[str]]:
+        """Method -> the distinct codes of its runs' warnings (all seeds), in first-seen
+        order; methods without warnings are left out."""
+        out: dict[str, dict[str, None]] = {}
+        for r in self.runs:
+            for w in r.warnings:
+                out.setdefault(r.method, {})[w["code"]] = None
+        return {m: list(codes) for m, codes in out.items()}
 
     def delta_table(self) -> pd.DataFrame:
         """Mean metrics minus the baseline's (empty when there is no baseline)."""
@@ -199,6 +221,7 @@ class ComparisonResult:
             },
             "notes": self.notes,
             "seconds": self.seconds,
+            "guidance": self.guidance,
         }
 
     @classmethod
@@ -227,6 +250,7 @@ class ComparisonResult:
             },
             notes=list(d.get("notes", [])),
             seconds=float(d.get("seconds", 0.0)),
+            guidance=[notice_dict(g) for g in d.get("guidance", [])],
         )
 
     def to_json(self, path: str | Path | None = None) -> str:

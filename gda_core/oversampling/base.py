@@ -94,6 +94,16 @@ class ImageOversampler:
                   params: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
         raise NotImplementedError
 
+    @classmethod
+    def advice(cls, n_images: int, params: dict[str, Any] | None = None) -> str | None:
+        """What to expect when this method oversamples a class of ``n_images`` real images.
+
+        ``None`` when the count is no concern; otherwise one plain-language sentence (too
+        few images for the method's neighbours, for a GAN to learn from, ...).  ``params``
+        are the method's settings (defaults where missing).
+        """
+        return None
+
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
         return f"{type(self).__name__}({args})"

@@ -74,5 +74,18 @@ class ImblearnOversampler(ImageOversampler):
                     f"there are {n_total}; lower {p}"
                 )
 
+    @classmethod
+    def advice(cls, n_images: int, params: dict[str, Any] | None = None) -> str | None:
+        values = {p.name: p.default for p in cls.params} | dict(params or {})
+        if n_images < 2:
+            return (f"{cls.label} interpolates between two images of a class; a class of "
+                    f"{n_images} image cannot be oversampled with it.")
+        for p in cls.neighbour_params:
+            k = int(values[p])
+            if n_images <= k:
+                return (f"{cls.label} needs more than {p}={k} images per class; with "
+                        f"{n_images} it cannot run (lower {p} to {n_images - 1}).")
+        return None
+
     def _explain(self, exc: Exception) -> str:
         return f"{self.label} could not oversample this data: {exc}"

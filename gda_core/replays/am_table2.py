@@ -10,7 +10,13 @@ import pandas as pd
 from gda_core.datasets import PRESETS, load_source
 from gda_core.experiments import ClassifierConfig, CompareConfig, DataConfig, run_comparison
 from gda_core.metrics.stats import mean_ci
-from gda_core.replays.base import Check, Progress, ReplayOptions, ReplayResult
+from gda_core.replays.base import (
+    Check,
+    Progress,
+    ReplayOptions,
+    ReplayResult,
+    paper_gan_params,
+)
 from gda_core.replays.standins import am_standin
 
 METHODS = ("baseline", "smote", "borderline-smote", "adasyn", "dcgan")
@@ -31,6 +37,7 @@ def _config(options: ReplayOptions) -> tuple[CompareConfig, object, str]:
     dcgan = {"smoke": {"epochs": 1, "min_steps": 10},
              "quick": {"epochs": 100, "min_steps": 300},
              "full": {"epochs": 300, "min_steps": 1500}}[options.scale]
+    dcgan = {**paper_gan_params("dcgan"), **dcgan}
     classifier = ClassifierConfig(epochs={"smoke": 1, "quick": 15, "full": 40}[options.scale])
     if options.path:
         size = 32 if quick else 128

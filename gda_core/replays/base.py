@@ -15,6 +15,27 @@ Progress = Callable[[float, str], None]
 SCALES = ("smoke", "quick", "full")
 
 
+def paper_gan_params(name: str) -> dict[str, Any]:
+    """The GAN settings of the studies the replays follow, pinned for synthesizer ``name``.
+
+    The studies trained plain GANs: no DiffAugment and, for the convolutional models,
+    DCGAN's width of 64.  The product's defaults for few-shot photos differ (augmentation
+    on, narrower networks), so a replay pins these to keep the study's protocol.
+
+    Examples
+    --------
+    >>> paper_gan_params("dcgan"), paper_gan_params("gan")
+    ({'augment': 'off', 'width': 64}, {'augment': 'off'})
+    """
+    from gda_core.synthesizers import SYNTHESIZERS
+
+    names = {p.name for p in SYNTHESIZERS[name].params}
+    out: dict[str, Any] = {"augment": "off"} if "augment" in names else {}
+    if "width" in names:
+        out["width"] = 64
+    return out
+
+
 @dataclass(frozen=True)
 class Check:
     """One claim of the source study, tested on our numbers."""

@@ -16,7 +16,13 @@ import pandas as pd
 from gda_core.datasets.transforms import resize_images
 from gda_core.metrics.features import FeatureExtractor
 from gda_core.metrics.sample_quality import sample_quality
-from gda_core.replays.base import Check, Progress, ReplayOptions, ReplayResult
+from gda_core.replays.base import (
+    Check,
+    Progress,
+    ReplayOptions,
+    ReplayResult,
+    paper_gan_params,
+)
 from gda_core.replays.data import gan_images
 from gda_core.synthesizers import SYNTHESIZERS
 
@@ -34,7 +40,8 @@ def _score(extractor, real: np.ndarray, fake: np.ndarray, seed: int) -> dict[str
 
 def _train(name: str, X, y, classes, steps: int, seed: int, progress, lo: float, hi: float,
            **params):
-    synth = SYNTHESIZERS[name](random_state=seed, epochs=1, min_steps=steps, **params)
+    synth = SYNTHESIZERS[name](random_state=seed, epochs=1, min_steps=steps,
+                               **{**paper_gan_params(name), **params})
     total = steps * (1 if synth.conditional else len(classes))
     count = [0]
 

@@ -9,7 +9,13 @@ import time
 import numpy as np
 import pandas as pd
 
-from gda_core.replays.base import Check, Progress, ReplayOptions, ReplayResult
+from gda_core.replays.base import (
+    Check,
+    Progress,
+    ReplayOptions,
+    ReplayResult,
+    paper_gan_params,
+)
 from gda_core.replays.data import gan_images
 from gda_core.synthesizers import SYNTHESIZERS
 from gda_core.synthesizers.diagnostics import diagnose
@@ -45,7 +51,7 @@ def run(options: ReplayOptions, progress: Progress) -> ReplayResult:
                      f"{event['step']} of {steps}")
 
         synth = SYNTHESIZERS["dcgan"](random_state=options.seed, epochs=1, min_steps=steps,
-                                      batch_size=64, **params)
+                                      batch_size=64, **{**paper_gan_params("dcgan"), **params})
         synth.fit(X, y, classes=[0], callback=step_progress, diversity_every=10)
         history = synth.history_
         histories[label] = history

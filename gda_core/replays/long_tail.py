@@ -14,7 +14,13 @@ from gda_core.experiments import ClassifierConfig, CompareConfig, DataConfig, ru
 from gda_core.experiments.config import BASELINE
 from gda_core.metrics.stats import summarise
 from gda_core.oversampling import OVERSAMPLERS
-from gda_core.replays.base import Check, Progress, ReplayOptions, ReplayResult
+from gda_core.replays.base import (
+    Check,
+    Progress,
+    ReplayOptions,
+    ReplayResult,
+    paper_gan_params,
+)
 
 FULL_COUNTS = (4000, 2000, 1000, 750, 500, 350, 200, 100, 60, 40)
 METRICS = {"acsa": "ACSA", "f1_macro": "F_macro", "gmean": "G-mean",
@@ -71,7 +77,8 @@ def benchmark_config(dataset: str, scale: LTScale, *, root: str | None, seed: in
     spec = ImbalanceSpec(counts=lt_counts(scale.fraction), test_per_class=scale.test_per_class,
                          name="lt-100", description="long tail, imbalance factor 100")
     gan = {"epochs": scale.gan_epochs, "min_steps": scale.gan_min_steps}
-    params: dict[str, dict] = {m: dict(gan) for m in methods if m in ("dcgan", "cgan")}
+    params: dict[str, dict] = {m: {**paper_gan_params(m), **gan} for m in methods
+                               if m in ("dcgan", "cgan")}
     if "smote" in methods:  # SMOTE needs k < the smallest class
         params["smote"] = {"k_neighbors": min(5, min(spec.counts.values()) - 1)}
     for m in methods:

@@ -42,6 +42,12 @@ FILE_FORMAT = "gda-workbench/gan-synthesizer"
 FILE_VERSION = 1
 _SAMPLE_CHUNK = 256
 
+FEW_IMAGES = 100
+"""Below this many images of a class, :meth:`GANSynthesizer.advice` warns of a few-shot
+case."""
+TOO_FEW_IMAGES = 10
+"""Below this many, it says that a GAN can learn little at all."""
+
 AUGMENT_BELOW = 1000
 """``augment="auto"`` turns DiffAugment on for models trained on fewer images than this."""
 
@@ -50,7 +56,7 @@ PRETRAIN_CHOICES = ("off", "all", "majority")
 on the largest class, which each class's model then starts from."""
 
 
-def gan_params(*, epochs: int, min_steps: int = 1000, batch_size: int = 64,
+def gan_params(*, epochs: int, min_steps: int = 2000, batch_size: int = 64,
                latent_dim: int = 64,
                width: ParamSpec, lr_d: float = 2e-4, lr_g: float = 2e-4,
                with_loss: bool = True, with_pretrain: bool = True,
@@ -373,6 +379,27 @@ class GANSynthesizer(ImageOversampler):
         return out
 
     # ----------------------------------------------------------- oversampling
+    @classmethod
+    def advice(cls, n_images: int, params: dict[str, Any] | None = None) -> str | None:
+        """GANs learn a distribution from examples: below :data:`FEW_IMAGES` they need the
+        few-shot options, below :data:`TOO_FEW_IMAGES` little can be learned at all."""
+        values = {p.name: p.default for p in cls.params} | dict(params or {})
+        if n_images < TOO_FEW_IMAGES:
+            return (f"{cls.label} has only {n_images} real images of this class to learn "
+                    "from: far too few for a GAN, whose images will be rough or copies. "
+                    "Prefer augmentation or SMOTE, or add images.")
+        if n_images < FEW_IMAGES:
+            tips = []
+            if values.get("augment") == "off":
+                tips.append("turn augment (DiffAugment) back on")
+            if values.get("pretrain", "off") == "off" and not cls.conditional:
+                tips.append("set pretrain=all to start from a model of every training image")
+            extra = f" ({'; '.join(tips)})" if tips else ""
+            return (f"{cls.label} learns from only {n_images} real images of this class; "
+                    f"expect rough images{extra} and check the quality gate and the "
+                    "gallery before trusting its scores.")
+        return None
+
     def set_step_callback(self, callback: StepCallback | None) -> GANSynthesizer:
         """Use ``callback(event)`` for the training that :meth:`fit_resample` starts (e.g. a
         progress bar; returning ``False`` stops training). Returns ``self``."""

@@ -52,6 +52,10 @@ class GalleryRow:
         L2 distance to that neighbour (pixel values scaled to [0, 1]).
     note : str
         Shown instead of images when the row is empty (e.g. "none synthesized").
+    mark_close : bool
+        Colour distances below the grid's ``close`` threshold as near copies.  Turn it off
+        for images the quality gate judged noise or far from real ones: a featureless blob
+        is close in pixels to every real image without copying any.
     """
 
     label: str
@@ -59,6 +63,7 @@ class GalleryRow:
     neighbours: np.ndarray | None = None
     distances: np.ndarray | None = None
     note: str = ""
+    mark_close: bool = True
 
 
 def gallery_rows(real: np.ndarray, synthesized: Mapping[str, np.ndarray | None],
@@ -159,7 +164,7 @@ def gallery_grid(rows: Sequence[GalleryRow], *, scale: int = 1, pad: int = 2,
             for i, (img, d) in enumerate(zip(row.neighbours, row.distances, strict=True)):
                 x = label_w + i * (w + pad)
                 canvas.paste(_pil(img, scale), (x, y2))
-                text, color = _distance_text(float(d), close)
+                text, color = _distance_text(float(d), close if row.mark_close else None)
                 tw = font.getlength(text)
                 draw.text((x + max(0, (w - tw) / 2), y2 + h + 1), text, fill=color, font=font)
         y += row_h + gap
