@@ -35,7 +35,10 @@ HEADLINE_METRIC = "f1_macro"
 VIEWS = ("Confusion matrices", "Recall per class", "Gallery")
 QUALITY_COLUMNS = {
     "fid_equal": "FID ↓", "fid_real": "Real-vs-real FID", "coverage_equal": "Coverage ↑",
-    "coverage_real": "Real coverage", "noise_share": "Noise-like", "dup_share": "Near-identical",
+    "coverage_real": "Real coverage", "struct_fid_equal": "FID (generic) ↓",
+    "struct_fid_real": "Real FID (generic)", "struct_coverage_equal": "Coverage (generic) ↑",
+    "struct_coverage_real": "Real cov. (generic)",
+    "noise_share": "Noise-like", "dup_share": "Near-identical",
     "copy_share": "Copies", "spread": "Spread", "precision": "Precision ↑",
     "recall": "Recall ↑", "density": "Density",
 }
@@ -49,6 +52,11 @@ QUALITY_HELP = {
     "Coverage ↑": "Share of m real images that have one of m synthesized images among their "
                   "nearest neighbours (variety); beside it the same for m other real images.",
     "Real coverage": "Coverage of m real images by m other real images, for reference.",
+    "FID (generic) ↓": "The same FID on generic image features (a fixed, randomly "
+                       "initialised CNN): colour, edges and textures, which a classifier of "
+                       "few classes may ignore. Beside it, what real images score.",
+    "Coverage (generic) ↑": "Coverage on those generic features; beside it the real images' "
+                            "own.",
     "Noise-like": "Share of synthesized images with far less structure than any real image.",
     "Near-identical": "Share of synthesized images (as many as the training images) that are "
                       "near-identical to another synthesized image (collapse).",
@@ -242,7 +250,8 @@ def render_quality(result: ComparisonResult) -> None:
     })
     fmt = {label: "{:.3f}" for label in columns.values()}
     fmt.update({k: "{:.0%}" for k in ("Noise-like", "Near-identical", "Copies")})
-    fmt.update({k: "{:.2f}" for k in ("FID ↓", "Real-vs-real FID")})
+    fmt.update({k: "{:.2f}" for k in ("FID ↓", "Real-vs-real FID", "FID (generic) ↓",
+                                       "Real FID (generic)")})
     st.dataframe(shown.style.format({k: v for k, v in fmt.items() if k in shown}, na_rep="–"),
                  hide_index=True, width="stretch",
                  column_config={k: st.column_config.NumberColumn(k, help=v)

@@ -7,6 +7,7 @@ from gda_core.classifiers.losses import LOSS_LABELS, LOSSES
 from gda_core.datasets import SOURCES
 from gda_core.errors import GDAError
 from gda_core.experiments import BASELINE, ClassifierConfig, CompareConfig, run_comparison
+from gda_core.experiments.compare import split_for_seed
 from gda_core.oversampling import OVERSAMPLERS
 from pages._common import (
     PREFILL_KEY,
@@ -84,10 +85,12 @@ with st.container(border=True):
                    f"about {int(ensemble_size)}× the time of one.")
 
 quality = st.checkbox(
-    "Score sample quality (FID, precision/recall, density/coverage, diversity)",
-    key="compare_quality",
-    help="Scores every oversampler's synthesized images per class against the real ones, on "
-         "the features of a CNN trained once per dataset on its full training data (cached).")
+    "Quality gate with image features (FID beside real-vs-real FID, coverage, precision/recall)",
+    value=True, key="compare_quality",
+    help="Scores every oversampler's synthesized images per class against real ones, each "
+         "score beside what real images score at the same count, on the features of a CNN "
+         "trained once per dataset on its full training data (cached). Off, the gate still "
+         "checks the pixels (noise, copies, near-identical images).")
 params: dict[str, dict] = {}
 with st.expander("Method settings"):
     for name, cls in OVERSAMPLERS.items():
@@ -111,6 +114,28 @@ def build_config() -> CompareConfig:
         sample_quality=bool(quality), quality_cache_dir=str(data_dir() / "features"),
     )
 
+
+def method_advice(config: CompareConfig) -> list[str]:
+    """Each chosen method's advice for each minority class's count of real training images
+    (seed 0's split, after the validation hold-out), before anything runs."""
+    try:
+        split = split_for_seed(config, load_config(cfg), config.seeds[0])
+    except GDAError:
+        return []  # the run itself reports why the data cannot be used
+    counts, names = split.fit.counts(), split.data.class_names
+    out = []
+    for m in config.methods:
+        if m == BASELINE:
+            continue
+        for c in split.data.minority_classes:
+            text = OVERSAMPLERS[m].advice(counts[c], config.method_params.get(m, {}))
+            if text:
+                out.append(f"Class **{names[c]}**: {text}")
+    return out
+
+
+for advice in method_advice(build_config()):
+    st.caption(f":material/lightbulb: {advice}")
 
 row = st.container(horizontal=True, vertical_alignment="center", gap="medium")
 run = row.button("Run comparison", type="primary", key="compare_run")

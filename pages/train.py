@@ -22,11 +22,12 @@ ensure_shell()
 GROUPS = {
     "Training": ("epochs", "min_steps", "batch_size", "d_steps", "loss", "gan_type", "gp_gamma",
                  "label_smoothing", "q_fake_weight"),
+    "Few images": ("augment", "spectral_norm", "pretrain", "pretrain_steps"),
     "Autoencoder prior": ("ae_epochs", "lr_ae"),
     "Optimiser": ("lr_d", "lr_g", "lr_q", "beta1", "beta2"),
     "Speed": ("fast", "device"),
 }
-ORDER = ("Training", "Model", "Autoencoder prior", "Optimiser", "Speed")
+ORDER = ("Training", "Few images", "Model", "Autoencoder prior", "Optimiser", "Speed")
 OVERLAY_METRICS = ["g_loss", "d_loss", "g_grad_norm", "d_real", "d_fake", "diversity", "q_loss",
                    "q_val_acc"]
 EVENTS_KEY = "train_events"
@@ -55,6 +56,11 @@ with st.expander("New training run", expanded="run" not in st.query_params):
         if getattr(cls, "provides_classifier", False):
             st.caption("Learns every class at once: its classifier Q must tell all of them "
                        "apart, and G synthesizes the minority classes.")
+            classes = list(label)
+        elif cls.conditional:
+            st.caption("Learns every class at once (as in a comparison), drawing each class "
+                       "equally often: the minority classes borrow what it learns from the "
+                       "majority.")
             classes = list(label)
         else:
             classes = st.multiselect("Classes to learn", list(label), format_func=label.get,
@@ -158,7 +164,9 @@ def show_run(rid: str) -> None:
         text += f" · about {run.seconds * (1 - progress) / progress:.0f} s left"
     elif run.seconds:
         text += f" · {run.seconds:.0f} s"
-    if summary.get("class") is not None and run.is_active:
+    if summary.get("phase") == "pretraining" and run.is_active:
+        text += " · pretraining on the training images"
+    elif summary.get("class") is not None and run.is_active:
         text += f" · learning class {summary['class']}"
     st.progress(min(max(progress, 0.0), 1.0), text=text)
     if run.error:

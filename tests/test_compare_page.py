@@ -98,6 +98,24 @@ def test_sample_quality_table(ran):
     assert "Coverage" in _texts(at)
 
 
+def test_quality_gate_warnings_and_split_counts(ran):
+    at = _show(ran)
+    means = at.dataframe[0].value
+    assert means.index[0] == "Warnings"
+    assert means.loc["Warnings", "Random oversampling"] == "⚠ copies"
+    assert means.loc["Warnings", "SMOTE"] == "" and means.loc["Warnings", "Baseline"] == ""
+    warnings = [w.value for w in at.warning]
+    assert any(w.startswith("**Random oversampling**") and "near-copies of training images"
+               in w for w in warnings), warnings
+    table = next(d.value for d in at.dataframe if "Real-vs-real FID" in d.value.columns)
+    assert (table["FID ↓"] > 0).all() and (table["Real-vs-real FID"] > 0).all()
+    assert list(table["Copies"][table["Method"] == "Random oversampling"]) == [1.0, 1.0]
+    counts = next(d.value for d in at.dataframe if list(d.value.columns) == ["0", "1", "3", "8"])
+    assert counts.loc[("SMOTE", "Validation (early stopping)")].tolist() == ["6", "6", "1", "1"]
+    assert counts.loc[("SMOTE", "Training")].tolist()[2] == "11 + 43"
+    assert "no synthetic image in validation or test" in _texts(at)
+
+
 def test_confusion_matrices_for_one_seed(ran):
     at = _show(ran, view="Confusion matrices")
     at.radio(key="result-cm-seed").set_value("1").run()

@@ -103,3 +103,21 @@ def test_gallery_grid_colour_images_and_errors():
         gallery_grid([GalleryRow("a", _images(1, side=4)), GalleryRow("b", _images(1, side=5))])
     with pytest.raises(ValueError, match="at least one image"):
         gallery_grid([GalleryRow("a", _images(0))])
+
+
+def _has_colour(grid: np.ndarray, colour: tuple[int, int, int]) -> bool:
+    return bool(np.all(grid == np.asarray(colour, np.uint8), axis=2).any())
+
+
+def test_near_copy_marking_is_off_for_rows_that_failed_the_gate():
+    """A featureless blob is close in pixels to every real image without copying any."""
+    from gda_core.viz.gallery import CLOSE_COLOR
+
+    real = _images(8, side=8, seed=6)
+    near = np.clip(real[:4].astype(int) + 1, 0, 255).astype(np.uint8)   # near copies
+    rows = gallery_rows(real, {"GAN": near}, per_row=4)
+    assert (rows[1].distances > 0).all()
+    marked = gallery_grid(rows, close=10.0, font_size=14)
+    assert _has_colour(marked, CLOSE_COLOR)
+    rows[1].mark_close = False                  # what the page does for noise / unlike-real
+    assert not _has_colour(gallery_grid(rows, close=10.0, font_size=14), CLOSE_COLOR)

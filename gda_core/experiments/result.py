@@ -20,8 +20,10 @@ SCALAR_METRICS = (
     "minority_recall", "majority_precision", "top2_accuracy", "roc_auc_ovr",
 )
 
-QUALITY_METRICS = ("fid_equal", "fid_real", "coverage_equal", "coverage_real", "noise_share",
-                   "copy_share", "dup_share", "spread", "n_compared",
+QUALITY_METRICS = ("fid_equal", "fid_real", "coverage_equal", "coverage_real",
+                   "struct_fid_equal", "struct_fid_real", "struct_coverage_equal",
+                   "struct_coverage_real", "noise_share", "copy_share", "dup_share", "spread",
+                   "n_compared",
                    "fid", "precision", "recall", "density", "coverage", "diversity",
                    "diversity_real")
 """Sample-quality scores kept per class in :attr:`MethodRun.quality`: the quality gate's

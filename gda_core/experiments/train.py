@@ -27,8 +27,8 @@ class TrainConfig:
 
     ``classes`` are class indices of the imbalanced data (default: its minority
     classes).  ``seed`` seeds the synthesizer; ``split_seed`` the imbalanced split.
-    Synthesizers with a classifier of their own (``provides_classifier``: ADSO, AMO)
-    always learn every class, since their classifier must tell them all apart.
+    Conditional synthesizers (cGAN, and ADSO / AMO, whose classifier must tell the
+    classes apart) always learn every class, as they do in a comparison.
 
     Examples
     --------
@@ -114,10 +114,13 @@ def train_job(ctx: RunContext) -> None:
     if bad or not classes:
         raise ConfigError(f"choose classes among 0..{len(data.class_names) - 1}")
     synth = SYNTHESIZERS[cfg.synthesizer](random_state=cfg.seed, **cfg.params)
-    if getattr(synth, "provides_classifier", False):
+    if synth.conditional:
+        # one model of every class, as a comparison trains it (ADSO / AMO: their
+        # classifier must tell them all apart; cGAN: the majority teaches the minority)
         classes = list(range(len(data.class_names)))
-    n_models = 1 if synth.conditional else len(classes)
-    order = {c: i for i, c in enumerate(classes)}
+    pretrain = not synth.conditional and getattr(synth, "pretrain", "off") != "off"
+    n_models = (1 if synth.conditional else len(classes)) + int(pretrain)
+    order = {c: i + int(pretrain) for i, c in enumerate(classes)}
     base = {"classes": classes, "class_names": list(data.class_names),
             "synthesizer": cfg.synthesizer}
 
@@ -146,7 +149,8 @@ def train_job(ctx: RunContext) -> None:
         done = 0 if synth.conditional else order.get(event.get("class"), 0)
         fraction = (done + event["step"] / max(1, event.get("total_steps", 1))) / n_models
         reached[0] = min(fraction, 0.999)
-        ctx.progress(reached[0], {**base, "phase": "training", "class": event.get("class")})
+        phase = "pretraining" if event.get("phase") == "pretrain" else "training"
+        ctx.progress(reached[0], {**base, "phase": phase, "class": event.get("class")})
         return not ctx.should_stop()
 
     def on_samples(step: int, images: Any) -> None:

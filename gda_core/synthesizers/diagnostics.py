@@ -3,7 +3,7 @@
 :func:`diagnose` is a pure function of the per-step history the trainer records (see
 :mod:`gda_core.synthesizers.trainer`); the dashboard shows its warnings next to the loss
 curves.  Histories of per-class models (entries with a ``class`` key) are checked class
-by class.
+by class (and the steps of a shared pretraining, ``"phase": "pretrain"``, apart).
 
 Checks
 ------
@@ -81,15 +81,19 @@ def diagnose(history: Sequence[dict[str, Any]]) -> list[TrainingWarning]:
     """
     groups: dict[Any, list[dict[str, Any]]] = {}
     for entry in history:
-        groups.setdefault(entry.get("class"), []).append(entry)
+        key = ("pretrain", None) if entry.get("phase") == "pretrain" else \
+            ("", entry.get("class"))
+        groups.setdefault(key, []).append(entry)
     out: list[TrainingWarning] = []
-    for label, entries in groups.items():
+    for (phase, label), entries in groups.items():
         label = None if label is None else int(label)
         for check in (_divergence, _vanishing_gradient, _mode_collapse):
             found = check(entries)
             if found is not None:
                 code, message, step = found
-                if label is not None:
+                if phase:
+                    message = f"Pretraining: {message}"
+                elif label is not None:
                     message = f"Class {label}: {message}"
                 out.append(TrainingWarning(code, message, int(step), label))
     return out

@@ -31,11 +31,12 @@ def training_figure(events: Sequence[dict[str, Any]], *, max_points: int = 2000)
                         horizontal_spacing=0.08, vertical_spacing=0.14)
     groups: dict[Any, list[dict[str, Any]]] = {}
     for e in events:
-        groups.setdefault(e.get("class"), []).append(e)
+        groups.setdefault(_model(e), []).append(e)
     for gi, (cls, evs) in enumerate(sorted(groups.items(), key=lambda kv: str(kv[0]))):
         stride = max(1, len(evs) // max_points)
         evs = evs[::stride]
-        suffix = "" if cls is None else f" · class {cls}"
+        suffix = "" if cls is None else (" · pretraining" if cls == PRETRAIN
+                                         else f" · class {cls}")
         for pi, (_, series) in enumerate(_PANELS):
             row, col = divmod(pi, 2)
             for si, (key, name) in enumerate(series):
@@ -55,6 +56,15 @@ def training_figure(events: Sequence[dict[str, Any]], *, max_points: int = 2000)
     return fig
 
 
+PRETRAIN = "pretraining"
+"""Group of the steps of a shared pretraining (events with ``"phase": "pretrain"``)."""
+
+
+def _model(event: dict[str, Any]) -> Any:
+    """Which model a step belongs to: its class, :data:`PRETRAIN`, or None (one model)."""
+    return PRETRAIN if event.get("phase") == "pretrain" else event.get("class")
+
+
 def runs_figure(runs: dict[str, Sequence[dict[str, Any]]], metric: str, *,
                 max_points: int = 1000) -> go.Figure:
     """One line per run (and class, for per-class models) of ``metric`` against step.
@@ -66,7 +76,7 @@ def runs_figure(runs: dict[str, Sequence[dict[str, Any]]], metric: str, *,
         groups: dict[Any, list[tuple[int, float]]] = {}
         for e in events:
             if e.get(metric) is not None:
-                groups.setdefault(e.get("class"), []).append((e["step"], e[metric]))
+                groups.setdefault(_model(e), []).append((e["step"], e[metric]))
         for cls, pts in groups.items():
             pts = pts[:: max(1, len(pts) // max_points)]
             x, y = zip(*pts, strict=True)
