@@ -3,9 +3,9 @@
 CIFAR-10 photos from ``../shared/data/cifar10`` (JPEG class folders): ``--minority-count``
 (25) images of ``--minority`` against ``--majority-count`` (250) of ``--majority``, at each
 ``--sizes`` (64 and 32) RGB, over ``--seeds`` (3).  One comparison per size runs the
-baseline, SMOTE and DCGAN with today's defaults; a second, on the same seeds (so the same
-splits), runs DCGAN with the settings it had before (no DiffAugment, width 64, 1000
-steps).  Printed per size and method:
+baseline, SMOTE and DCGAN with today's defaults; others, on the same seeds (so the same
+splits), run DCGAN with the settings it had before (no DiffAugment, width 64, 1000
+steps) and with ``pretrain=all``.  Printed per size and method:
 
 * the quality gate's scores (``gda_core.metrics.gate``): FID of m synthesized against m
   real images of the class *beside* the FID of m other real images (m = half the real
@@ -15,7 +15,8 @@ steps).  Printed per size and method:
   95% t interval over seeds);
 * the synthesizer's time per class (fit and sampling) and the wall time of the method.
 
-Sample grids of every synthesizer (first seed) are written as PNGs to ``--out``.
+Sample grids of every synthesizer (first seed) are written as PNGs to ``--out``, and every
+comparison's full result (per-seed scores, warnings, split counts) as JSON.
 
     python bench/fewshot.py [--sizes 64,32] [--seeds 0,1,2] [--out bench-out/fewshot]
 
@@ -46,6 +47,8 @@ ARCHIVE = Path(__file__).resolve().parents[2] / "shared" / "data" / "cifar10" / 
     "cifar10-jpeg.tar.gz"
 BEFORE = {"augment": "off", "width": 64, "min_steps": 1000}
 """DCGAN's defaults before the few-shot work (the rest of its settings are unchanged)."""
+PRETRAIN = {"pretrain": "all"}
+"""Today's defaults plus pretraining on every training image (1000 steps) first."""
 
 
 def extract(classes: list[str], per_class: int, test_per_class: int, dest: Path) -> Path:
@@ -83,6 +86,8 @@ def main() -> None:
     parser.add_argument("--test", type=int, default=100, help="test images per class")
     parser.add_argument("--epochs", type=int, default=15, help="classifier epochs (max)")
     parser.add_argument("--out", type=Path, default=Path("bench-out/fewshot"))
+    parser.add_argument("--no-pretrain", dest="pretrain", action="store_false",
+                        help="skip the DCGAN variant pretrained on every training image")
     args = parser.parse_args()
     if not ARCHIVE.is_file():
         sys.exit(f"{ARCHIVE} is absent: this benchmark needs ../shared/data/cifar10")
@@ -117,13 +122,22 @@ def run_size(args: argparse.Namespace, folder: Path, size: int, seeds: tuple[int
     before = run_comparison(CompareConfig(**{**base.__dict__, "methods": ("dcgan",),
                                              "method_params": {"dcgan": BEFORE}}))
     t2 = time.perf_counter()
-    minority = names.index(args.minority)
     rows = [("baseline", after, "baseline"), ("smote", after, "smote"),
             ("dcgan (before)", before, "dcgan"), ("dcgan (now)", after, "dcgan")]
+    if args.pretrain:
+        pre = run_comparison(CompareConfig(**{**base.__dict__, "methods": ("dcgan",),
+                                              "method_params": {"dcgan": PRETRAIN}}))
+        rows.append(("dcgan (pretrain)", pre, "dcgan"))
+    t3 = time.perf_counter()
+    saved = {"now": after, "before": before, **({"pretrain": pre} if args.pretrain else {})}
+    for tag, result in saved.items():   # every comparison's full result, for inspection
+        result.to_json(args.out / f"{size}-{tag}.json")
+    minority = names.index(args.minority)
     print(f"\n=== {size}x{size} RGB · {args.minority_count} {args.minority} vs "
           f"{args.majority_count} {args.majority} · {len(seeds)} seeds · comparisons "
-          f"{t1 - t0:.0f} s + {t2 - t1:.0f} s")
+          f"{t1 - t0:.0f} s + {t2 - t1:.0f} s + {t3 - t2:.0f} s")
     print(f"{'method':<16} {'FID (m)':>8} {'real FID':>8} {'cover':>6} {'real cov':>8} "
+          f"{'gFID':>6} {'real':>6} {'gcov':>5} {'real':>5} "
           f"{'m':>4} {'minority recall':>16} {'macro F1':>16} {'s/class':>8} "
           f"{'wall s':>7}  gate")
     for label, result, method in rows:
@@ -144,7 +158,10 @@ def run_size(args: argparse.Namespace, folder: Path, size: int, seeds: tuple[int
         codes = sorted({w["code"] for r in runs for w in r.warnings})
         m = int(np.mean([s.get("n_compared", 0) for s in q])) if q and q[0] else 0
         print(f"{label:<16} {mean('fid_equal'):>8} {mean('fid_real'):>8} "
-              f"{mean('coverage_equal'):>6} {mean('coverage_real'):>8} {m:>4} {recall:>16} "
+              f"{mean('coverage_equal'):>6} {mean('coverage_real'):>8} "
+              f"{mean('struct_fid_equal'):>6} {mean('struct_fid_real'):>6} "
+              f"{mean('struct_coverage_equal'):>5} {mean('struct_coverage_real'):>5} "
+              f"{m:>4} {recall:>16} "
               f"{f1:>16} {per_class:>8.1f} {wall:>7.1f}  {', '.join(codes) or 'passes'}")
         images = result.synthetic_samples.get(method, {}).get(minority)
         if images is not None and len(images):
@@ -154,9 +171,11 @@ def run_size(args: argparse.Namespace, folder: Path, size: int, seeds: tuple[int
     if real is not None:
         (args.out / f"{size}-real.png").write_bytes(
             png_bytes(image_grid(real, ncols=8, scale=max(1, 64 // size))))
-    print("FID (m) / cover: m synthesized images against m real ones of the class; real FID "
-          "/ real cov: m other real images against the same m (what real images score). "
-          "s/class: the synthesizer's fit and sampling time for the one minority class.")
+    print("FID (m) / cover: m synthesized images against m real ones of the class, on the "
+          "features of the CNN trained on the pool; real FID / real cov: m other real images "
+          "against the same m (what real images score); gFID / gcov: the same on generic "
+          "features (a fixed random CNN). s/class: the synthesizer's fit and sampling time "
+          "for the one minority class.")
 
 
 if __name__ == "__main__":

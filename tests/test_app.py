@@ -164,3 +164,26 @@ def test_mnist_from_a_local_folder_with_a_preset(app):
     table = app.dataframe[0].value
     assert list(table["train"]) == [500, 6, 6, 6, 6]
     assert list(table["test"]) == [100] * 5
+
+
+def test_photo_folder_defaults_colour_64_crop_and_smallest_minority(app, tmp_path):
+    rng = np.random.default_rng(0)
+    for cls, n in (("normal", 20), ("defect", 5), ("scratch", 8)):
+        (tmp_path / "photos" / cls).mkdir(parents=True)
+        for i in range(n):  # wide colour photos
+            Image.fromarray(rng.integers(0, 256, (30, 50, 3), np.uint8)).save(
+                tmp_path / "photos" / cls / f"{i}.jpg")
+    app.switch_page("pages/data.py").run()
+    app.selectbox[0].set_value("folder").run()
+    app.text_input[0].set_value(str(tmp_path / "photos"))
+    fit = next(s for s in app.selectbox if s.label == "Non-square images")
+    assert fit.value == "crop" and not fit.disabled
+    fit.set_value("pad")
+    app.button[0].click().run()
+    assert not app.exception and not app.error, [e.value for e in app.error]
+    cfg = app.session_state["data_config"]
+    assert cfg.fit == "pad" and cfg.image_size is None and cfg.color is None
+    assert "images 64×64 with 3 channel(s)" in _texts(app)
+    app.get("segmented_control")[0].set_value("Ratio").run()
+    assert app.multiselect[0].value == [0]   # classes sorted: defect (5 images) is smallest
+    assert not app.exception and not app.error

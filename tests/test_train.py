@@ -190,3 +190,33 @@ def test_job_logs_fid_every_n_steps(tmp_path):
     assert list((tmp_path / "feature-cache").glob("extractor-*.pt"))  # cached for next time
     with pytest.raises(ConfigError, match="quality_every"):
         TrainConfig(quality_every=-1).validate()
+
+
+def test_train_page_few_image_settings_and_cgan_learns_every_class(tmp_path, monkeypatch):
+    monkeypatch.setenv("GDA_RUNS_DIR", str(tmp_path / "runs"))
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120)
+    at.run()
+    at.switch_page("pages/train.py").run()
+    assert not at.exception
+    assert "**Few images**" in [m.value for m in at.markdown]
+    assert at.selectbox(key="train-dcgan-augment").value == "auto"
+    assert at.selectbox(key="train-dcgan-pretrain").value == "off"
+    at.selectbox[0].set_value("cgan").run()
+    assert not at.exception
+    assert any("Learns every class at once" in c.value for c in at.caption)
+    assert not [m for m in at.multiselect if m.label == "Classes to learn"]
+
+
+def test_train_job_pretrains_then_fine_tunes(tmp_path):
+    store = RunStore(tmp_path)
+    cfg = TrainConfig(synthesizer="dcgan", classes=(3, 8), sample_every=5,
+                      params={"epochs": 1, "min_steps": 4, "width": 8, "latent_dim": 8,
+                              "pretrain": "all", "pretrain_steps": 6})
+    run_id = store.create_run(RUN_KIND, cfg.to_dict())
+    start_worker(store.root, run_id, JOB)
+    run = wait_for_run(store, run_id, timeout=120)
+    assert run.status == "finished", run.error
+    events = store.events(run_id)
+    assert [e.get("phase") for e in events[:6]] == ["pretrain"] * 6
+    assert [e.get("class") for e in events[6:]] == [3] * 4 + [8] * 4
+    assert run.progress == 1.0

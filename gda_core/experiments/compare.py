@@ -1,7 +1,9 @@
 """Run the baseline and each oversampler through the same classifier, seed by seed.
 
 Methods that bring their own classifier (``adso+q``, ``amo+q``: the three-player game's
-Q) are evaluated with it instead; see :func:`_run_one`.
+Q) are evaluated with it instead; see :func:`run_method`.  Each seed first holds real
+validation images out of the training set (:func:`split_for_seed`); oversamplers never see
+them.
 """
 
 from __future__ import annotations

@@ -117,19 +117,43 @@ def fid(f_real: Any, f_fake: Any, eps: float = 1e-6) -> float:
     Returns
     -------
     float
-        NaN when a set has fewer than two samples.
+        NaN when a set has fewer than two samples.  When a set has fewer samples than
+        dimensions the covariances are singular; the distance is then computed exactly
+        from the samples (see :func:`_fid_few_samples`), without ``eps``.
 
     Examples
     --------
     >>> x = np.random.default_rng(0).normal(size=(500, 3))
     >>> round(fid(x, x + [1.0, 0.0, 0.0]), 6)    # a pure shift of the mean by 1
     1.0
+    >>> few = np.random.default_rng(1).normal(size=(20, 50))   # fewer samples than dimensions
+    >>> round(fid(few, few + 2.0), 6)                         # shift of 2 in 50 dimensions
+    200.0
     """
     real, fake = _pair(f_real, f_fake)
     if len(real) < 2 or len(fake) < 2:
         return math.nan
+    if min(len(real), len(fake)) < real.shape[1]:
+        return _fid_few_samples(real, fake)
     return frechet_distance(real.mean(0), np.cov(real, rowvar=False), fake.mean(0),
                             np.cov(fake, rowvar=False), eps)
+
+
+def _fid_few_samples(real: np.ndarray, fake: np.ndarray) -> float:
+    """The FID when a set has fewer samples than dimensions, exactly and cheaply.
+
+    With centred, scaled samples ``A`` (n1 x d) and ``B`` (n2 x d), the covariances are
+    ``A^T A`` and ``B^T B``; the non-zero eigenvalues of their product are those of
+    ``(A B^T)(A B^T)^T``, so ``tr sqrt(S1 S2)`` is the nuclear norm of ``A B^T`` (an
+    n1 x n2 matrix): no d x d square root, and no regularisation of the singular
+    covariances.
+    """
+    mu1, mu2 = real.mean(0), fake.mean(0)
+    A = (real - mu1) / math.sqrt(len(real) - 1)
+    B = (fake - mu2) / math.sqrt(len(fake) - 1)
+    cross = np.linalg.svd(A @ B.T, compute_uv=False).sum()
+    diff = mu1 - mu2
+    return max(float(diff @ diff + np.sum(A * A) + np.sum(B * B) - 2.0 * cross), 0.0)
 
 
 def _kth_neighbour_distance(x: np.ndarray, k: int) -> np.ndarray:

@@ -40,7 +40,9 @@ TITLE = "Long-tail benchmark (MNIST-LT, Fashion-MNIST-LT; Dam et al. 2022, Table
 @dataclass(frozen=True)
 class LTScale:
     """How big a benchmark run is: a fraction of the published counts (the imbalance
-    factor stays 100), seeds, classifier epochs and GAN settings."""
+    factor stays 100), seeds, classifier epochs and GAN settings.  ``image_features``
+    turns on the quality gate's trained-CNN features (the generic-feature and pixel checks
+    always run)."""
 
     fraction: float
     seeds: int
@@ -48,10 +50,11 @@ class LTScale:
     gan_epochs: int
     gan_min_steps: int
     test_per_class: int = 100
+    image_features: bool = True
 
 
 SCALES = {
-    "smoke": LTScale(0.02, 1, 1, 1, 5, 10),
+    "smoke": LTScale(0.02, 1, 1, 1, 5, 10, image_features=False),
     "quick": LTScale(0.25, 3, 8, 3, 100),
     "full": LTScale(1.0, 3, 30, 50, 2000),
 }
@@ -87,7 +90,8 @@ def benchmark_config(dataset: str, scale: LTScale, *, root: str | None, seed: in
     return CompareConfig(data=DataConfig(source=dataset, root=root, download=download),
                          imbalance=spec, methods=methods, method_params=params,
                          seeds=tuple(range(seed, seed + scale.seeds)),
-                         classifier=ClassifierConfig(epochs=scale.epochs))
+                         classifier=ClassifierConfig(epochs=scale.epochs),
+                         sample_quality=scale.image_features)
 
 
 def available_methods(methods: tuple[str, ...] = METHODS) -> tuple[tuple[str, ...], list[str]]:
@@ -109,6 +113,9 @@ def run_benchmark(dataset: str, scale_name: str, *, root: str | None, seed: int 
     result = run_comparison(config, splits=splits, progress=progress)
     for method, error in result.errors().items():
         notes.append(f"{method} failed: {error}")
+    for method, codes in result.warning_codes().items():
+        notes.append(f"{dataset}: {method} was warned about ({', '.join(codes)}); see the "
+                     "quality gate and training diagnostics before reading its scores.")
     table = summarise(result, metrics=list(METRICS))
     rows = []
     for method in result.methods:

@@ -9,7 +9,6 @@ and back (rounded, clipped).
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import os
 from collections.abc import Sequence
@@ -304,7 +303,7 @@ class GANSynthesizer(ImageOversampler):
         else:
             images = X
         config = self._config(values, device, 0, len(images))
-        config.epochs, config.min_steps = 1, values["pretrain_steps"]
+        config.epochs, config.min_steps = 0, values["pretrain_steps"]  # exactly that many
         config.sample_every, config.diversity_every = sample_every, diversity_every
         model_seed = _derive(seed, _PRETRAIN_MODEL)
         G, D = self._new_nets(values, 0, model_seed)
@@ -319,7 +318,7 @@ class GANSynthesizer(ImageOversampler):
             raise
         if outcome.stopped_early:
             return None
-        return (copy.deepcopy(_cpu_state(G)), copy.deepcopy(_cpu_state(D)))
+        return _cpu_state(G), _cpu_state(D)  # loaded (copied) into each class's networks
 
     # --------------------------------------------------------------- sampling
     def sample(self, n: int, y: int | Sequence[int] | np.ndarray | None = None) -> np.ndarray:
