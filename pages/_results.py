@@ -277,7 +277,7 @@ def render_warnings(result: ComparisonResult) -> None:
                 f" (seed{'s' if len(seeds) > 1 else ''} {', '.join(map(str, seeds))})")
             st.warning(f"**{method_label(method)}**{where}: {message}", icon="⚠️")
     for g in result.guidance:
-        st.info(g["message"], icon="💡")
+        st.info(g["message"], icon=":material/lightbulb:")
 
 
 def split_counts_frame(result: ComparisonResult, seed: int | None = None) -> pd.DataFrame:

@@ -122,17 +122,26 @@ def test_data_to_compare_on_digits(server, page):
     epochs = page.get_by_role("spinbutton", name="Epochs (max)")
     epochs.fill("5")
     epochs.press("Tab")
+    methods = page.locator('[data-testid="stMultiSelect"]').first
+    methods.locator("input").first.click()
+    page.keyboard.type("Random oversampling")
+    page.get_by_role("option", name="Random oversampling").wait_for()
+    page.keyboard.press("Enter")
+    page.keyboard.press("Escape")
+    methods.get_by_text("Random oversampling").wait_for()
     _shot(page, "02-compare-form")
     page.get_by_role("button", name="Run comparison").click()
     page.get_by_text("Confusion matrices").wait_for(timeout=240_000)
     page.wait_for_timeout(1500)  # let plotly draw
-    _shot(page, "03-compare-result")
-    assert page.locator(".js-plotly-plot").count() == 4
+    _full_shot(page, "03-compare-result")
+    assert page.locator(".js-plotly-plot").count() == 5
     body = page.inner_text("body")
     for name in ("SMOTE", "Borderline-SMOTE", "ADASYN", "Metrics on the balanced test set",
-                 "Gallery"):
+                 "Gallery", "Quality gate: the synthesized images beside real ones"):
         assert name in body
-    assert page.locator('[data-testid="stDataFrame"]').count() >= 1
+    # the quality gate calls random oversampling what it is, above the metrics
+    assert "Random oversampling" in body and "near-copies of training images" in body
+    assert page.locator('[data-testid="stDataFrame"]').count() >= 2  # metrics, gate
     assert "Traceback" not in body
 
 
