@@ -44,7 +44,8 @@ def save_result(store: RunStore, result: ComparisonResult) -> str | None:
 
 
 def history_frame(records: Sequence[RunRecord]) -> pd.DataFrame:
-    """One row per saved comparison: date, dataset, methods, seeds, best macro-F1 method."""
+    """One row per saved comparison: date, dataset, methods, seeds, the best macro-F1 method
+    among those that passed the quality gate, and those that failed it."""
     rows = []
     for r in records:
         s = r.summary or {}
@@ -55,11 +56,12 @@ def history_frame(records: Sequence[RunRecord]) -> pd.DataFrame:
             "Methods": ", ".join(short_label(m) for m in s.get("methods", [])),
             "Seeds": len(s.get("seeds", [])),
             "Best macro F1": short_label(best) if best else "–",
+            "Failed the gate": ", ".join(short_label(m) for m in s.get("failed_gate", [])),
             "Sample quality": "yes" if s.get("sample_quality") else "",
             "Run": r.id,
         })
     return pd.DataFrame(rows, columns=["Date", "Dataset", "Methods", "Seeds", "Best macro F1",
-                                       "Sample quality", "Run"])
+                                       "Failed the gate", "Sample quality", "Run"])
 
 
 def _open(store: RunStore, run_id: str, result_key: str, tab_key: str,

@@ -251,7 +251,8 @@ def test_cli_three_seeds_marks_significance_and_saves(tmp_path, cache_dir, capsy
     assert code == 0, out
     assert "±" in out and "* = differs from the baseline" in out
     assert "difference to the baseline" in out
-    assert "sample quality of the synthesized images" in out and "fid" in out
+    assert "quality gate: the synthesized images beside real ones" in out
+    assert "realFID" in out and "gcov" in out
     assert "saved as run" in out and (tmp_path / "out" / "metrics.csv").is_file()
     saved = load_comparison(RunStore(tmp_path / "runs"),
                             list_comparisons(RunStore(tmp_path / "runs"))[0].id)

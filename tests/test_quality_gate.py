@@ -241,3 +241,23 @@ def test_top2_accuracy_is_hidden_for_two_classes(digits_splits):
     assert "top2_accuracy" not in result.metrics_table().columns
     assert "top2_accuracy" not in result.runs[0].metrics
     assert "f1_macro" in result.metrics_table().columns
+
+
+def test_a_method_that_failed_the_gate_is_never_the_saved_best(tmp_path):
+    from gda_core.experiments import export_comparison, load_comparison, save_comparison
+    from gda_core.runs import RunStore
+
+    runs = [MethodRun("baseline", 0, {"f1_macro": 0.50}, [[9, 1], [5, 5]]),
+            MethodRun("smote", 0, {"f1_macro": 0.60}, [[9, 1], [4, 6]]),
+            MethodRun("dcgan", 0, {"f1_macro": 0.70}, [[9, 1], [3, 7]],
+                      warnings=[{"code": "noise", "message": "noise"}])]
+    res = ComparisonResult({"seeds": [0], "method_params": {}}, ["ok", "defect"], [1], [0],
+                           [100, 5], [10, 10], runs=runs)
+    store = RunStore(tmp_path / "runs")
+    run_id = save_comparison(store, res)
+    summary = store.get_run(run_id).summary
+    assert summary["best_f1_method"] == "smote" and summary["failed_gate"] == ["dcgan"]
+    assert load_comparison(store, run_id).warning_codes() == {"dcgan": ["noise"]}
+    files = export_comparison(res, tmp_path / "export")
+    text = (tmp_path / "export" / "warnings.csv").read_text()
+    assert tmp_path / "export" / "warnings.csv" in files and "dcgan,0,noise,noise" in text

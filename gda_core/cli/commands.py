@@ -118,14 +118,29 @@ def _pivot(table: pd.DataFrame, value: str, low: str, high: str, *,
     return out.rename(columns=_short)
 
 
+QUALITY_SHORT = {"fid_equal": "FID", "fid_real": "realFID", "coverage_equal": "cov",
+                 "coverage_real": "realcov", "struct_fid_equal": "gFID",
+                 "struct_fid_real": "realgFID", "struct_coverage_equal": "gcov",
+                 "struct_coverage_real": "realgcov", "noise_share": "noise",
+                 "copy_share": "copies", "dup_share": "dups", "spread": "spread",
+                 "n_compared": "m", "n_fake": "n_fake"}
+"""The quality gate's scores the CLI table shows, with short headers (the JSON and the
+export hold every score)."""
+
+
 def format_quality(result: ComparisonResult) -> str:
-    """Sample quality per method and class (mean over seeds), or an empty string."""
+    """The quality gate's scores per method and class (mean over seeds), or ``""``."""
     table = result.quality_table()
     if table.empty:
         return ""
-    shown = table.drop(columns=["class"]).rename(columns={"class_name": "class"})
+    shown = table[["method", "class_name", *QUALITY_SHORT]].rename(
+        columns={"class_name": "class", **QUALITY_SHORT})
     shown = shown.dropna(axis=1, how="all")  # scores that need features, when off
-    return shown.to_string(index=False, float_format=lambda v: f"{v:.4f}")
+    legend = ("FID / cov: m synthesized vs m real images of the class (trained CNN "
+              "features); gFID / gcov: the same on generic random-CNN features; real*: m "
+              "other real images vs the same m; noise / copies / dups: shares of noise-like "
+              "images, near-copies of training images, near-identical images")
+    return shown.to_string(index=False, float_format=lambda v: f"{v:.3f}") + "\n" + legend
 
 
 def format_warnings(result: ComparisonResult) -> list[str]:
@@ -176,7 +191,7 @@ def compare(config: CompareConfig, *, json_path: Path | None, quiet: bool,
     print(format_table(result))
     quality = format_quality(result)
     if quality:
-        print("\nsample quality of the synthesized images (mean over seeds):")
+        print("\nquality gate: the synthesized images beside real ones (mean over seeds):")
         print(quality)
     for note in result.notes:
         print(f"note: {note}")

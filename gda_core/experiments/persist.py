@@ -109,6 +109,7 @@ def export_comparison(result: ComparisonResult, folder: str | Path) -> list[Path
     ``metrics.csv`` (the :func:`~gda_core.metrics.stats.summarise` table: mean, interval
     and paired difference to the baseline per method and metric), ``per_seed.csv``,
     ``per_class_recall.csv``, ``quality.csv`` (when sample quality was computed),
+    ``warnings.csv`` (every run's warnings and the few-data guidance, when there are any),
     ``figures.html`` (every figure in one self-contained page that works offline: class
     counts, metric bars with 95% intervals, recall per class, summed confusion matrices)
     and PNG grids of real and synthesized samples, ``samples-<method>-class<c>.png``
@@ -125,6 +126,12 @@ def export_comparison(result: ComparisonResult, folder: str | Path) -> list[Path
                 for r in result.runs]
     pd.DataFrame(per_seed).to_csv(files[2], index=False)
     result.per_class_recall_table().to_csv(files[3], index_label="method")
+    notes = [{"method": r.method, "seed": r.seed, **w} for r in result.runs for w in r.warnings]
+    notes += [{"method": "", "seed": "", **g} for g in result.guidance]
+    if notes:
+        files.append(out / "warnings.csv")
+        pd.DataFrame(notes, columns=["method", "seed", "code", "message"]).to_csv(
+            files[-1], index=False)
     quality = result.quality_table()
     if not quality.empty:
         files.append(out / "quality.csv")
@@ -199,10 +206,17 @@ def _sample_pngs(result: ComparisonResult, out: Path) -> list[Path]:
     return files
 
 
+FAILED_CODES = frozenset({"noise", "unlike-real", "collapsed", "divergence"})
+"""Warning codes that disqualify a method from being listed as a comparison's best: its
+images are no result (the quality gate) or its training blew up."""
+
+
 def _summary(result: ComparisonResult) -> dict[str, Any]:
-    f1 = result.metrics_table()["f1_macro"].dropna()
+    codes = result.warning_codes()
+    failed = sorted(m for m, c in codes.items() if FAILED_CODES & set(c))
+    f1 = result.metrics_table()["f1_macro"].drop(index=failed, errors="ignore").dropna()
     return {"methods": result.methods, "seeds": result.config.get("seeds", []),
             "dataset": result.config.get("data", {}).get("source"),
             "best_f1_method": None if f1.empty else str(f1.idxmax()),
-            "errors": result.errors(),
+            "errors": result.errors(), "warned": codes, "failed_gate": failed,
             "sample_quality": bool(result.config.get("sample_quality", False))}

@@ -8,8 +8,14 @@ discriminator sees about k passes over the data per epoch.  Training runs
 per epoch, far too few for a GAN, so ``min_steps`` sets a floor.
 
 Randomness comes only from a private ``torch.Generator`` (batches, noise, WGAN-GP
-interpolation weights), drawn on the CPU so results do not depend on the device; nothing
-touches the global random state.
+interpolation weights, augmentations), drawn on the CPU so results do not depend on the
+device; nothing touches the global random state.
+
+With ``augment`` set, every image the discriminator sees, real or generated, in its own
+update and in the generator's, first goes through DiffAugment
+(:mod:`gda_core.synthesizers.diffaugment`).  A conditional model draws each batch's classes
+uniformly (real images of those classes, and fakes with those labels), so a minority class
+is trained as often as a majority one.
 
 Diagnostics
 -----------
