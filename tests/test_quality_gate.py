@@ -261,3 +261,32 @@ def test_a_method_that_failed_the_gate_is_never_the_saved_best(tmp_path):
     files = export_comparison(res, tmp_path / "export")
     text = (tmp_path / "export" / "warnings.csv").read_text()
     assert tmp_path / "export" / "warnings.csv" in files and "dcgan,0,noise,noise" in text
+
+
+def test_low_coverage_from_few_training_images_is_not_unlike_real():
+    """10 training images cannot cover a class of thousands: no synthesizer can, so low
+    coverage alone must not condemn it (SMOTE on 10 MNIST digits covered 7%)."""
+    few = {"fid_equal": 12.0, "fid_real": 1.0, "coverage_equal": 0.07, "coverage_real": 0.87,
+           "precision_equal": 0.88, "precision_real": 0.87, "coverage_train": 0.01,
+           "coverage_fake_train": 0.01}
+    assert _codes(few) == []
+    # the same coverage when the training images themselves covered far more: a failure
+    assert _codes({**few, "coverage_train": 0.18, "coverage_fake_train": 0.03}) == [
+        "unlike-real"]
+    # fakes that mostly lie outside the real images are unlike them whatever the coverage
+    assert _codes({**few, "precision_equal": 0.2}) == ["unlike-real"]
+    # on the generic features alone just the same
+    generic = {f"struct_{k}": v for k, v in few.items()}
+    assert _codes({**generic, "struct_precision_equal": 0.2}) == ["unlike-real"]
+
+
+def test_smote_from_ten_images_of_a_big_class_passes(digits_splits):
+    X, y = digits_splits.train.images, digits_splits.train.labels
+    pool = X[y == 9]                                  # ~180 real nines
+    train = pool[:10]
+    X_fit = np.concatenate([X[y == 0][:150], train])
+    y_fit = np.array([0] * 150 + [9] * 10)
+    sampler = make_oversampler("smote", random_state=0)
+    fake = sampler.fit_resample(X_fit, y_fit)[0][len(y_fit):]
+    scores = gate_scores(pool, train, fake, extractor=PixelFeatures())
+    assert _codes(scores) == [], scores

@@ -12,8 +12,14 @@ class the gate measures the synthesized ("fake") images against real images of t
     synthesizer whose images look like the class has ``fid_equal / fid_real`` near 1.
 ``coverage_equal`` / ``coverage_real``
     Coverage (Naeem et al. 2020, k = :data:`K`) of half A by the ``m`` fakes and by half B.
+``precision_equal`` / ``precision_real``
+    Precision (Kynkaanniemi et al. 2019, k = :data:`K`) of the ``m`` fakes and of half B
+    against half A: the share that lies among real images.
+``coverage_train`` / ``coverage_fake_train``
+    Coverage of the real images the synthesizer did not learn from, by its training images
+    and by as many fakes: what the synthesizer could reach, and what it did.
 ``struct_*``
-    The same four scores on :class:`~gda_core.metrics.features.RandomFeatures`, a fixed
+    The same scores on :class:`~gda_core.metrics.features.RandomFeatures`, a fixed
     random CNN that needs no training.  The task features above come from a classifier
     of the dataset's classes, which with two classes learns to ignore most of an image: on
     25 CIFAR-10 horses against 300 airplanes, a collapsed DCGAN's blurry blobs covered 92%
@@ -58,6 +64,7 @@ import math
 from typing import Any
 
 import numpy as np
+from scipy.spatial.distance import cdist
 
 from gda_core.errors import GDAError
 from gda_core.metrics.features import RandomFeatures
@@ -80,17 +87,27 @@ COPY_SHARE = 0.5
 DUP_SHARE = 0.5
 """Shares of noise-like, copied or duplicated fakes above which the gate warns."""
 UNLIKE_FID_RATIO = 3.0
+UNLIKE_PRECISION = 0.5
 UNLIKE_COVERAGE = 0.25
-"""On either feature space, ``fid_equal / fid_real`` above :data:`UNLIKE_FID_RATIO` and
-equal-count coverage below :data:`UNLIKE_COVERAGE` times the real images' own coverage
-(itself at least 0.3): the fakes do not look like the class."""
+MIN_TRAIN_COVERAGE = 0.1
+"""``"unlike-real"`` on a feature space: ``fid_equal / fid_real`` above
+:data:`UNLIKE_FID_RATIO`, and either the fakes' precision below :data:`UNLIKE_PRECISION`
+times the real images' (few fakes lie among real images), or their coverage below
+:data:`UNLIKE_COVERAGE` times the real images' own *and* below that fraction of what the
+training images cover (when those cover at least :data:`MIN_TRAIN_COVERAGE`).  The second
+arm needs the training images' own coverage: 10 training images of a class cover little of
+its 2,000 real images, so any synthesizer's low coverage is then expected, not a failure
+(SMOTE on 10 MNIST digits: 7% coverage, 88% precision, no warning)."""
 COLLAPSE_SPREAD = 0.35
 """``spread`` below this: the fakes are far less varied than the real images."""
 
 GATE_SCORES = ("fid_equal", "fid_real", "coverage_equal", "coverage_real",
+               "precision_equal", "precision_real",
                "struct_fid_equal", "struct_fid_real", "struct_coverage_equal",
-               "struct_coverage_real", "noise_share", "copy_share", "dup_share", "spread",
-               "n_compared")
+               "struct_coverage_real", "struct_precision_equal", "struct_precision_real",
+               "coverage_train", "coverage_fake_train", "struct_coverage_train",
+               "struct_coverage_fake_train",
+               "noise_share", "copy_share", "dup_share", "spread", "n_compared")
 """Keys of :func:`gate_scores`."""
 
 
@@ -197,10 +214,18 @@ def gate_scores(real: np.ndarray, train: np.ndarray, fake: np.ndarray, *,
     spaces = [("struct_", RandomFeatures())] if structure else []
     if extractor is not None:
         spaces.append(("", extractor))
+    learned = {img.tobytes() for img in train}
+    unseen = np.array([img.tobytes() not in learned for img in real], dtype=bool)
+    if unseen.sum() <= K + 1:  # (almost) every real image was learned from: use them all
+        unseen[:] = True
     for prefix, features in spaces:
         f_real = np.asarray(features.transform(real), dtype=np.float64)
         f_fake = np.asarray(features.transform(fake), dtype=np.float64)
         scores = _equal_count(f_real, f_fake, m, np.random.default_rng(random_state))
+        if len(train):
+            f_train = np.asarray(features.transform(train), dtype=np.float64)
+            scores.update(_train_coverage(f_real[unseen], f_train, f_fake,
+                                          np.random.default_rng(random_state)))
         out.update({prefix + k: v for k, v in scores.items()})
         spread_real = mean_pairwise_distance(f_real, random_state=random_state)
         spread_fake = mean_pairwise_distance(f_fake, random_state=random_state)
@@ -209,11 +234,34 @@ def gate_scores(real: np.ndarray, train: np.ndarray, fake: np.ndarray, *,
     return out
 
 
+def _coverage(f_ref: np.ndarray, f_set: np.ndarray, k: int) -> float:
+    """Share of ``f_ref`` points whose k-NN ball (within ``f_ref``) holds a point of
+    ``f_set`` (coverage, Naeem et al. 2020; any number of ``f_set`` points)."""
+    inner = cdist(f_ref, f_ref)
+    radius = np.sort(inner, axis=1)[:, k]          # column 0 is the point itself
+    return float(np.mean(cdist(f_ref, f_set).min(axis=1) < radius))
+
+
+def _train_coverage(f_ref: np.ndarray, f_train: np.ndarray, f_fake: np.ndarray,
+                    rng: np.random.Generator) -> dict[str, float]:
+    """Coverage of real images the synthesizer did not learn from, by its training images
+    and by as many synthesized ones: what the synthesizer could reach, and what it did."""
+    n = min(len(f_train), len(f_fake))
+    k = min(K, len(f_ref) - 1)
+    if n < 1 or k < 1:
+        return {"coverage_train": math.nan, "coverage_fake_train": math.nan}
+    cov_train, cov_fake = [], []
+    for _ in range(REPEATS):
+        cov_train.append(_coverage(f_ref, f_train[rng.permutation(len(f_train))[:n]], k))
+        cov_fake.append(_coverage(f_ref, f_fake[rng.permutation(len(f_fake))[:n]], k))
+    return {"coverage_train": _mean(cov_train), "coverage_fake_train": _mean(cov_fake)}
+
+
 def _equal_count(f_real: np.ndarray, f_fake: np.ndarray, m: int,
                  rng: np.random.Generator) -> dict[str, float]:
     """FID and coverage of ``m`` fakes and of ``m`` other reals against ``m`` reals, mean over
     :data:`REPEATS` random halvings of the real features."""
-    fids, fids_real, cov, cov_real = [], [], [], []
+    fids, fids_real, cov, cov_real, prec, prec_real = [], [], [], [], [], []
     k = min(K, m - 1)
     for _ in range(REPEATS):
         order = rng.permutation(len(f_real))
@@ -222,10 +270,14 @@ def _equal_count(f_real: np.ndarray, f_fake: np.ndarray, m: int,
         fids.append(fid(a, f))
         fids_real.append(fid(a, b))
         if k >= 1:
-            cov.append(prdc(a, f, k=k)["coverage"])
-            cov_real.append(prdc(a, b, k=k)["coverage"])
+            fake_scores, real_scores = prdc(a, f, k=k), prdc(a, b, k=k)
+            cov.append(fake_scores["coverage"])
+            cov_real.append(real_scores["coverage"])
+            prec.append(fake_scores["precision"])
+            prec_real.append(real_scores["precision"])
     return {"fid_equal": _mean(fids), "fid_real": _mean(fids_real),
-            "coverage_equal": _mean(cov), "coverage_real": _mean(cov_real)}
+            "coverage_equal": _mean(cov), "coverage_real": _mean(cov_real),
+            "precision_equal": _mean(prec), "precision_real": _mean(prec_real)}
 
 
 def gate_findings(scores: dict[str, float], *, what: str = "The synthesized images"
@@ -243,7 +295,8 @@ def gate_findings(scores: dict[str, float], *, what: str = "The synthesized imag
     -------
     list of Notice
         Codes, in this order: ``"noise"`` (mostly noise-like images), ``"unlike-real"``
-        (equal-count FID far above the real-vs-real FID and almost no real image covered),
+        (equal-count FID far above the real-vs-real FID, and few fakes among real images
+        or far less covered than the training images cover; see :data:`UNLIKE_COVERAGE`),
         ``"collapsed"`` (near-identical images or far less varied than the real ones),
         ``"copies"`` (mostly near-copies of training images).  ``"noise"`` and
         ``"unlike-real"`` are not repeated as one another, nor ``"collapsed"`` for copies
@@ -253,8 +306,8 @@ def gate_findings(scores: dict[str, float], *, what: str = "The synthesized imag
     --------
     >>> gate_findings({"copy_share": 0.9})[0].code
     'copies'
-    >>> gate_findings({"fid_equal": 40.0, "fid_real": 10.0, "coverage_equal": 0.0,
-    ...                "coverage_real": 0.6})[0].code
+    >>> gate_findings({"fid_equal": 40.0, "fid_real": 10.0, "precision_equal": 0.1,
+    ...                "precision_real": 0.9})[0].code
     'unlike-real'
     >>> gate_findings({"fid_equal": 12.0, "fid_real": 10.0, "coverage_equal": 0.5,
     ...                "noise_share": 0.0})
@@ -270,18 +323,12 @@ def gate_findings(scores: dict[str, float], *, what: str = "The synthesized imag
             "the GAN longer or with DiffAugment / pretraining, and look at its samples.")))
     for prefix, space in (("", "the classifier's features"),
                           ("struct_", "generic image features")):
-        fid_fake, fid_real = get[prefix + "fid_equal"], get[prefix + "fid_real"]
-        cover, cover_real = get[prefix + "coverage_equal"], get[prefix + "coverage_real"]
-        ratio = fid_fake / fid_real if fid_real > 0 else math.nan
-        if (not found and ratio > UNLIKE_FID_RATIO and cover_real >= 0.3
-                and cover < UNLIKE_COVERAGE * cover_real):
+        evidence = _unlike_real(get, prefix)
+        if not found and evidence:
             found.append(Notice("unlike-real", (
-                f"{what} do not look like real images of the class: on {space} their FID "
-                f"is {ratio:.1f}× that between two sets of real images of the same size "
-                f"({fid_fake:.1f} vs {fid_real:.1f}), and they cover {cover:.0%} of the real "
-                f"images (real images cover each other {cover_real:.0%}). Whatever this "
-                "method's scores, they do not come from realistic images. Look at its "
-                "samples.")))
+                f"{what} do not look like real images of the class: on {space} {evidence}. "
+                "Whatever this method's scores, they do not come from realistic images. "
+                "Look at its samples.")))
     copies = get["copy_share"] > COPY_SHARE  # copies of a few images duplicate each other too
     if not copies and (get["dup_share"] > DUP_SHARE or get["spread"] < COLLAPSE_SPREAD):
         detail = (f"{get['dup_share']:.0%} are near-identical to another synthesized image"
@@ -298,6 +345,32 @@ def gate_findings(scores: dict[str, float], *, what: str = "The synthesized imag
             "the method repeats what it saw rather than adding new images. Any gain over "
             "the baseline comes from re-weighting those images, not from new ones.")))
     return found
+
+
+def _unlike_real(get: dict[str, float], prefix: str) -> str:
+    """The evidence, in words, that the fakes are unlike real images on one feature space
+    (``prefix`` ``""`` or ``"struct_"``), or ``""`` (see :func:`gate_findings`)."""
+    def g(key: str) -> float:
+        return get[prefix + key]
+
+    ratio = g("fid_equal") / g("fid_real") if g("fid_real") > 0 else math.nan
+    if not ratio > UNLIKE_FID_RATIO:
+        return ""
+    far = (f"their FID is {ratio:.1f}× that between two sets of real images of the same size "
+           f"({g('fid_equal'):.1f} vs {g('fid_real'):.1f})")
+    if g("precision_real") >= 0.3 and g("precision_equal") < UNLIKE_PRECISION * g(
+            "precision_real"):
+        return (f"{far}, and only {g('precision_equal'):.0%} of them lie among real images "
+                f"(real images: {g('precision_real'):.0%})")
+    if (g("coverage_real") >= 0.3 and g("coverage_equal") < UNLIKE_COVERAGE * g("coverage_real")
+            and g("coverage_train") >= MIN_TRAIN_COVERAGE
+            and g("coverage_fake_train") < UNLIKE_COVERAGE * g("coverage_train")):
+        return (f"{far}; they cover {g('coverage_equal'):.0%} of the real images (real images "
+                f"cover each other {g('coverage_real'):.0%}), and as many of them as there are "
+                f"training images cover {g('coverage_fake_train'):.0%} of the images it did not "
+                f"learn from, where the training images themselves cover "
+                f"{g('coverage_train'):.0%}")
+    return ""
 
 
 def _images(arr: Any, name: str) -> np.ndarray:
