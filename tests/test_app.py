@@ -187,3 +187,20 @@ def test_photo_folder_defaults_colour_64_crop_and_smallest_minority(app, tmp_pat
     app.get("segmented_control")[0].set_value("Ratio").run()
     assert app.multiselect[0].value == [0]   # classes sorted: defect (5 images) is smallest
     assert not app.exception and not app.error
+
+
+def test_compare_flags_a_one_step_dcgan_in_the_metrics_table(app):
+    app.switch_page("pages/compare.py").run()
+    app.multiselect[0].set_value(["baseline", "dcgan"])
+    next(n for n in app.number_input if n.label.startswith("Epochs")).set_value(1)
+    for name, value in (("min_steps", 1), ("epochs", 1), ("width", 8)):
+        next(n for n in app.number_input if n.key == f"param-dcgan-{name}").set_value(value)
+    app.button[0].click().run()
+    assert not app.exception and not app.error, [e.value for e in app.error]
+    table = app.dataframe[0].value
+    flag = table.loc["DCGAN", "Warnings"]
+    assert flag.startswith("⚠") and ("noise" in flag or "unlike-real" in flag), flag
+    assert table.loc["Baseline (no oversampling)", "Warnings"] == ""
+    assert any(w.value.startswith("**DCGAN**") for w in app.warning)
+    # before the run, the page already said that 13 images are few for a GAN
+    assert any("learns from only" in c.value for c in app.caption)
