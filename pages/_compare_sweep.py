@@ -96,7 +96,8 @@ def render_sweep(config: Callable[[], CompareConfig], methods: list[str],
     n_runs = len(ratios) * len(cfg.seeds)
     row = st.container(horizontal=True, vertical_alignment="center", gap="medium")
     clicked = row.button("Run sweep", key="sweep_run", type="primary")
-    row.caption(f"{len(ratios)} ratios × {len(cfg.seeds)} seed(s) = {n_runs} trainings")
+    row.caption(f"{len(ratios)} ratios × {len(cfg.seeds)} seed(s) = {n_runs} classifier "
+                "trainings; the synthesizer is fitted once per seed")
     if clicked:
         bar = st.progress(0.0, text="Starting…")
         try:

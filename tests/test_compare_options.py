@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from conftest_synth import fast_params
 from torch import nn
 
 from gda_core.classifiers import (
@@ -38,7 +39,9 @@ from gda_core.experiments import (
     save_comparison,
     save_sweep,
 )
+from gda_core.experiments.compare import run_method, split_for_seed
 from gda_core.metrics.stats import SUMMARY_COLUMNS
+from gda_core.oversampling import OVERSAMPLERS
 from gda_core.runs import RunStore
 
 FAST = ClassifierConfig(epochs=1, width=8, fc_units=32)
@@ -163,6 +166,35 @@ def test_ratio_sweep_one_point_per_ratio_and_zero_is_baseline(digits_splits, tmp
     files = export_sweep(sweep, tmp_path / "sweep")
     assert pd.read_csv(files[2])["ratio"].tolist() == [0.0, 1.0, 2.5]
     assert files[3].name == "sweep.html" and files[3].stat().st_size > 100_000
+
+
+def test_ratio_sweep_fits_one_gan_per_seed_and_draws_every_ratio_from_it(digits_splits,
+                                                                           monkeypatch):
+    dcgan = OVERSAMPLERS["dcgan"]
+    fits = []
+    real_fit = dcgan.fit
+
+    def counting_fit(self, *args, **kwargs):
+        fits.append(self.random_state)
+        return real_fit(self, *args, **kwargs)
+
+    monkeypatch.setattr(dcgan, "fit", counting_fit)
+    params = fast_params("dcgan", epochs=1)
+    config = CompareConfig(imbalance=SPEC, methods=("baseline",), seeds=(0, 1),
+                           method_params={"dcgan": params}, classifier=FAST,
+                           sample_quality=False)
+    sweep = run_ratio_sweep(config, "dcgan", ratios=(0, 0.5, 1, 2), splits=digits_splits)
+    assert sorted(fits) == [0, 1]                     # 4 ratios, 2 seeds: one fit per seed
+    assert sweep.runs["n_generated"].tolist() == [0, 12, 22, 44] * 2
+    assert sweep.runs["error"].isna().all()
+    # a ratio's point equals what a GAN fitted for that ratio alone gives
+    split = split_for_seed(config, digits_splits, 1)
+    counts = split.fit.counts()
+    strategy = {c: counts[c] * 2 for c in split.data.minority_classes}
+    alone = run_method(config, split, "dcgan", 1, lambda f, m: None, sampling_strategy=strategy)
+    row = sweep.runs[(sweep.runs["ratio"] == 2) & (sweep.runs["seed"] == 1)].iloc[0]
+    assert row["f1_macro"] == alone.metrics["f1_macro"]
+    assert sorted(fits) == [0, 1, 1]
 
 
 @pytest.mark.parametrize(("kwargs", "match"), [

@@ -191,7 +191,7 @@ def _new_result(config: CompareConfig, split: SeedSplit,
 def run_method(config: CompareConfig, split: SeedSplit, method: str, seed: int,
                report: Progress, *, result: ComparisonResult | None = None,
                quality: QualityReference | None = None,
-               sampling_strategy: Any = "auto") -> MethodRun:
+               sampling_strategy: Any = "auto", sampler: Any | None = None) -> MethodRun:
     """Oversample (unless ``method`` is the baseline), train and evaluate with one seed.
 
     The oversampler learns from ``split.fit`` only; the classifier trains on its output
@@ -202,6 +202,10 @@ def run_method(config: CompareConfig, split: SeedSplit, method: str, seed: int,
     ``sampling_strategy`` goes to the oversampler (see
     :func:`gda_core.oversampling.base.target_counts`); ``result`` receives the first
     synthesized samples of the method; ``quality`` scores the synthesized images.
+    ``sampler`` is an oversampler of ``method`` to use instead of a new one (a ratio sweep
+    passes the same one for every ratio of a seed, so a GAN trains once and each ratio
+    draws from it); it must have been made with ``random_state=seed`` and the
+    configuration's parameters.
 
     A method whose class sets ``uses_own_classifier`` (``adso+q``, ``amo+q``) is fitted on
     the imbalanced training set like any oversampler (so its synthesized images are shown
@@ -213,13 +217,15 @@ def run_method(config: CompareConfig, split: SeedSplit, method: str, seed: int,
     X, y = split.fit.images, split.fit.labels
     n_classes = len(data.class_names)
     n_real = len(y)
-    sampler = None
     try:
-        if method != BASELINE:
+        if method == BASELINE:
+            sampler = None
+        else:
             report(0.0, f"seed {seed} · {method}: oversampling")
             t = time.perf_counter()
-            sampler = make_oversampler(method, random_state=seed,
-                                       **config.method_params.get(method, {}))
+            if sampler is None:
+                sampler = make_oversampler(method, random_state=seed,
+                                           **config.method_params.get(method, {}))
             if _own_classifier(sampler) and sampling_strategy != "auto":
                 raise ConfigError(f"{sampler.label} is evaluated with its own classifier, so "
                                   "the amount of synthetic data cannot be varied; use "

@@ -4,7 +4,8 @@ For a ratio ``r`` every minority class gets ``round(r * n)`` synthesized images 
 its ``n`` real ones (majority classes get none); ``r = 0`` is the baseline.  Each ratio
 runs every seed of the configuration, with the same split, classifier initialisation and
 oversampler seed as :func:`~gda_core.experiments.run_comparison` would use, so the
-``r = 0`` point of a seed equals that seed's baseline.
+``r = 0`` point of a seed equals that seed's baseline.  A synthesizer is fitted once per
+seed and every ratio of that seed draws from it (a GAN trains once, not once per ratio).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from gda_core.experiments.compare import Progress, run_method, split_for_seed
 from gda_core.experiments.config import BASELINE, CompareConfig
 from gda_core.experiments.result import SCALAR_METRICS, MethodRun, _clean, dump_json, load_json
 from gda_core.metrics.stats import mean_ci
-from gda_core.oversampling import OVERSAMPLERS
+from gda_core.oversampling import OVERSAMPLERS, make_oversampler
 
 DEFAULT_RATIOS: tuple[float, ...] = (0.0, 0.5, 1.0, 2.0, 5.0)
 """Ratios of synthesized to real minority images swept by default."""
@@ -167,6 +168,9 @@ def run_ratio_sweep(config: CompareConfig, method: str,
             raise ConfigError("the ratio sweep needs minority classes; choose an imbalance "
                               "with some")
         counts = split.fit.counts()
+        # one oversampler per seed: fitted at its first ratio, drawn from at the others
+        sampler = make_oversampler(method, random_state=seed,
+                                   **config.method_params.get(method, {}))
         for ri, r in enumerate(ratios):
             step = si * len(ratios) + ri
 
@@ -175,7 +179,7 @@ def run_ratio_sweep(config: CompareConfig, method: str,
 
             strategy = {c: counts[c] + round(r * counts[c]) for c in data.minority_classes}
             run = run_method(config, split, BASELINE if r == 0 else method, seed, sub,
-                             sampling_strategy=strategy)
+                             sampling_strategy=strategy, sampler=sampler)
             rows.append(_row(r, run))
             warnings += [f"ratio {r:g}, seed {seed}: {w['message']}" for w in run.warnings]
     report(1.0, "done")
