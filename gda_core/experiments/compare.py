@@ -39,6 +39,7 @@ from gda_core.metrics import evaluate
 from gda_core.metrics.gate import gate_findings, gate_scores
 from gda_core.notices import Notice, notice_dict
 from gda_core.oversampling import OVERSAMPLERS, make_oversampler
+from gda_core.runs.executors import ExecutorConfig, UnitFailure, run_units
 
 Progress = Callable[[float, str], None]
 
@@ -90,6 +91,8 @@ def run_comparison(
     splits: DatasetSplits | None = None,
     progress: Progress | None = None,
     on_run: Callable[[MethodRun, ComparisonResult], None] | None = None,
+    executor: ExecutorConfig | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> ComparisonResult:
     """Train the same classifier on the baseline and on each oversampled training set.
 
@@ -103,6 +106,11 @@ def run_comparison(
     :mod:`gda_core.experiments.quality`), into :attr:`MethodRun.quality`; a scoring
     failure becomes a warning of that run.
 
+    Every (method, seed) pair is one unit of work (:func:`compare_unit`); ``executor``
+    says where the units run (:mod:`gda_core.runs.executors`: here in order, or in
+    parallel on Ray).  The result is the same either way: runs are kept in seed-then-method
+    order and the samples shown are those of the earliest seed.
+
     Parameters
     ----------
     config : CompareConfig
@@ -113,6 +121,12 @@ def run_comparison(
     on_run : callable, optional
         ``on_run(run, partial_result)`` after each finished :class:`MethodRun`, so a
         caller can save partial results (a run killed halfway loses nothing finished).
+    executor : ExecutorConfig, optional
+        Default: local, one unit after another.
+    should_stop : callable, optional
+        Polled between units and at every progress report; when it returns True the
+        comparison returns what finished (:meth:`ComparisonResult.is_complete` is then
+        False).
 
     Returns
     -------
@@ -132,30 +146,58 @@ def run_comparison(
     if splits is None:
         report(0.0, f"loading {config.data.source}")
         splits = load_source(config.data.source, **config.data.load_kwargs())
-    total = len(config.seeds) * len(config.methods)
     quality = _quality(config, splits, report)
-    result: ComparisonResult | None = None
-    for si, seed in enumerate(config.seeds):
-        split = split_for_seed(config, splits, seed)
-        if result is None:
-            result = _new_result(config, split, splits)
-            if isinstance(quality, str):
-                result.notes.append(quality)
-        for mi, method in enumerate(config.methods):
-            step = si * len(config.methods) + mi
-            run = run_method(config, split, method, seed,
-                             lambda f, msg, step=step: report((step + f) / total, msg),
-                             result=result,
-                             quality=quality if isinstance(quality, QualityReference) else None)
-            result.runs.append(run)
-            result.guidance = few_data_guidance(result)
-            if on_run is not None:
-                result.seconds = time.perf_counter() - t0
-                on_run(run, result)
-    assert result is not None
+    result = _new_result(config, split_for_seed(config, splits, config.seeds[0]), splits)
+    if isinstance(quality, str):
+        result.notes.append(quality)
+    units = [(seed, method) for seed in config.seeds for method in config.methods]
+    order = {unit: i for i, unit in enumerate(units)}
+    sample_from: dict[str, int] = {}  # method -> unit index its shown samples come from
+
+    def finished(unit: tuple[int, str], value: Any) -> None:
+        seed, method = unit
+        if isinstance(value, UnitFailure):
+            run, samples = MethodRun(method=method, seed=seed, error=value.message), {}
+        else:
+            run, samples = value
+        result.runs.append(run)
+        result.runs.sort(key=lambda r: order.get((r.seed, r.method), len(order)))
+        if samples and order[unit] < sample_from.get(method, len(order)):
+            sample_from[method] = order[unit]
+            result.synthetic_samples[method] = samples
+        result.guidance = few_data_guidance(result)
+        result.seconds = time.perf_counter() - t0
+        if on_run is not None:
+            on_run(run, result)
+
+    shared = CompareUnits(config, splits,
+                          quality if isinstance(quality, QualityReference) else None)
+    run_units(compare_unit, units, shared=shared, on_result=finished, executor=executor,
+              progress=report, should_stop=should_stop)
     result.seconds = time.perf_counter() - t0
-    report(1.0, "done")
+    report(1.0, "done" if result.is_complete() else "stopped")
     return result
+
+
+@dataclass(frozen=True)
+class CompareUnits:
+    """What every unit of a comparison shares: settings, loaded data, quality reference."""
+
+    config: CompareConfig
+    splits: DatasetSplits
+    quality: QualityReference | None = None
+
+
+def compare_unit(shared: CompareUnits, unit: tuple[int, str],
+                 report: Progress) -> tuple[MethodRun, dict[int, np.ndarray]]:
+    """One method with one seed (a unit of :func:`run_comparison`): the run, and the first
+    synthesized images of each class (``config.samples_per_class``) to show."""
+    seed, method = unit
+    split = split_for_seed(shared.config, shared.splits, seed)
+    samples: dict[int, np.ndarray] = {}
+    run = run_method(shared.config, split, method, seed, report, samples=samples,
+                     quality=shared.quality)
+    return run, samples
 
 
 def _quality(config: CompareConfig, splits: DatasetSplits,
@@ -189,7 +231,7 @@ def _new_result(config: CompareConfig, split: SeedSplit,
 
 
 def run_method(config: CompareConfig, split: SeedSplit, method: str, seed: int,
-               report: Progress, *, result: ComparisonResult | None = None,
+               report: Progress, *, samples: dict[int, np.ndarray] | None = None,
                quality: QualityReference | None = None,
                sampling_strategy: Any = "auto", sampler: Any | None = None) -> MethodRun:
     """Oversample (unless ``method`` is the baseline), train and evaluate with one seed.
@@ -200,8 +242,9 @@ def run_method(config: CompareConfig, split: SeedSplit, method: str, seed: int,
     synthetic images each of the three sets held.
 
     ``sampling_strategy`` goes to the oversampler (see
-    :func:`gda_core.oversampling.base.target_counts`); ``result`` receives the first
-    synthesized samples of the method; ``quality`` scores the synthesized images.
+    :func:`gda_core.oversampling.base.target_counts`); ``samples`` receives the first
+    ``config.samples_per_class`` synthesized images of each class; ``quality`` scores the
+    synthesized images.
     ``sampler`` is an oversampler of ``method`` to use instead of a new one (a ratio sweep
     passes the same one for every ratio of a seed, so a GAN trains once and each ratio
     draws from it); it must have been made with ``random_state=seed`` and the
@@ -238,11 +281,9 @@ def run_method(config: CompareConfig, split: SeedSplit, method: str, seed: int,
             run.n_generated = dict(sampler.n_generated_)
             run.warnings = [notice_dict(w) for w in sampler.warnings_]
             new_X, new_y = X[sampler.n_original_:], y[sampler.n_original_:]
-            if result is not None and method not in result.synthetic_samples:
-                result.synthetic_samples[method] = {
-                    c: new_X[new_y == c][: config.samples_per_class]
-                    for c in np.unique(new_y).tolist()
-                }
+            if samples is not None:
+                samples.update({c: new_X[new_y == c][: config.samples_per_class]
+                                for c in np.unique(new_y).tolist()})
             if len(new_y):
                 _score(run, quality, split, new_X, new_y, seed, report)
         if sampler is not None and _own_classifier(sampler):

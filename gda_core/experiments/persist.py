@@ -50,9 +50,14 @@ def save_comparison(store: RunStore, result: ComparisonResult, name: str = "") -
     """
     methods = ", ".join(result.methods)
     label = name or f"{result.config.get('data', {}).get('source', '?')}: {methods}"
-    files = {"result": (result.to_json().encode(), ".json"),
-             "metrics": (summarise(result).to_csv(index=False).encode(), ".csv")}
-    return _store(store, RUN_KIND, result.config, label, files, _summary(result))
+    return _store(store, RUN_KIND, result.config, label, comparison_files(result),
+                  comparison_summary(result))
+
+
+def comparison_files(result: ComparisonResult) -> dict[str, tuple[bytes, str]]:
+    """The artifacts of a comparison run: artifact kind -> (bytes, suffix)."""
+    return {"result": (result.to_json().encode(), ".json"),
+            "metrics": (summarise(result).to_csv(index=False).encode(), ".csv")}
 
 
 def list_comparisons(store: RunStore, limit: int | None = 100) -> list[RunRecord]:
@@ -68,22 +73,48 @@ def load_comparison(store: RunStore, run_id: str) -> ComparisonResult:
     RunError
         When there is no such run, it is not a comparison, or its result file is gone.
     """
+    return ComparisonResult.from_json(_result_path(store, run_id, RUN_KIND, "comparison"))
+
+
+def _result_path(store: RunStore, run_id: str, kind: str, what: str) -> Path:
     record = store.get_run(run_id)
-    if record.kind != RUN_KIND:
-        raise RunError(f"run {run_id} is a {record.kind} run, not a comparison")
+    if record.kind != kind:
+        raise RunError(f"run {run_id} is a {record.kind} run, not a {what}")
     path = store.latest_artifact(run_id, "result")
     if path is None or not path.is_file():
-        raise RunError(f"run {run_id} has no saved result")
-    return ComparisonResult.from_json(path)
+        raise RunError(f"run {run_id} has no saved result yet" if record.is_active else
+                       f"run {run_id} has no saved result")
+    return path
 
 
 def save_sweep(store: RunStore, sweep: RatioSweep, name: str = "") -> str:
     """Store a ratio sweep as a run of kind :data:`SWEEP_KIND`; return its id."""
     label = name or f"{sweep.method} ratio sweep ({sweep.metric})"
-    files = {"result": (sweep.to_json().encode(), ".json"),
-             "summary": (sweep.summary().to_csv(index=False).encode(), ".csv")}
-    summary = {"method": sweep.method, "metric": sweep.metric, "ratios": sweep.ratios}
-    return _store(store, SWEEP_KIND, sweep.config, label, files, summary)
+    return _store(store, SWEEP_KIND, sweep.config, label, sweep_files(sweep),
+                  sweep_summary(sweep))
+
+
+def sweep_files(sweep: RatioSweep) -> dict[str, tuple[bytes, str]]:
+    """The artifacts of a ratio-sweep run: artifact kind -> (bytes, suffix)."""
+    return {"result": (sweep.to_json().encode(), ".json"),
+            "summary": (sweep.summary().to_csv(index=False).encode(), ".csv")}
+
+
+def sweep_summary(sweep: RatioSweep) -> dict[str, Any]:
+    """What lists of runs show about a sweep: method, metric, ratios, seeds done."""
+    return {"method": sweep.method, "metric": sweep.metric, "ratios": sweep.ratios,
+            "seeds_done": sorted({int(s) for s in sweep.runs["seed"]}),
+            "dataset": sweep.config.get("data", {}).get("source")}
+
+
+def list_sweeps(store: RunStore, limit: int | None = 100) -> list[RunRecord]:
+    """Ratio sweeps of the run store (finished, running, stopped or failed), newest first."""
+    return store.list_runs(SWEEP_KIND, limit)
+
+
+def load_sweep(store: RunStore, run_id: str) -> RatioSweep:
+    """The :class:`RatioSweep` saved by run ``run_id`` (:class:`RunError` if there is none)."""
+    return RatioSweep.from_json(_result_path(store, run_id, SWEEP_KIND, "ratio sweep"))
 
 
 def _store(store: RunStore, kind: str, config: dict[str, Any], name: str,
@@ -211,7 +242,9 @@ FAILED_CODES = frozenset({"noise", "unlike-real", "collapsed", "divergence"})
 images are no result (the quality gate) or its training blew up."""
 
 
-def _summary(result: ComparisonResult) -> dict[str, Any]:
+def comparison_summary(result: ComparisonResult) -> dict[str, Any]:
+    """What lists of runs show about a comparison: methods, seeds, dataset, the best macro-F1
+    method among those the quality gate passed, errors and warnings."""
     codes = result.warning_codes()
     failed = sorted(m for m, c in codes.items() if FAILED_CODES & set(c))
     f1 = result.metrics_table()["f1_macro"].drop(index=failed, errors="ignore").dropna()

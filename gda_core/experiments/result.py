@@ -111,8 +111,21 @@ class ComparisonResult:
 
     @property
     def methods(self) -> list[str]:
-        """Methods in the order they were run."""
-        return list(dict.fromkeys(r.method for r in self.runs))
+        """Methods that have runs, in the configuration's order."""
+        present = dict.fromkeys(r.method for r in self.runs)
+        listed = [m for m in self.config.get("methods", []) if m in present]
+        return listed + [m for m in present if m not in listed]
+
+    def is_complete(self) -> bool:
+        """Whether every (method, seed) of the configuration has a run (False for a
+        comparison that was stopped or interrupted: what finished is kept)."""
+        return not self.missing_runs()
+
+    def missing_runs(self) -> list[tuple[str, int]]:
+        """The (method, seed) pairs of the configuration that have no run."""
+        done = {(r.method, r.seed) for r in self.runs}
+        return [(m, int(s)) for s in self.config.get("seeds", []) for m in
+                self.config.get("methods", []) if (m, int(s)) not in done]
 
     def runs_of(self, method: str) -> list[MethodRun]:
         return [r for r in self.runs if r.method == method]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,7 @@ from gda_core.experiments.config import BASELINE, CompareConfig
 from gda_core.experiments.result import SCALAR_METRICS, MethodRun, _clean, dump_json, load_json
 from gda_core.metrics.stats import mean_ci
 from gda_core.oversampling import OVERSAMPLERS, make_oversampler
+from gda_core.runs.executors import ExecutorConfig, UnitFailure, run_units
 
 DEFAULT_RATIOS: tuple[float, ...] = (0.0, 0.5, 1.0, 2.0, 5.0)
 """Ratios of synthesized to real minority images swept by default."""
@@ -116,7 +117,10 @@ class RatioSweep:
 def run_ratio_sweep(config: CompareConfig, method: str,
                     ratios: Sequence[float] = DEFAULT_RATIOS, metric: str = "f1_macro", *,
                     splits: DatasetSplits | None = None,
-                    progress: Progress | None = None) -> RatioSweep:
+                    progress: Progress | None = None,
+                    executor: ExecutorConfig | None = None,
+                    should_stop: Callable[[], bool] | None = None,
+                    on_seed: Callable[[RatioSweep], None] | None = None) -> RatioSweep:
     """Train the classifier of ``config`` with ``ratio x`` real minority images synthesized.
 
     Parameters
@@ -134,6 +138,13 @@ def run_ratio_sweep(config: CompareConfig, method: str,
         Already-loaded data (else loaded from ``config.data``).
     progress : callable, optional
         ``progress(fraction, message)``.
+    executor : ExecutorConfig, optional
+        Where the seeds run (one unit each; default: here, one after another).
+    should_stop : callable, optional
+        Polled between seeds and at every progress report; the sweep then returns the
+        seeds that finished, with a warning saying so.
+    on_seed : callable, optional
+        ``on_seed(partial_sweep)`` after each seed finishes (to save partial results).
 
     Returns
     -------
@@ -146,7 +157,86 @@ def run_ratio_sweep(config: CompareConfig, method: str,
     >>> sweep.summary()[["ratio", "mean"]]                              # doctest: +SKIP
     """
     config.validate()
-    ratios = _check_ratios(ratios)
+    ratios = check_sweep_settings(method, ratios, metric)
+    report = progress or (lambda fraction, message: None)
+    t0 = time.perf_counter()
+    if splits is None:
+        report(0.0, f"loading {config.data.source}")
+        splits = load_source(config.data.source, **config.data.load_kwargs())
+    if not split_for_seed(config, splits, config.seeds[0]).data.minority_classes:
+        raise ConfigError("the ratio sweep needs minority classes; choose an imbalance "
+                          "with some")
+    by_seed: dict[int, tuple[list[dict[str, Any]], list[str]]] = {}
+
+    def assemble(complete: bool) -> RatioSweep:
+        rows = [row for seed in config.seeds if seed in by_seed for row in by_seed[seed][0]]
+        warnings = [w for seed in config.seeds if seed in by_seed for w in by_seed[seed][1]]
+        if not complete:
+            warnings.append(f"not finished: {len(by_seed)} of {len(config.seeds)} seeds ran")
+        return RatioSweep(config=config.to_dict(), method=method, metric=metric,
+                          ratios=ratios, runs=pd.DataFrame(rows, columns=list(RUN_COLUMNS)),
+                          seconds=time.perf_counter() - t0, warnings=warnings)
+
+    def finished(seed: int, value: Any) -> None:
+        if isinstance(value, UnitFailure):
+            value = ([_failed_row(r, seed, value.message) for r in ratios], [])
+        by_seed[seed] = value
+        if on_seed is not None:
+            on_seed(assemble(len(by_seed) == len(config.seeds)))
+
+    complete = run_units(sweep_unit, list(config.seeds),
+                         shared=SweepUnits(config, splits, method, tuple(ratios)),
+                         on_result=finished, executor=executor, progress=report,
+                         should_stop=should_stop)
+    report(1.0, "done" if complete else "stopped")
+    return assemble(complete)
+
+
+@dataclass(frozen=True)
+class SweepUnits:
+    """What every seed of a sweep shares: settings, loaded data, method and ratios."""
+
+    config: CompareConfig
+    splits: DatasetSplits
+    method: str
+    ratios: tuple[float, ...]
+
+
+def sweep_unit(shared: SweepUnits, seed: int, report: Progress
+               ) -> tuple[list[dict[str, Any]], list[str]]:
+    """Every ratio of one seed (a unit of :func:`run_ratio_sweep`): one row per ratio and
+    the warnings.  The synthesizer is fitted once, at the first ratio that needs images,
+    and every other ratio draws from it."""
+    config, ratios, method = shared.config, shared.ratios, shared.method
+    split = split_for_seed(config, shared.splits, seed)
+    data = split.data
+    if not data.minority_classes:
+        raise ConfigError("the ratio sweep needs minority classes; choose an imbalance "
+                          "with some")
+    counts = split.fit.counts()
+    sampler = make_oversampler(method, random_state=seed,
+                               **config.method_params.get(method, {}))
+    rows, warnings = [], []
+    for ri, r in enumerate(ratios):
+        def sub(f: float, msg: str, ri: int = ri, r: float = r) -> None:
+            report((ri + f) / len(ratios), f"seed {seed} · ratio {r:g} · {msg}")
+
+        strategy = {c: counts[c] + round(r * counts[c]) for c in data.minority_classes}
+        run = run_method(config, split, BASELINE if r == 0 else method, seed, sub,
+                         sampling_strategy=strategy, sampler=sampler)
+        rows.append(_row(r, run))
+        warnings += [f"ratio {r:g}, seed {seed}: {w['message']}" for w in run.warnings]
+    return rows, warnings
+
+
+def _failed_row(ratio: float, seed: int, error: str) -> dict[str, Any]:
+    return {"ratio": ratio, "seed": seed, "n_train": 0, "n_generated": 0, "error": error,
+            **dict.fromkeys(SCALAR_METRICS, math.nan)}
+
+
+def check_sweep_settings(method: str, ratios: Sequence[float], metric: str) -> list[float]:
+    """The ratios as floats, or a :class:`ConfigError` saying what cannot be swept."""
+    values = _check_ratios(ratios)
     _check_metric(metric)
     if method not in OVERSAMPLERS:
         raise ConfigError(f"the sweep needs an oversampler; choose from {', '.join(OVERSAMPLERS)}")
@@ -154,38 +244,7 @@ def run_ratio_sweep(config: CompareConfig, method: str,
         base = method.split("+")[0]
         raise ConfigError(f"{method} evaluates its own classifier Q, so its synthesized share "
                           f"cannot be swept; sweep {base!r} (its generator) instead")
-    report = progress or (lambda fraction, message: None)
-    t0 = time.perf_counter()
-    if splits is None:
-        report(0.0, f"loading {config.data.source}")
-        splits = load_source(config.data.source, **config.data.load_kwargs())
-    rows, warnings = [], []
-    total = len(config.seeds) * len(ratios)
-    for si, seed in enumerate(config.seeds):
-        split = split_for_seed(config, splits, seed)
-        data = split.data
-        if not data.minority_classes:
-            raise ConfigError("the ratio sweep needs minority classes; choose an imbalance "
-                              "with some")
-        counts = split.fit.counts()
-        # one oversampler per seed: fitted at its first ratio, drawn from at the others
-        sampler = make_oversampler(method, random_state=seed,
-                                   **config.method_params.get(method, {}))
-        for ri, r in enumerate(ratios):
-            step = si * len(ratios) + ri
-
-            def sub(f: float, msg: str, step: int = step, r: float = r) -> None:
-                report((step + f) / total, f"ratio {r:g} · {msg}")
-
-            strategy = {c: counts[c] + round(r * counts[c]) for c in data.minority_classes}
-            run = run_method(config, split, BASELINE if r == 0 else method, seed, sub,
-                             sampling_strategy=strategy, sampler=sampler)
-            rows.append(_row(r, run))
-            warnings += [f"ratio {r:g}, seed {seed}: {w['message']}" for w in run.warnings]
-    report(1.0, "done")
-    runs = pd.DataFrame(rows, columns=list(RUN_COLUMNS))
-    return RatioSweep(config=config.to_dict(), method=method, metric=metric, ratios=ratios,
-                      runs=runs, seconds=time.perf_counter() - t0, warnings=warnings)
+    return values
 
 
 def _row(ratio: float, run: MethodRun) -> dict[str, Any]:

@@ -1,0 +1,240 @@
+"""Where the independent units of a job run: here, one after another, or on a Ray cluster.
+
+A comparison is ``methods x seeds`` independent units and a ratio sweep one unit per seed;
+an executor maps a unit function over them and hands each result back as soon as it is
+ready, so the caller can store it (nothing finished is lost when the rest fails or is
+stopped).
+
+``local`` (the default) runs the units in this process, in order, with progress inside
+each unit (GAN steps, classifier epochs).  ``ray`` submits every unit to a Ray cluster as
+one task (``num_cpus`` each) and collects them as they finish: ``address=None`` starts a
+private Ray instance on this machine for the job and shuts it down after, ``"auto"`` or
+``"ray://host:10001"`` / ``"host:6379"`` joins a running cluster.  The package is shipped
+to the cluster's workers with the job (Ray ``runtime_env`` ``py_modules``); its
+requirements must be installed there (``requirements-ray.txt``).
+
+A unit function is ``fn(shared, item, report) -> value``: ``shared`` is the same for every
+unit (the loaded data; Ray puts it in its object store once), ``item`` says which unit,
+``report(fraction, message)`` reports progress inside the unit (a no-op on Ray).  It
+must be a module-level function so that Ray workers can import it.  A unit that raises
+gives a :class:`UnitFailure` as its value; the others go on.
+
+Examples
+--------
+>>> def square(shared, item, report):
+...     return shared * item * item
+>>> done = {}
+>>> run_units(square, [1, 2, 3], shared=10, on_result=done.__setitem__)
+True
+>>> done
+{1: 10, 2: 40, 3: 90}
+"""
+
+from __future__ import annotations
+
+import os
+import traceback
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from gda_core.errors import ConfigError, GDAError
+
+EXECUTORS: dict[str, str] = {
+    "local": "here, one unit after another (the default)",
+    "ray": "on a Ray cluster, units in parallel (pip install -r requirements-ray.txt)",
+}
+"""Executor names and what they do."""
+
+UnitFn = Callable[[Any, Any, Callable[[float, str], None]], Any]
+
+
+class StopRequested(Exception):
+    """Raised inside a unit (by a progress callback) when the user asked to stop.
+
+    Deliberately not a :class:`~gda_core.errors.GDAError`: code that records a unit's
+    failure and goes on must let it through.
+    """
+
+
+@dataclass(frozen=True)
+class UnitFailure:
+    """The value of a unit that raised: ``message`` for the user, ``detail`` the traceback."""
+
+    message: str
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class ExecutorConfig:
+    """Which executor runs a job's units, and where.
+
+    Parameters
+    ----------
+    kind : {"local", "ray"}
+    address : str, optional
+        Ray only: the cluster to join (``"auto"``, ``"host:6379"``,
+        ``"ray://host:10001"``); None starts a private Ray instance on this machine.
+    num_cpus : float
+        Ray only: CPUs reserved per unit (its torch threads follow).
+
+    Examples
+    --------
+    >>> ExecutorConfig.from_dict(ExecutorConfig("ray", "auto").to_dict())
+    ExecutorConfig(kind='ray', address='auto', num_cpus=1.0)
+    """
+
+    kind: str = "local"
+    address: str | None = None
+    num_cpus: float = 1.0
+
+    def validate(self) -> None:
+        """Raise :class:`ConfigError` for an unknown executor or bad settings."""
+        if self.kind not in EXECUTORS:
+            raise ConfigError(f"unknown executor {self.kind!r}; choose from "
+                              f"{', '.join(EXECUTORS)}")
+        if self.address is not None and self.kind != "ray":
+            raise ConfigError("a cluster address is only used with the ray executor")
+        if (isinstance(self.num_cpus, bool) or not isinstance(self.num_cpus, int | float)
+                or not self.num_cpus > 0):
+            raise ConfigError(f"CPUs per unit must be a positive number; got {self.num_cpus!r}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "address": self.address, "num_cpus": self.num_cpus}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any] | None) -> ExecutorConfig:
+        d = d or {}
+        return cls(kind=str(d.get("kind", "local")), address=d.get("address"),
+                   num_cpus=float(d.get("num_cpus", 1.0)))
+
+
+def run_units(fn: UnitFn, items: Sequence[Any], *, shared: Any = None,
+              on_result: Callable[[Any, Any], None],
+              executor: ExecutorConfig | None = None,
+              progress: Callable[[float, str], None] | None = None,
+              should_stop: Callable[[], bool] | None = None) -> bool:
+    """Run ``fn(shared, item, report)`` for every item; hand each value to ``on_result``.
+
+    Parameters
+    ----------
+    fn : callable
+        A module-level unit function (see the module docstring).
+    items : sequence
+        The units, in the order the local executor runs them.
+    shared : object
+        Passed to every unit (Ray: put in the object store once).
+    on_result : callable
+        ``on_result(item, value)`` in the caller's thread as each unit finishes
+        (``value`` is a :class:`UnitFailure` when the unit raised).
+    executor : ExecutorConfig, optional
+        Default: local.
+    progress : callable, optional
+        ``progress(fraction, message)`` of the whole job.
+    should_stop : callable, optional
+        Polled between units (and, locally, at every progress report inside one); when it
+        returns True the units not yet finished are abandoned.
+
+    Returns
+    -------
+    bool
+        True when every unit finished, False when the run was stopped first.
+    """
+    executor = executor or ExecutorConfig()
+    executor.validate()
+    report = progress or (lambda fraction, message: None)
+    stop = should_stop or (lambda: False)
+    if executor.kind == "ray":
+        return _run_on_ray(fn, list(items), shared, on_result, executor, report, stop)
+    total = max(1, len(items))
+    for i, item in enumerate(items):
+        if stop():
+            return False
+
+        def inner(fraction: float, message: str, i: int = i) -> None:
+            report((i + min(max(fraction, 0.0), 1.0)) / total, message)
+            if stop():
+                raise StopRequested
+
+        try:
+            value = fn(shared, item, inner)
+        except StopRequested:
+            return False
+        except Exception as exc:  # a bug or a fault in one unit: report it, go on
+            value = UnitFailure(str(exc) if isinstance(exc, GDAError) else
+                                f"{type(exc).__name__}: {exc}", traceback.format_exc())
+        on_result(item, value)
+    return True
+
+
+def _run_on_ray(fn: UnitFn, items: list[Any], shared: Any,
+                on_result: Callable[[Any, Any], None], executor: ExecutorConfig,
+                report: Callable[[float, str], None], stop: Callable[[], bool]) -> bool:
+    ray = import_ray()
+    started_here = not ray.is_initialized()
+    if started_here:
+        report(0.0, "starting Ray" if executor.address is None else
+               f"connecting to the Ray cluster at {executor.address}")
+        try:
+            ray.init(address=executor.address, include_dashboard=False,
+                     log_to_driver=False, configure_logging=False,
+                     runtime_env={"py_modules": [str(Path(__file__).resolve().parents[1])]})
+        except Exception as exc:  # ConnectionError, RuntimeError, ...: all mean "no cluster"
+            raise GDAError(f"could not start or reach Ray ({executor.address or 'local'}): "
+                           f"{exc}") from None
+    try:
+        task = ray.remote(num_cpus=executor.num_cpus, max_retries=0)(_ray_unit)
+        shared_ref = ray.put(shared)
+        pending = {task.remote(fn, shared_ref, item): item for item in items}
+        total, done = max(1, len(items)), 0
+        report(0.0, f"{len(items)} units submitted to Ray")
+        while pending:
+            if stop():
+                for ref in pending:
+                    ray.cancel(ref, force=True)
+                return False
+            ready, _ = ray.wait(list(pending), num_returns=1, timeout=0.5)
+            for ref in ready:
+                item = pending.pop(ref)
+                try:
+                    value = ray.get(ref)
+                except Exception as exc:  # the worker died, or the task could not run
+                    value = UnitFailure(f"the Ray task failed: {_first_line(exc)}",
+                                        traceback.format_exc())
+                done += 1
+                on_result(item, value)
+                report(done / total, f"{done} of {len(items)} units finished on Ray")
+        return True
+    finally:
+        if started_here:
+            ray.shutdown()
+
+
+def _ray_unit(fn: UnitFn, shared: Any, item: Any) -> Any:
+    """The Ray task: one unit, with torch using the CPUs Ray reserved for it."""
+    threads = int(os.environ.get("OMP_NUM_THREADS", "0") or 0)
+    if threads > 0:
+        import torch
+
+        torch.set_num_threads(threads)
+    try:
+        return fn(shared, item, lambda fraction, message: None)
+    except Exception as exc:
+        return UnitFailure(str(exc) if isinstance(exc, GDAError) else
+                           f"{type(exc).__name__}: {exc}", traceback.format_exc())
+
+
+def import_ray() -> Any:
+    """The ``ray`` module, or a :class:`ConfigError` saying how to install it."""
+    try:
+        import ray
+    except ImportError:
+        raise ConfigError("the ray executor needs Ray: pip install -r requirements-ray.txt "
+                          "(or use --executor local)") from None
+    return ray
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
