@@ -108,3 +108,45 @@ def test_mnist_case2_offline(tmp_path, capsys):
     assert smote["split_counts"]["validation"] == {"real": [30, 1, 1, 1, 1],
                                                    "synthetic": [0, 0, 0, 0, 0]}
     assert smote["n_generated"] == {"0": 0, "1": 265, "2": 265, "3": 265, "4": 265}
+
+
+def test_ctrl_c_keeps_and_saves_what_finished(tmp_path):
+    """SIGINT (Ctrl-C) while a slow DCGAN trains: the finished methods are printed, written
+    to the JSON and saved as a stopped run; exit status 130; progress inside the GAN's
+    training reached the (non-terminal) stderr."""
+    import os
+    import signal
+    import time
+
+    from gda_core.experiments import list_comparisons, load_comparison
+    from gda_core.runs import RunStore
+
+    out, runs = tmp_path / "partial.json", tmp_path / "runs"
+    args = [sys.executable, "-m", "gda_core", "compare", "--ratio", "0.2", "--minority", "3,8",
+            "--majority-count", "60", "--test-per-class", "10", "--epochs", "1", "--width", "8",
+            "--methods", "baseline,smote,dcgan", "--param", "smote.k_neighbors=3",
+            "--param", "dcgan.min_steps=20000", "--param", "dcgan.width=8",
+            "--no-sample-quality", "--json", str(out), "--save", "--runs-dir", str(runs)]
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    err = tmp_path / "stderr.txt"
+    with open(err, "w") as err_file:
+        proc = subprocess.Popen(args, cwd=tmp_path, env=env, stdout=subprocess.PIPE,
+                                stderr=err_file, text=True)
+        deadline = time.monotonic() + 120
+        # a progress line from inside the GAN's training (a pipe is not a terminal: plain
+        # lines, at least every 10 s), after baseline and SMOTE were written to the JSON
+        while "training class" not in err.read_text():
+            assert proc.poll() is None and time.monotonic() < deadline, err.read_text()
+            time.sleep(0.2)
+        assert len(json.loads(out.read_text())["runs"]) == 2
+        proc.send_signal(signal.SIGINT)
+        stdout, _ = proc.communicate(timeout=60)
+    stderr = err.read_text()
+    assert proc.returncode == 130, stderr
+    assert "interrupted: 2 of 3 method x seed runs finished" in stderr
+    assert "left" in stderr                              # an estimate of the time left
+    assert any(line.startswith("smote") for line in stdout.splitlines())
+    assert [r["method"] for r in json.loads(out.read_text())["runs"]] == ["baseline", "smote"]
+    (record,) = list_comparisons(RunStore(runs))
+    assert record.status == "stopped" and "(stopped)" in stdout
+    assert load_comparison(RunStore(runs), record.id).missing_runs() == [("dcgan", 0)]

@@ -15,9 +15,10 @@ import pytest
 from gda_core.datasets import ImbalanceSpec
 from gda_core.errors import ConfigError, RunError
 from gda_core.experiments import ClassifierConfig, CompareConfig, run_comparison
-from gda_core.experiments.jobs import start_comparison, start_sweep, time_left
+from gda_core.experiments.jobs import start_comparison, start_sweep
 from gda_core.experiments.persist import list_sweeps, load_comparison, load_sweep
 from gda_core.runs import FAILED, FINISHED, STOPPED, RunStore, reap_orphans, stop_run, wait_for_run
+from gda_core.runs.eta import TimeLeft
 from gda_core.runs.executors import ExecutorConfig, UnitFailure, run_units
 from gda_core.runs.proc import kill_hard, pid_alive
 
@@ -90,10 +91,19 @@ def test_executor_settings_are_checked():
         ExecutorConfig("ray", num_cpus=0).validate()
 
 
-def test_time_left_follows_the_pace_so_far():
-    assert time_left(10.0, 0.5) == 10.0
-    assert time_left(0.2, 0.5) is None and time_left(10.0, 0.001) is None
-    assert time_left(10.0, 1.0) == 0.0
+def test_time_left_follows_the_recent_pace():
+    now = [0.0]
+    eta = TimeLeft(window=30, clock=lambda: now[0])
+    for t, f in [(0, 0.0), (2, 0.5), (4, 0.66)]:   # quick units first ...
+        now[0] = t
+        eta.update(f)
+    for t in range(5, 100):                       # ... then a slow one: 0.1% a second
+        now[0] = t
+        left = eta.update(0.66 + (t - 4) * 0.001)
+    assert 200 < left < 300                       # ~0.25 left at 0.001/s, not seconds
+    now[0] = 101
+    assert eta.update(1.0) == 0.0
+    assert eta.update(0.2) is None                # went back: a new pace is needed
 
 
 # ------------------------------------------------------------------ comparison jobs

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import math
 import sys
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -27,6 +28,8 @@ from gda_core.experiments import (
 from gda_core.metrics.stats import summarise
 from gda_core.oversampling import OVERSAMPLERS
 from gda_core.runs import RunStore
+from gda_core.runs.eta import TimeLeft, format_duration
+from gda_core.runs.executors import ExecutorConfig
 
 
 def list_everything() -> str:
@@ -43,22 +46,31 @@ def list_everything() -> str:
 
 
 class _ProgressLine:
-    """One updating progress line on a terminal, plain lines otherwise."""
+    """One updating progress line on a terminal (with the time left), plain lines otherwise
+    (when the step changes, and every ``every`` seconds inside a long one, e.g. GAN steps)."""
 
-    def __init__(self, quiet: bool) -> None:
+    def __init__(self, quiet: bool, every: float = 10.0) -> None:
         self.quiet = quiet
         self.tty = sys.stderr.isatty()
         self.last = ""
+        self.every = every
+        self.eta = TimeLeft()
+        self.printed = -math.inf
 
     def __call__(self, fraction: float, message: str) -> None:
         if self.quiet:
             return
+        now = time.monotonic()
+        left = self.eta.update(fraction)
+        eta = "" if left is None or fraction >= 1 else f" · about {format_duration(left)} left"
         bar = "#" * int(fraction * 30)
-        line = f"[{bar:<30}] {fraction:5.0%} {message}"
+        line = f"[{bar:<30}] {fraction:5.0%} {message}{eta}"
         if self.tty:
-            print("\r" + line.ljust(100)[:100], end="", file=sys.stderr, flush=True)
-        elif message.split(":")[0] != self.last.split(":")[0] or fraction >= 1:
+            print("\r" + line.ljust(110)[:110], end="", file=sys.stderr, flush=True)
+        elif (message.split(":")[0] != self.last.split(":")[0] or fraction >= 1
+              or now - self.printed >= self.every):
             print(line, file=sys.stderr, flush=True)
+            self.printed = now
         self.last = message
 
     def close(self) -> None:
@@ -174,18 +186,35 @@ def _short(key: str) -> str:
 
 def compare(config: CompareConfig, *, json_path: Path | None, quiet: bool,
             save: bool = False, runs_dir: Path | None = None, name: str = "",
-            export: Path | None = None) -> int:
-    """Run a comparison, print its tables; optionally save it, export it, write JSON."""
+            export: Path | None = None, executor: ExecutorConfig | None = None) -> int:
+    """Run a comparison, print its tables; optionally save it, export it, write JSON.
+
+    Ctrl-C stops it: what finished is printed, written, saved and exported as asked (a
+    saved run is marked stopped) and the exit status is 130.
+    """
     progress = _ProgressLine(quiet)
+    latest: list[ComparisonResult] = []
 
     def save_partial(run: MethodRun, partial: ComparisonResult) -> None:
+        latest[:] = [partial]
         if json_path is not None:
             partial.to_json(json_path)
 
+    interrupted = False
     try:
-        result = run_comparison(config, progress=progress, on_run=save_partial)
+        result = run_comparison(config, progress=progress, on_run=save_partial,
+                                executor=executor)
+    except KeyboardInterrupt:
+        interrupted = True
+        if not latest:
+            raise
+        result = latest[0]
     finally:
         progress.close()
+    if interrupted:
+        done, missing = len(result.runs), result.missing_runs()
+        print(f"interrupted: {done} of {done + len(missing)} method x seed runs finished; "
+              "here is what they give", file=sys.stderr)
     print(f"classes: {', '.join(result.class_names)}  "
           f"(train {result.train_counts}, test {result.test_counts})")
     print(format_table(result))
@@ -203,21 +232,24 @@ def compare(config: CompareConfig, *, json_path: Path | None, quiet: bool,
         result.to_json(json_path)
         print(f"wrote {json_path}")
     if save:
-        run_id = save_comparison(RunStore(runs_dir), result, name=name)
-        print(f"saved as run {run_id}")
+        run_id = save_comparison(RunStore(runs_dir), result, name=name, stopped=interrupted)
+        print(f"saved as run {run_id}" + (" (stopped)" if interrupted else ""))
     if export is not None:
         files = export_comparison(result, export)
         print(f"exported {len(files)} files to {export}")
+    if interrupted:
+        return 130
     all_failed = len(result.errors()) == len(result.methods)
     return 2 if all_failed else 0
 
 
-def sweep(config: CompareConfig, what: SweepArgs, args: argparse.Namespace) -> int:
+def sweep(config: CompareConfig, what: SweepArgs, args: argparse.Namespace, *,
+          executor: ExecutorConfig | None = None) -> int:
     """Run a real:synthetic ratio sweep and print one row per ratio."""
     progress = _ProgressLine(args.quiet)
     try:
         result = run_ratio_sweep(config, what.method, what.ratios, what.metric,
-                                 progress=progress)
+                                 progress=progress, executor=executor)
     finally:
         progress.close()
     print(f"{what.method}: {what.metric} against synthesized:real minority images "

@@ -13,6 +13,7 @@ from gda_core.cli.args import config_from_args, sweep_from_args
 from gda_core.cli.drso import add_drso_parsers
 from gda_core.cli.replay import add_replay_parser
 from gda_core.errors import GDAError
+from gda_core.runs.executors import ExecutorConfig
 
 
 def add_data_args(parser: argparse.ArgumentParser) -> None:
@@ -94,6 +95,17 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--sweep-method", help="oversampler of the sweep (default: the first "
                    "non-baseline method of --methods)")
     q.add_argument("--sweep-metric", default="f1_macro", help="metric summarised per ratio")
+    x = cmp_.add_argument_group("where the work runs")
+    x.add_argument("--executor", choices=("local", "ray"), default="local",
+                   help="local: here, one method x seed after another (default); ray: every "
+                   "method x seed (a sweep: every seed) as a task on a Ray cluster "
+                   "(pip install -r requirements-ray.txt); the same seeds give the same "
+                   "numbers either way")
+    x.add_argument("--ray-address", metavar="ADDRESS",
+                   help="Ray cluster to join: auto, HOST:6379 or ray://HOST:10001 (default: "
+                   "start a private Ray instance on this machine for the run)")
+    x.add_argument("--ray-cpus", type=float, default=1.0, metavar="N",
+                   help="CPUs Ray reserves for each task (default 1)")
     o = cmp_.add_argument_group("output")
     o.add_argument("--json", type=Path, help="write the full result as JSON (updated after "
                    "every finished method, so an interrupted run keeps what it finished)")
@@ -154,10 +166,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         from gda_core.cli.commands import compare, sweep
 
         config = config_from_args(args)
+        executor = ExecutorConfig(args.executor, args.ray_address, args.ray_cpus)
+        executor.validate()
         if args.ratios is not None:
-            return sweep(config, sweep_from_args(args, config), args)
+            return sweep(config, sweep_from_args(args, config), args, executor=executor)
         return compare(config, json_path=args.json, quiet=args.quiet, save=args.save,
-                       runs_dir=args.runs_dir, name=args.name, export=args.export)
+                       runs_dir=args.runs_dir, name=args.name, export=args.export,
+                       executor=executor)
     except GDAError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -43,6 +43,9 @@ from gda_core.runs.executors import ExecutorConfig, UnitFailure, run_units
 
 Progress = Callable[[float, str], None]
 
+GAN_SHARE = 0.7
+"""Share of a GAN method's run that its progress reports give to the GAN's training (the
+classifier's epochs get the rest): a guess that keeps estimates of the time left sane."""
 VALIDATION_STREAM = 1
 """Seed-sequence key of the validation hold-out (next to the comparison's seed)."""
 
@@ -260,6 +263,7 @@ def run_method(config: CompareConfig, split: SeedSplit, method: str, seed: int,
     X, y = split.fit.images, split.fit.labels
     n_classes = len(data.class_names)
     n_real = len(y)
+    trains = False  # whether the oversampler trains a model (then most of the time goes there)
     try:
         if method == BASELINE:
             sampler = None
@@ -275,7 +279,11 @@ def run_method(config: CompareConfig, split: SeedSplit, method: str, seed: int,
                                   f"{method.removesuffix('+q')} instead")
             sampler.sampling_strategy = sampling_strategy
             if hasattr(sampler, "set_step_callback"):  # GANs: progress while they train
-                sampler.set_step_callback(_gan_progress(report, seed, method))
+                trains = True
+                models = 1 if getattr(sampler, "conditional", False) else _n_short(
+                    y, sampling_strategy)
+                sampler.set_step_callback(_gan_progress(report, seed, method, GAN_SHARE,
+                                                        models))
             X, y = sampler.fit_resample(X, y)
             run.seconds["resample"] = time.perf_counter() - t
             run.n_generated = dict(sampler.n_generated_)
@@ -297,7 +305,8 @@ def run_method(config: CompareConfig, split: SeedSplit, method: str, seed: int,
             clf = make_classifier(config.classifier, seed)
 
             def on_epoch(epoch: int, n_epochs: int, logs: dict) -> None:
-                report(0.1 + 0.85 * epoch / n_epochs,
+                start = GAN_SHARE if trains else 0.1
+                report(start + (0.95 - start) * epoch / n_epochs,
                        f"seed {seed} · {method}: epoch {epoch}/{n_epochs}")
 
             t = time.perf_counter()
@@ -357,16 +366,38 @@ def _digest(image: np.ndarray) -> bytes:
     return hashlib.blake2b(np.ascontiguousarray(image).tobytes(), digest_size=16).digest()
 
 
-def _gan_progress(report: Progress, seed: int, method: str) -> Callable[[dict], None]:
-    """A GAN step callback reporting every 10th step as the first tenth of this run."""
+def _gan_progress(report: Progress, seed: int, method: str, share: float,
+                  models: int) -> Callable[[dict], None]:
+    """A GAN step callback reporting every 10th step as the first ``share`` of this run.
+
+    Per-class models restart their step count, so the fraction counts the classes already
+    trained (``models`` are expected) and never goes back."""
+    seen: list[Any] = []
+    done = [0.0]
+
     def on_step(event: dict) -> None:
         step, total = event["step"], max(1, event.get("total_steps", 1))
+        key = event.get("class")
+        if key not in seen:
+            seen.append(key)
         if step % 10 and step != total:
             return
-        where = f" class {event['class']}" if event.get("class") is not None else ""
-        report(0.1 * step / total, f"seed {seed} · {method}: training{where}, step {step} "
-                                   f"of {total}")
+        n = max(models, len(seen))
+        done[0] = max(done[0], (len(seen) - 1 + step / total) / n)
+        where = f" class {key}" if key is not None else ""
+        report(share * done[0], f"seed {seed} · {method}: training{where}, step {step} "
+                                f"of {total}")
     return on_step
+
+
+def _n_short(y: np.ndarray, sampling_strategy: Any) -> int:
+    """How many classes an oversampler will add images to (per-class GAN models)."""
+    counts = np.bincount(np.asarray(y, dtype=np.int64))
+    if isinstance(sampling_strategy, dict):
+        return max(1, sum(1 for c, n in sampling_strategy.items()
+                          if int(c) < len(counts) and n > counts[int(c)]))
+    present = counts[counts > 0]
+    return max(1, int(np.sum(present < present.max())))
 
 
 def _own_classifier(sampler: Any) -> bool:

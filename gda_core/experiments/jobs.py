@@ -17,9 +17,7 @@ A run's settings are the comparison's :meth:`CompareConfig.to_dict` plus a ``"jo
 
 from __future__ import annotations
 
-import math
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from gda_core.datasets import load_source
@@ -37,6 +35,7 @@ from gda_core.experiments.persist import (
 from gda_core.experiments.result import ComparisonResult, MethodRun
 from gda_core.experiments.sweep import RatioSweep, check_sweep_settings, run_ratio_sweep
 from gda_core.runs import RunContext, RunStore, start_worker
+from gda_core.runs.eta import TimeLeft
 from gda_core.runs.executors import ExecutorConfig
 
 COMPARE_JOB = "gda_core.experiments.jobs:compare_job"
@@ -90,36 +89,27 @@ def start_sweep(store: RunStore, config: CompareConfig, method: str,
     return run_id
 
 
-def time_left(elapsed: float, fraction: float) -> float | None:
-    """Seconds left if the rest goes at the pace so far; None before there is a pace.
-
-    Examples
-    --------
-    >>> time_left(30.0, 0.25)
-    90.0
-    >>> time_left(30.0, 0.0) is None
-    True
-    """
-    if not (fraction >= 0.01 and elapsed >= 1.0) or not math.isfinite(fraction):
-        return None
-    return max(0.0, elapsed * (1.0 - min(fraction, 1.0)) / fraction)
-
-
 class _Reporter:
-    """Progress of a job for the run store: fraction, message, elapsed, time left, plus the
-    latest summary of the partial result."""
+    """Progress of a job for the run store: fraction, message, elapsed time, time left at
+    the recent pace (:class:`~gda_core.runs.eta.TimeLeft`), plus the latest summary of
+    the partial result."""
 
-    def __init__(self, ctx: RunContext, clock: Callable[[], float] = time.monotonic) -> None:
-        self.ctx, self.clock, self.t0 = ctx, clock, clock()
+    def __init__(self, ctx: RunContext) -> None:
+        self.ctx = ctx
+        self.eta = TimeLeft()
         self.summary: dict[str, Any] = {}
         self.fraction = 0.0
 
     def __call__(self, fraction: float, message: str) -> None:
         self.fraction = max(self.fraction, min(1.0, float(fraction)))  # never moves back
-        elapsed = self.clock() - self.t0
+        left = self.eta.update(self.fraction)
         self.ctx.progress(min(self.fraction, 0.999), {
-            **self.summary, "message": message, "elapsed_s": round(elapsed, 1),
-            "eta_s": time_left(elapsed, self.fraction)})
+            **self.summary, "message": message, "elapsed_s": round(self.eta.elapsed, 1),
+            "eta_s": None if left is None else round(left, 1)})
+
+    def end(self, fraction: float, message: str) -> None:
+        self.ctx.progress(fraction, {**self.summary, "message": message,
+                                     "elapsed_s": round(self.eta.elapsed, 1), "eta_s": None})
 
 
 def compare_job(ctx: RunContext) -> None:
@@ -149,9 +139,8 @@ def compare_job(ctx: RunContext) -> None:
     result = run_comparison(config, splits=splits, progress=report, on_run=on_run,
                             executor=executor, should_stop=ctx.should_stop)
     save(result)
-    ctx.progress(1.0 if result.is_complete() else report.fraction,
-                 {**report.summary, "message": "done" if result.is_complete() else "stopped",
-                  "elapsed_s": round(report.clock() - report.t0, 1), "eta_s": None})
+    complete = result.is_complete()
+    report.end(1.0 if complete else report.fraction, "done" if complete else "stopped")
     if not result.runs:
         if ctx.stop_seen:
             return
@@ -180,9 +169,8 @@ def sweep_job(ctx: RunContext) -> None:
                              sweep.get("metric", "f1_macro"), splits=splits, progress=report,
                              executor=executor, should_stop=ctx.should_stop, on_seed=save)
     save(result)
-    ctx.progress(1.0 if not ctx.stop_seen else report.fraction,
-                 {**report.summary, "message": "stopped" if ctx.stop_seen else "done",
-                  "elapsed_s": round(report.clock() - report.t0, 1), "eta_s": None})
+    report.end(report.fraction if ctx.stop_seen else 1.0,
+               "stopped" if ctx.stop_seen else "done")
 
 
 def _default_name(config: CompareConfig) -> str:

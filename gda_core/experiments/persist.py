@@ -33,8 +33,9 @@ FIGURE_METRICS = ("f1_macro", "recall_macro", "gmean", "minority_recall")
 """Metrics drawn as bar charts in exported figures."""
 
 
-def save_comparison(store: RunStore, result: ComparisonResult, name: str = "") -> str:
-    """Store a finished comparison as a run; return its id.
+def save_comparison(store: RunStore, result: ComparisonResult, name: str = "", *,
+                    stopped: bool = False) -> str:
+    """Store a comparison as a run; return its id.
 
     Parameters
     ----------
@@ -42,6 +43,9 @@ def save_comparison(store: RunStore, result: ComparisonResult, name: str = "") -
     result : ComparisonResult
     name : str
         Label shown in lists (default: dataset and methods).
+    stopped : bool
+        The comparison was stopped before it finished: the run is marked ``stopped``
+        (its result holds the runs that finished).
 
     Returns
     -------
@@ -51,7 +55,7 @@ def save_comparison(store: RunStore, result: ComparisonResult, name: str = "") -
     methods = ", ".join(result.methods)
     label = name or f"{result.config.get('data', {}).get('source', '?')}: {methods}"
     return _store(store, RUN_KIND, result.config, label, comparison_files(result),
-                  comparison_summary(result))
+                  comparison_summary(result), stopped=stopped)
 
 
 def comparison_files(result: ComparisonResult) -> dict[str, tuple[bytes, str]]:
@@ -118,7 +122,8 @@ def load_sweep(store: RunStore, run_id: str) -> RatioSweep:
 
 
 def _store(store: RunStore, kind: str, config: dict[str, Any], name: str,
-           files: dict[str, tuple[bytes, str]], summary: dict[str, Any]) -> str:
+           files: dict[str, tuple[bytes, str]], summary: dict[str, Any], *,
+           stopped: bool = False) -> str:
     """A finished run holding ``files`` (artifact kind -> (bytes, suffix))."""
     run_id = store.create_run(kind, config, name=name)
     store.set_status(run_id, RUNNING)
@@ -129,7 +134,7 @@ def _store(store: RunStore, kind: str, config: dict[str, Any], name: str,
     except BaseException as exc:
         store.set_status(run_id, FAILED, error=f"saving failed: {exc}")
         raise
-    store.finish_run(run_id)
+    store.finish_run(run_id, stopped=stopped)
     return run_id
 
 

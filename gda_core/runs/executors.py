@@ -191,10 +191,13 @@ def _run_on_ray(fn: UnitFn, items: list[Any], shared: Any,
         report(0.0, f"{len(items)} units submitted to Ray")
         while pending:
             if stop():
-                for ref in pending:
-                    ray.cancel(ref, force=True)
+                _cancel(ray, pending)
                 return False
-            ready, _ = ray.wait(list(pending), num_returns=1, timeout=0.5)
+            try:
+                ready, _ = ray.wait(list(pending), num_returns=1, timeout=0.5)
+            except BaseException:  # Ctrl-C: do not leave tasks running on a cluster
+                _cancel(ray, pending)
+                raise
             for ref in ready:
                 item = pending.pop(ref)
                 try:
@@ -209,6 +212,14 @@ def _run_on_ray(fn: UnitFn, items: list[Any], shared: Any,
     finally:
         if started_here:
             ray.shutdown()
+
+
+def _cancel(ray: Any, pending: dict[Any, Any]) -> None:
+    for ref in pending:
+        try:
+            ray.cancel(ref, force=True)
+        except Exception:  # already finished or gone: nothing to cancel
+            pass
 
 
 def _ray_unit(fn: UnitFn, shared: Any, item: Any) -> Any:

@@ -1,0 +1,80 @@
+"""Estimates of the time a job has left, from the pace of its progress reports."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import deque
+from collections.abc import Callable
+
+
+class TimeLeft:
+    """Seconds left at the recent pace: progress made over the last ``window`` seconds.
+
+    The recent pace, not the average since the start, because a job's units differ
+    widely in cost (a baseline trains in seconds, a GAN for minutes): after the quick
+    units the average pace would promise the end far too soon.
+
+    Parameters
+    ----------
+    window : float
+        Seconds of history the pace is measured over.
+    clock : callable
+        Monotonic clock (tests pass a fake one).
+
+    Examples
+    --------
+    >>> now = [0.0]
+    >>> eta = TimeLeft(window=60, clock=lambda: now[0])
+    >>> eta.update(0.0) is None
+    True
+    >>> now[0] = 10.0
+    >>> eta.update(0.25)       # 25% in 10 s: 75% takes 30 s more
+    30.0
+    """
+
+    def __init__(self, window: float = 60.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.window = window
+        self.clock = clock
+        self.points: deque[tuple[float, float]] = deque()
+        self.start = clock()
+
+    def update(self, fraction: float) -> float | None:
+        """Record ``fraction`` done now; return the seconds left, or None before there is
+        a pace (less than a second or 0.1% of progress in the window)."""
+        now = self.clock()
+        if not math.isfinite(fraction):
+            return None
+        fraction = min(max(fraction, 0.0), 1.0)
+        if self.points and fraction < self.points[-1][1]:
+            self.points.clear()  # progress went back (a new phase): start over
+        self.points.append((now, fraction))
+        while len(self.points) > 2 and now - self.points[1][0] >= self.window:
+            self.points.popleft()
+        t0, f0 = self.points[0]
+        if fraction >= 1.0:
+            return 0.0
+        if now - t0 < 1.0 or fraction - f0 < 1e-3:
+            return None
+        return (1.0 - fraction) * (now - t0) / (fraction - f0)
+
+    @property
+    def elapsed(self) -> float:
+        """Seconds since this estimator was made."""
+        return self.clock() - self.start
+
+
+def format_duration(seconds: float) -> str:
+    """``"45 s"``, ``"12 min"``, ``"2.5 h"``.
+
+    Examples
+    --------
+    >>> format_duration(44.6), format_duration(720), format_duration(9000)
+    ('45 s', '12 min', '2.5 h')
+    """
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
