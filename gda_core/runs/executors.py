@@ -33,6 +33,7 @@ True
 from __future__ import annotations
 
 import os
+import socket
 import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -176,6 +177,7 @@ def _run_on_ray(fn: UnitFn, items: list[Any], shared: Any,
     if started_here:
         report(0.0, "starting Ray" if executor.address is None else
                f"connecting to the Ray cluster at {executor.address}")
+        _check_reachable(executor.address)
         try:
             ray.init(address=executor.address, include_dashboard=False,
                      log_to_driver=False, configure_logging=False,
@@ -212,6 +214,23 @@ def _run_on_ray(fn: UnitFn, items: list[Any], shared: Any,
     finally:
         if started_here:
             ray.shutdown()
+
+
+def _check_reachable(address: str | None, timeout: float = 10.0) -> None:
+    """Fail fast when a ``host:port`` (or ``ray://host:port``) address does not answer
+    (Ray itself waits a long time for a cluster that is not there)."""
+    if address is None or address == "auto":
+        return
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    if not host or not port.isdigit():
+        raise ConfigError(f"a Ray address looks like auto, HOST:6379 or ray://HOST:10001; "
+                          f"got {address!r}")
+    try:
+        socket.create_connection((host, int(port)), timeout=timeout).close()
+    except OSError as exc:
+        raise GDAError(f"could not start or reach Ray at {address}: nothing answers there "
+                       f"({exc.strerror or exc}). Start the cluster (ray start --head) or "
+                       "check the address.") from None
 
 
 def _cancel(ray: Any, pending: dict[Any, Any]) -> None:
