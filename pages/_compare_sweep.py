@@ -1,5 +1,5 @@
 """Real : synthetic ratio sweep section of the Compare page (runs
-:func:`gda_core.experiments.run_ratio_sweep` and draws its summary)."""
+:func:`gda_core.experiments.run_ratio_sweep` as a background job and draws its summary)."""
 
 from __future__ import annotations
 
@@ -16,18 +16,23 @@ from gda_core.experiments import (
     SCALAR_METRICS,
     CompareConfig,
     RatioSweep,
-    run_ratio_sweep,
-    save_sweep,
 )
+from gda_core.experiments.jobs import start_sweep
 from gda_core.metrics import METRIC_LABELS
 from gda_core.oversampling import OVERSAMPLERS
 from gda_core.runs import RunStore
+from gda_core.runs.executors import ExecutorConfig
 from gda_core.viz.comparison import ratio_sweep_figure
-from pages._common import bar_progress, load_config
+from pages._compare_job import (
+    SWEEP_JOB_KEY,
+    SWEEP_KEY,
+    adopt_ended_sweep,
+    current_job,
+    follow_sweep,
+    show_sweep_note,
+    store_status,
+)
 from pages._compare_labels import method_label
-
-SWEEP_KEY = "compare_sweep"
-"""Session key of the last :class:`RatioSweep`."""
 
 
 def parse_ratios(text: str) -> list[float]:
@@ -63,11 +68,14 @@ def summary_frame(sweep: RatioSweep, metric: str) -> pd.DataFrame:
 
 
 def render_sweep(config: Callable[[], CompareConfig], methods: list[str],
-                 store: RunStore) -> None:
-    """Method, ratios and metric inputs, a Run button with progress, the chart and table.
+                 store: RunStore, executor: ExecutorConfig | None = None) -> None:
+    """Method, ratios and metric inputs, a Run button, the running job's progress and Stop,
+    the chart and table.
 
     ``config`` builds the comparison settings chosen above on the page (seeds,
-    classifier, method settings); ``methods`` are the methods chosen there.
+    classifier, method settings); ``methods`` are the methods chosen there; ``executor``
+    where the sweep's seeds run.  The sweep runs as a background job
+    (:func:`gda_core.experiments.jobs.start_sweep`), kept in the run store.
     """
     st.markdown(
         "How does a metric change with the amount of synthesized data? For a ratio *r*, "
@@ -94,25 +102,26 @@ def render_sweep(config: Callable[[], CompareConfig], methods: list[str],
         return
     cfg = config()
     n_runs = len(ratios) * len(cfg.seeds)
+    job = current_job(store, SWEEP_JOB_KEY, "ratio_sweep")
+    running = job is not None and store_status(store, job)
     row = st.container(horizontal=True, vertical_alignment="center", gap="medium")
-    clicked = row.button("Run sweep", key="sweep_run", type="primary")
+    clicked = row.button("Run sweep", key="sweep_run", type="primary", disabled=running)
     row.caption(f"{len(ratios)} ratios × {len(cfg.seeds)} seed(s) = {n_runs} classifier "
                 "trainings; the synthesizer is fitted once per seed")
     if clicked:
-        bar = st.progress(0.0, text="Starting…")
         try:
-            sweep = run_ratio_sweep(cfg, method, ratios, metric, splits=load_config(cfg.data),
-                                    progress=bar_progress(bar))
+            st.session_state[SWEEP_JOB_KEY] = start_sweep(store, cfg, method, ratios, metric,
+                                                          executor=executor)
         except GDAError as exc:
-            bar.empty()
-            st.error(f"The sweep could not run: {exc}")
+            st.error(f"The sweep could not start: {exc}")
         else:
-            bar.empty()
-            st.session_state[SWEEP_KEY] = sweep
-            try:
-                save_sweep(store, sweep)
-            except (GDAError, OSError) as exc:
-                st.warning(f"The sweep could not be saved to the run store: {exc}")
+            st.rerun()  # redraw with the button disabled and the job's progress
+    if job is not None and not store_status(store, job):
+        adopt_ended_sweep(store, job)
+        job = None
+    show_sweep_note()
+    if job is not None:
+        st.fragment(follow_sweep, run_every=1.0)(store, job)
     sweep = st.session_state.get(SWEEP_KEY)
     if sweep is None:
         return

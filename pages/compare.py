@@ -6,13 +6,13 @@ from gda_core.classifiers import ARCHITECTURE_LABELS, ARCHITECTURES
 from gda_core.classifiers.losses import LOSS_LABELS, LOSSES
 from gda_core.datasets import SOURCES
 from gda_core.errors import GDAError
-from gda_core.experiments import BASELINE, ClassifierConfig, CompareConfig, run_comparison
+from gda_core.experiments import BASELINE, ClassifierConfig, CompareConfig
 from gda_core.experiments.compare import split_for_seed
+from gda_core.experiments.jobs import start_comparison
 from gda_core.oversampling import OVERSAMPLERS
 from pages._common import (
     PREFILL_KEY,
     RESULT_KEY,
-    bar_progress,
     current_data,
     data_dir,
     ensure_shell,
@@ -20,7 +20,18 @@ from pages._common import (
     load_config,
     param_widgets,
 )
-from pages._compare_history import PARTIAL_KEY, RESULT_ID_KEY, render_history, save_result
+from pages._compare_history import PARTIAL_KEY, RESULT_ID_KEY, comparison_name, render_history
+from pages._compare_job import (
+    JOB_KEY,
+    adopt_ended_comparison,
+    current_job,
+    executor_settings,
+    follow_comparison,
+    partial_text,
+    run_record,
+    show_note,
+    store_status,
+)
 from pages._compare_sweep import render_sweep
 from pages._results import method_label, render_result
 
@@ -137,8 +148,14 @@ def method_advice(config: CompareConfig) -> list[str]:
 for advice in method_advice(build_config()):
     st.caption(f":material/lightbulb: {advice}")
 
+executor = executor_settings()
+store = get_store()
+job = current_job(store, JOB_KEY, "comparison")
+running = job is not None and store_status(store, job)
 row = st.container(horizontal=True, vertical_alignment="center", gap="medium")
-run = row.button("Run comparison", type="primary", key="compare_run")
+run = row.button("Run comparison", type="primary", key="compare_run", disabled=running,
+                 help="A comparison is running; stop it or wait for it to finish."
+                 if running else None)
 n_train = len(methods) * int(n_seeds)
 row.caption(f"{len(methods)} method(s) × {int(n_seeds)} seed(s) = {n_train} trainings"
            + ("" if n_seeds >= 3 else " · use 3 or more seeds for 95% intervals and "
@@ -147,48 +164,44 @@ row.caption(f"{len(methods)} method(s) × {int(n_seeds)} seed(s) = {n_train} tra
 if run:
     st.session_state[TAB_KEY] = TABS[0]
     config = build_config()
-    bar = st.progress(0.0, text="Starting…")
-
-    def keep_partial(run, partial):
-        st.session_state[PARTIAL_KEY] = partial
-
     try:
-        config.validate()
-        splits = load_config(cfg)
-        result = run_comparison(config, splits=splits, on_run=keep_partial,
-                                progress=bar_progress(bar))
+        job = start_comparison(store, config, executor=executor,
+                               name=comparison_name(config))
     except GDAError as exc:
-        bar.empty()
-        st.error(f"The comparison could not run: {exc}")
+        st.error(f"The comparison could not start: {exc}")
     else:
-        bar.empty()
-        st.session_state[RESULT_KEY] = result
-        st.session_state.pop(PARTIAL_KEY, None)
-        st.session_state[RESULT_ID_KEY] = save_result(get_store(), result)
-        st.success(f"Done in {result.seconds:.0f} s.")
+        st.session_state[JOB_KEY] = job
+        st.rerun()  # redraw with the button disabled and the job's progress
+if job is not None and not running:
+    adopt_ended_comparison(store, job)
+    job = None
 
 results_tab, sweep_tab, history_tab = st.tabs(list(TABS), key=TAB_KEY, on_change="rerun")
 with results_tab:
     if results_tab.open:
+        show_note()
+        if job is not None:
+            st.fragment(follow_comparison, run_every=1.0)(store, job)
         result = st.session_state.get(RESULT_KEY)
         partial = st.session_state.get(PARTIAL_KEY)
-        if partial is not None and (result is None or partial is not result):
-            st.warning("The last comparison stopped before it finished; showing what it "
-                       "completed.")
-            result = partial
-        if result is None:
+        if result is None and job is None:
             st.info("Choose methods and press **Run comparison**. With the defaults (digits, 4 "
                     "methods, 1 seed) it takes well under a minute on 2 CPU cores.")
-        else:
+        elif result is not None:
             run_id = st.session_state.get(RESULT_ID_KEY)
-            if run_id and result is not partial:
+            if job is not None:
+                st.divider()
+                st.caption("The last comparison, until the running one finishes:")
+            if result is partial:
+                st.warning(partial_text(result, run_record(store, run_id)), icon="⏹️")
+            if run_id:
                 st.caption(f"Saved in the run store as **{run_id}**; reopen it any time from "
                            "*Past comparisons*.")
             render_result(result)
 with sweep_tab:
     if sweep_tab.open:
-        render_sweep(build_config, list(methods), get_store())
+        render_sweep(build_config, list(methods), store, executor)
 with history_tab:
     if history_tab.open:
-        render_history(get_store(), result_key=RESULT_KEY, tab_key=TAB_KEY,
-                       tab_label=TABS[0])
+        render_history(store, result_key=RESULT_KEY, tab_key=TAB_KEY, tab_label=TABS[0],
+                       job_key=JOB_KEY)

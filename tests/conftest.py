@@ -58,3 +58,18 @@ def imbalanced_xy() -> tuple[np.ndarray, np.ndarray]:
     """60 majority images against two minority classes of 8 and 6 (8x8, one channel)."""
     ds = synthetic_dataset({0: 60, 1: 8, 2: 6}, size=8)
     return ds.images, ds.labels
+
+
+def finish_job(at, key: str = "compare_job", timeout: float = 300.0):
+    """Wait for the background job an AppTest page started (its run id is in
+    ``at.session_state[key]``) to end, then rerun the page so it shows the result; the
+    run's record is returned.  The run store is the one the page uses (``GDA_RUNS_DIR``).
+    """
+    from gda_core.runs import RunStore, default_runs_dir, wait_for_run
+
+    assert not at.exception, at.exception
+    assert key in at.session_state, [e.value for e in at.error]
+    run_id = at.session_state[key]
+    record = wait_for_run(RunStore(default_runs_dir()), run_id, timeout=timeout)
+    at.run()
+    return record

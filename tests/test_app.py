@@ -7,7 +7,7 @@ import zipfile
 
 import numpy as np
 import pytest
-from conftest import REPO, shared_path
+from conftest import REPO, finish_job, shared_path
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
@@ -62,7 +62,8 @@ def test_flow_data_to_compare(app):
     assert "(2, 7)" not in _texts(app) and "[2, 7]" in _texts(app)
     app.multiselect[0].set_value(["baseline", "smote", "random"])
     next(n for n in app.number_input if n.label.startswith("Epochs")).set_value(2)
-    app.button[0].click().run()
+    app.button(key="compare_run").click().run()
+    finish_job(app)
     assert not app.exception
     assert not app.error, [e.value for e in app.error]
     charts = app.get("plotly_chart")
@@ -81,7 +82,8 @@ def test_compare_reports_a_failing_method(app):
     app.multiselect[0].set_value(["baseline", "smote"])
     next(n for n in app.number_input if n.label.startswith("Epochs")).set_value(1)
     next(n for n in app.number_input if n.key == "param-smote-k_neighbors").set_value(40)
-    app.button[0].click().run()
+    app.button(key="compare_run").click().run()
+    finish_job(app)
     assert not app.exception
     warnings = " ".join(w.value for w in app.warning)
     assert "SMOTE" in warnings and "k_neighbors" in warnings
@@ -195,7 +197,8 @@ def test_compare_flags_a_one_step_dcgan_in_the_metrics_table(app):
     next(n for n in app.number_input if n.label.startswith("Epochs")).set_value(1)
     for name, value in (("min_steps", 1), ("epochs", 1), ("width", 8)):
         next(n for n in app.number_input if n.key == f"param-dcgan-{name}").set_value(value)
-    app.button[0].click().run()
+    app.button(key="compare_run").click().run()
+    finish_job(app)
     assert not app.exception and not app.error, [e.value for e in app.error]
     table = app.dataframe[0].value
     flag = table.loc["DCGAN", "Warnings"]

@@ -11,16 +11,18 @@ import io
 import json
 import math
 import re
+import time
 import zipfile
 
 import pandas as pd
 import pytest
-from conftest import REPO
+from conftest import REPO, finish_job
 from streamlit.testing.v1 import AppTest
 
 from gda_core.datasets import ImbalanceSpec
 from gda_core.experiments import ComparisonResult, MethodRun
 from gda_core.metrics.stats import summarise
+from gda_core.runs import RunStore, wait_for_run
 from pages._compare_sweep import parse_ratios
 from pages._results import comparison_zip, headline, interval_frames
 
@@ -50,6 +52,7 @@ def ran(tmp_path_factory) -> AppTest:
     at.select_slider[0].set_value(8)
     at.checkbox(key="compare_quality").check()
     at.button(key="compare_run").click().run()
+    finish_job(at)
     yield at
     env.undo()
 
@@ -160,6 +163,7 @@ def test_ratio_sweep_with_two_ratios(ran):
     assert at.selectbox(key="sweep_method").options == ["SMOTE", "Random oversampling"]
     at.text_input(key="sweep_ratios").set_value("0, 1")
     at.button(key="sweep_run").click().run()
+    finish_job(at, "compare_sweep_job")
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert len(at.get("plotly_chart")) == 1
     summary = at.dataframe[0].value
@@ -237,3 +241,79 @@ def test_parse_ratios():
     with pytest.raises(Exception, match="at least one ratio"):
         parse_ratios("  ")
     json.dumps(parse_ratios("5"))  # plain floats
+
+
+# ------------------------------------------------------------------ background jobs
+def _fresh_compare_page(root) -> AppTest:
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=TIMEOUT)
+    at.run()
+    at.session_state["imbalance_spec"] = SPEC
+    at.switch_page("pages/compare.py").run()
+    assert not at.exception
+    return at
+
+
+def _wait(predicate, timeout: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out waiting"
+        time.sleep(0.2)
+
+
+def test_a_running_comparison_survives_a_new_session_and_stop_keeps_what_finished(
+        tmp_path, monkeypatch):
+    monkeypatch.setenv("GDA_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("GDA_RUNS_DIR", str(tmp_path / "runs"))
+    store = RunStore(tmp_path / "runs")
+    at = _fresh_compare_page(tmp_path)
+    at.multiselect[0].set_value(["baseline", "smote", "dcgan"])
+    next(n for n in at.number_input if n.label.startswith("Epochs")).set_value(1)
+    at.checkbox(key="compare_quality").uncheck()
+    for name, value in (("min_steps", 20000), ("width", 8)):
+        next(n for n in at.number_input if n.key == f"param-dcgan-{name}").set_value(value)
+    at.button(key="compare_run").click().run()
+    run_id = at.session_state["compare_job"]
+    assert at.button(key="compare_run").disabled          # one comparison at a time
+    _wait(lambda: (store.get_run(run_id).summary or {}).get("runs_done") == 2)
+
+    # a reloaded or new tab: another session finds the running job and follows it
+    other = _fresh_compare_page(tmp_path)
+    assert other.session_state["compare_job"] == run_id
+    _wait(lambda: "training" in (store.get_run(run_id).summary or {}).get("message", ""))
+    other.run()
+    bar = other.get("progress")[0]
+    assert "running" in bar.proto.text and "2 of 3 runs done" in bar.proto.text
+    table = other.dataframe[0].value                      # the runs that finished so far
+    assert list(table["Method"]) == ["Baseline (no oversampling)", "SMOTE"]
+    assert any("in the background" in c.value for c in other.caption)
+
+    other.button(key="compare_stop").click().run()
+    assert wait_for_run(store, run_id, timeout=60).status == "stopped"
+    other.run()
+    assert not other.exception and not other.error, [e.value for e in other.error]
+    assert any("was stopped" in w.value and "2 of 3" in w.value for w in other.warning)
+    result = other.session_state["compare_result"]
+    assert [r.method for r in result.runs] == ["baseline", "smote"]
+    assert other.dataframe[0].value.index.tolist() == ["Baseline (no oversampling)", "SMOTE"]
+    assert not other.button(key="compare_run").disabled
+
+    other.session_state["compare_tab"] = "Past comparisons"
+    other.run()
+    history = other.dataframe[0].value
+    assert history.loc[0, "Status"] == "stopped (partial)" and history.loc[0, "Run"] == run_id
+
+
+def test_an_unreachable_ray_cluster_is_a_message(tmp_path, monkeypatch):
+    pytest.importorskip("ray")
+    monkeypatch.setenv("GDA_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("GDA_RUNS_DIR", str(tmp_path / "runs"))
+    at = _fresh_compare_page(tmp_path)
+    at.multiselect[0].set_value(["baseline"])
+    at.radio(key="compare_executor").set_value("ray").run()
+    at.text_input(key="compare_ray_address").set_value("127.0.0.1:9").run()
+    at.button(key="compare_run").click().run()
+    record = finish_job(at)
+    assert record.status == "failed" and "nothing answers there" in record.error
+    assert any("could not run" in e.value and "127.0.0.1:9" in e.value for e in at.error)
+    assert record.config["job"]["executor"] == {"kind": "ray", "address": "127.0.0.1:9",
+                                                "num_cpus": 1.0}

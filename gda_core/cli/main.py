@@ -167,7 +167,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         config = config_from_args(args)
         executor = ExecutorConfig(args.executor, args.ray_address, args.ray_cpus)
-        executor.validate()
+        executor.check_available()
         if args.ratios is not None:
             return sweep(config, sweep_from_args(args, config), args, executor=executor)
         return compare(config, json_path=args.json, quiet=args.quiet, save=args.save,

@@ -68,7 +68,7 @@ def start_comparison(store: RunStore, config: CompareConfig, *,
         For settings that cannot run (nothing is created then).
     """
     config.validate()
-    (executor or ExecutorConfig()).validate()
+    (executor or ExecutorConfig()).check_available()
     run_id = store.create_run(RUN_KIND, job_settings(config, executor),
                               name=name or _default_name(config))
     start_worker(store.root, run_id, COMPARE_JOB)
@@ -80,7 +80,7 @@ def start_sweep(store: RunStore, config: CompareConfig, method: str,
                 executor: ExecutorConfig | None = None, name: str = "") -> str:
     """Like :func:`start_comparison`, for :func:`~gda_core.experiments.run_ratio_sweep`."""
     config.validate()
-    (executor or ExecutorConfig()).validate()
+    (executor or ExecutorConfig()).check_available()
     ratios = check_sweep_settings(method, ratios, metric)
     sweep = {"method": method, "ratios": ratios, "metric": metric}
     run_id = store.create_run(SWEEP_KIND, job_settings(config, executor, sweep),

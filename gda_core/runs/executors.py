@@ -32,6 +32,7 @@ True
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import socket
 import traceback
@@ -100,6 +101,13 @@ class ExecutorConfig:
         if (isinstance(self.num_cpus, bool) or not isinstance(self.num_cpus, int | float)
                 or not self.num_cpus > 0):
             raise ConfigError(f"CPUs per unit must be a positive number; got {self.num_cpus!r}")
+
+    def check_available(self) -> None:
+        """:meth:`validate`, and for Ray that it is installed (:class:`ConfigError` if not)."""
+        self.validate()
+        if self.kind == "ray" and importlib.util.find_spec("ray") is None:
+            raise ConfigError("the ray executor needs Ray: pip install -r requirements-ray.txt "
+                              "(or run on this machine)")
 
     def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "address": self.address, "num_cpus": self.num_cpus}

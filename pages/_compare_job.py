@@ -1,0 +1,263 @@
+"""Comparisons and ratio sweeps running as background jobs: where they run, start, follow.
+
+The Compare page starts a job (:func:`gda_core.experiments.jobs.start_comparison`) and
+follows it here: progress with the time left, Stop, and the runs that finished so far.
+A reload or a new tab finds the running job in the run store and follows it again; when
+it ends, its result becomes the page's result.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import streamlit as st
+
+from gda_core.errors import GDAError
+from gda_core.experiments import ComparisonResult, list_comparisons, load_comparison
+from gda_core.experiments.persist import list_sweeps, load_sweep
+from gda_core.runs import RunStore, reap_orphans
+from gda_core.runs.eta import format_duration
+from gda_core.runs.executors import EXECUTORS, ExecutorConfig
+from gda_core.runs.records import RunRecord
+from pages._common import RESULT_KEY
+from pages._compare_history import PARTIAL_KEY, RESULT_ID_KEY
+from pages._compare_labels import method_label
+
+JOB_KEY = "compare_job"
+"""Session key: id of the comparison job this session follows."""
+SWEEP_JOB_KEY = "compare_sweep_job"
+"""Session key: id of the ratio-sweep job this session follows."""
+NOTE_KEY = "compare_job_note"
+"""Session key: (level, text) about the job that just ended, shown once."""
+SWEEP_KEY = "compare_sweep"
+"""Session key of the last :class:`~gda_core.experiments.RatioSweep` shown."""
+_TABLE_KEY = "compare_job_table"
+
+
+def executor_settings() -> ExecutorConfig:
+    """Where the comparison (and a sweep) runs: this machine, or a Ray cluster."""
+    with st.expander("Where it runs"):
+        kind = st.radio(
+            "Run on", list(EXECUTORS), key="compare_executor", horizontal=True,
+            format_func={"local": "This machine (a background worker process)",
+                         "ray": "Ray (units in parallel)"}.get,
+            help="Either way the comparison runs in the background: reload or close the "
+                 "tab and it goes on. Ray runs every method × seed as its own task; the same "
+                 "seeds give the same numbers as on this machine.")
+        if kind != "ray":
+            return ExecutorConfig()
+        c1, c2 = st.columns([3, 1])
+        address = c1.text_input(
+            "Ray cluster address", key="compare_ray_address", placeholder="auto, HOST:6379 or "
+            "ray://HOST:10001", help="Empty: start a private Ray instance on this machine "
+            "for the run. Needs pip install -r requirements-ray.txt here and on the cluster.")
+        cpus = c2.number_input("CPUs per task", 0.5, 64.0, 1.0, 0.5, key="compare_ray_cpus")
+        return ExecutorConfig("ray", address.strip() or None, float(cpus))
+
+
+def current_job(store: RunStore, key: str, kind: str) -> str | None:
+    """The job this session follows, else the newest active job of ``kind`` in the store
+    (a reloaded or new tab picks up a job that is still running)."""
+    run_id = st.session_state.get(key)
+    if run_id:
+        return run_id
+    try:
+        reap_orphans(store)
+        lister = list_comparisons if kind == "comparison" else list_sweeps
+        active = [r for r in lister(store, limit=20) if r.is_active]
+    except (GDAError, OSError):
+        return None
+    if active:
+        st.session_state[key] = active[0].id
+        return active[0].id
+    return None
+
+
+def store_status(store: RunStore, run_id: str) -> bool:
+    """Whether run ``run_id`` is still active (False when it ended or is gone; a run whose
+    worker died is marked failed first)."""
+    try:
+        record = store.get_run(run_id)
+        if record.is_active:
+            reap_orphans(store)
+            record = store.get_run(run_id)
+    except (GDAError, OSError):
+        return False
+    return record.is_active
+
+
+def adopt_ended_comparison(store: RunStore, run_id: str) -> None:
+    """A comparison job ended: make its result the page's, with a note on how it ended."""
+    st.session_state.pop(JOB_KEY, None)
+    st.session_state.pop(_TABLE_KEY, None)
+    try:
+        record = store.get_run(run_id)
+        result = load_comparison(store, run_id)
+    except (GDAError, OSError, ValueError, KeyError) as exc:
+        error = None
+        try:
+            error = store.get_run(run_id).error
+        except (GDAError, OSError):
+            pass
+        st.session_state[NOTE_KEY] = ("error", f"The comparison could not run: "
+                                               f"{error or exc}")
+        return
+    st.session_state[RESULT_KEY] = result
+    st.session_state[RESULT_ID_KEY] = run_id
+    st.session_state.pop(PARTIAL_KEY, None)
+    if record.status == "finished" and result.is_complete():
+        st.session_state[NOTE_KEY] = ("success", f"Done in {result.seconds:.0f} s.")
+    else:
+        st.session_state[PARTIAL_KEY] = result
+
+
+def run_record(store: RunStore, run_id: str | None) -> RunRecord | None:
+    """The run's record, or None when there is no such run (or the store cannot be read)."""
+    if not run_id:
+        return None
+    try:
+        return store.get_run(run_id)
+    except (GDAError, OSError):
+        return None
+
+
+def partial_text(result: ComparisonResult, record: RunRecord | None) -> str:
+    """Why a comparison's result holds only some of its runs."""
+    done, missing = len(result.runs), len(result.missing_runs())
+    how = "did not finish"
+    if record is not None:
+        how = ("was stopped" if record.status == "stopped" else
+               f"failed ({record.error})" if record.status == "failed" and record.error else
+               f"is {record.status}" if record.is_active else "did not finish")
+    return (f"This comparison {how}; showing the {done} of {done + missing} method × seed "
+            "runs that finished.")
+
+
+def show_note() -> None:
+    """The note about the job that just ended (once)."""
+    note = st.session_state.pop(NOTE_KEY, None)
+    if note:
+        getattr(st, note[0])(note[1])
+
+
+def progress_text(record: RunRecord) -> str:
+    """``"running · 45% · seed 0 · dcgan: training … · 1 min elapsed · about 2 min left"``."""
+    s = record.summary or {}
+    parts = [record.status, f"{record.progress or 0.0:.0%}"]
+    if s.get("message"):
+        parts.append(str(s["message"]))
+    if s.get("runs_total"):
+        parts.append(f"{s.get('runs_done', 0)} of {s['runs_total']} runs done")
+    if s.get("elapsed_s") is not None:
+        parts.append(f"{format_duration(float(s['elapsed_s']))} elapsed")
+    eta = s.get("eta_s")
+    if record.status == "running" and eta is not None and math.isfinite(float(eta)):
+        parts.append(f"about {format_duration(float(eta))} left")
+    if record.status == "stopping":
+        parts.append("stopping after the current step")
+    return " · ".join(parts)
+
+
+def runs_so_far(result: ComparisonResult) -> pd.DataFrame:
+    """One row per finished run: method, seed, macro F1, minority recall, warnings."""
+    rows = []
+    for r in result.runs:
+        codes = sorted({w.get("code", "") for w in r.warnings} - {""})
+        rows.append({"Method": method_label(r.method), "Seed": r.seed,
+                     "Macro F1": r.metrics.get("f1_macro", math.nan),
+                     "Minority recall": r.metrics.get("minority_recall", math.nan),
+                     "Warnings": "failed: " + r.error if r.error else ", ".join(codes)})
+    return pd.DataFrame(rows, columns=["Method", "Seed", "Macro F1", "Minority recall",
+                                       "Warnings"])
+
+
+def _partial(store: RunStore, record: RunRecord) -> ComparisonResult | None:
+    """The saved partial result, re-read only when another run has finished."""
+    done = int((record.summary or {}).get("runs_done", 0))
+    cached = st.session_state.get(_TABLE_KEY)
+    if cached and cached[0] == record.id and cached[1] == done:
+        return cached[2]
+    try:
+        result = load_comparison(store, record.id) if done else None
+    except (GDAError, OSError, ValueError, KeyError):
+        result = None
+    st.session_state[_TABLE_KEY] = (record.id, done, result)
+    return result
+
+
+def follow_comparison(store: RunStore, run_id: str) -> None:
+    """Progress, Stop and the finished runs of a running comparison (rerun every second as
+    a fragment); when it ends, the whole page reruns to show the result."""
+    try:
+        record = store.get_run(run_id)
+    except (GDAError, OSError) as exc:
+        st.session_state.pop(JOB_KEY, None)
+        st.error(f"The comparison {run_id} cannot be followed: {exc}")
+        return
+    if not record.is_active:
+        st.rerun()  # the page adopts its result
+    _progress_row(store, record, "compare_stop")
+    partial = _partial(store, record)
+    if partial is not None and partial.runs:
+        st.dataframe(runs_so_far(partial), hide_index=True, width="stretch",
+                     column_config={"Macro F1": st.column_config.NumberColumn(format="%.3f"),
+                                    "Minority recall": st.column_config.NumberColumn(
+                                        format="%.3f")})
+    st.caption(f"Running in the background as run **{run_id}**: reload or close this tab "
+               "and it goes on (it is listed under *Past comparisons*). Each method × seed "
+               "appears above when it finishes; the full report follows at the end, or "
+               "after **Stop** with what finished.")
+
+
+def _progress_row(store: RunStore, record: RunRecord, key: str) -> None:
+    row = st.container(horizontal=True, vertical_alignment="center")
+    row.progress(min(max(record.progress or 0.0, 0.0), 1.0), text=progress_text(record))
+    if row.button("Stop", key=key, disabled=record.status == "stopping",
+                  help="Stop after the current step; what finished is kept."):
+        try:
+            store.request_stop(record.id)
+        except GDAError as exc:
+            st.warning(str(exc))
+
+
+def adopt_ended_sweep(store: RunStore, run_id: str) -> None:
+    """A sweep job ended: make its result the tab's, with a note on how it ended."""
+    st.session_state.pop(SWEEP_JOB_KEY, None)
+    try:
+        record = store.get_run(run_id)
+        sweep = load_sweep(store, run_id)
+    except (GDAError, OSError, ValueError, KeyError) as exc:
+        error = None
+        try:
+            error = store.get_run(run_id).error
+        except (GDAError, OSError):
+            pass
+        st.session_state[NOTE_KEY + "_sweep"] = ("error", f"The sweep could not run: "
+                                                          f"{error or exc}")
+        return
+    st.session_state[SWEEP_KEY] = sweep
+    if record.status != "finished":
+        st.session_state[NOTE_KEY + "_sweep"] = (
+            "warning", f"The sweep {record.status}; showing the seeds that finished.")
+
+
+def follow_sweep(store: RunStore, run_id: str) -> None:
+    """Progress and Stop of a running sweep (a fragment rerun every second)."""
+    try:
+        record = store.get_run(run_id)
+    except (GDAError, OSError) as exc:
+        st.session_state.pop(SWEEP_JOB_KEY, None)
+        st.error(f"The sweep {run_id} cannot be followed: {exc}")
+        return
+    if not record.is_active:
+        st.rerun()
+    _progress_row(store, record, "sweep_stop")
+    st.caption(f"Running in the background as run **{run_id}**; reload or close this tab "
+               "and it goes on.")
+
+
+def show_sweep_note() -> None:
+    note = st.session_state.pop(NOTE_KEY + "_sweep", None)
+    if note:
+        getattr(st, note[0])(note[1])
