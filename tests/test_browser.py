@@ -174,6 +174,60 @@ def test_train_live_without_clicks_survives_reload_and_stops(server, page):
     assert "Traceback" not in page.inner_text("body")
 
 
+def test_comparison_with_a_gan_survives_reload_and_closed_tab_and_stops(server, page):
+    page.goto(f"{server}/compare")
+    page.get_by_role("button", name="Run comparison").wait_for(timeout=60_000)
+    epochs = page.get_by_role("spinbutton", name="Epochs (max)")
+    epochs.fill("2")
+    epochs.press("Tab")
+    methods = page.locator('[data-testid="stMultiSelect"]').first
+    methods.locator("input").first.click()
+    page.keyboard.type("DCGAN")
+    page.get_by_role("option", name="DCGAN").first.wait_for()
+    page.keyboard.press("Enter")
+    page.keyboard.press("Escape")
+    page.get_by_text("Quality gate with image features").click()  # off: quicker
+    page.get_by_text("Method settings").click()
+    steps = page.locator(".st-key-param-dcgan-min_steps input")
+    steps.fill("20000")                                           # minutes of training
+    steps.press("Tab")
+    page.wait_for_timeout(500)
+    page.get_by_role("button", name="Run comparison").click()
+    progress = page.get_by_text("runs done").first
+    progress.wait_for(timeout=60_000)
+    page.get_by_text("DCGAN: training").first.wait_for(timeout=180_000)  # 4 methods done
+    page.get_by_text("left").first.wait_for(timeout=60_000)            # an estimate
+    _shot(page, "08-compare-running")
+    assert page.get_by_role("button", name="Run comparison").is_disabled()
+
+    page.reload()                                                # a reload: still running
+    page.get_by_text("DCGAN: training").first.wait_for(timeout=60_000)
+    _shot(page, "09-compare-after-reload")
+
+    browser = page.context.browser
+    page.close()                                                 # close the tab, reopen
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(f"{server}/compare")
+    page.get_by_text("DCGAN: training").first.wait_for(timeout=60_000)
+    text = page.get_by_text("runs done").first.inner_text()
+    assert "running" in text and "4 of 5 runs done" in text and "left" in text, text
+    table = page.locator('[data-testid="stDataFrame"]').first
+    table.wait_for()
+    _shot(page, "10-compare-reopened")
+
+    page.get_by_role("button", name="Stop").click()
+    page.get_by_text("was stopped").first.wait_for(timeout=60_000)
+    page.get_by_text("Confusion matrices").wait_for(timeout=60_000)
+    page.wait_for_timeout(1500)
+    _full_shot(page, "11-compare-stopped")
+    body = page.inner_text("body")
+    assert "4 of 5 method × seed runs" in body and "ADASYN" in body
+    page.get_by_role("tab", name="Past comparisons").click()
+    page.get_by_text("stopped (partial)").first.wait_for(state="attached", timeout=30_000)
+    _shot(page, "12-compare-history")
+    assert "Traceback" not in page.inner_text("body")
+
+
 def _full_shot(page, name: str) -> None:
     """Screenshot of the whole page: the viewport grows to the app's scroll height first
     (Streamlit scrolls inside its main container, so full_page alone stops at the fold)."""

@@ -91,19 +91,25 @@ def test_executor_settings_are_checked():
         ExecutorConfig("ray", num_cpus=0).validate()
 
 
-def test_time_left_follows_the_recent_pace():
+def test_time_left_follows_the_pace_of_the_unit_in_progress():
+    """Four quick units (80% of the job in 10 s), then a GAN at 0.1% of the job a second:
+    the estimate is minutes, not the seconds the pace since the start would give."""
     now = [0.0]
-    eta = TimeLeft(window=30, clock=lambda: now[0])
-    for t, f in [(0, 0.0), (2, 0.5), (4, 0.66)]:   # quick units first ...
+    eta = TimeLeft(window=60, min_span=3, clock=lambda: now[0])
+    for t, f, unit in [(0, 0.0, "seed 0 · baseline"), (2.5, 0.2, "seed 0 · smote"),
+                       (5, 0.4, "seed 0 · adasyn"), (7.5, 0.6, "seed 0 · random"),
+                       (10, 0.8, "seed 0 · dcgan")]:
         now[0] = t
-        eta.update(f)
-    for t in range(5, 100):                       # ... then a slow one: 0.1% a second
+        eta.update(f, unit)
+    now[0] = 11
+    assert eta.update(0.801, "seed 0 · dcgan") is None          # too early in the unit
+    for t in range(12, 40):
         now[0] = t
-        left = eta.update(0.66 + (t - 4) * 0.001)
-    assert 200 < left < 300                       # ~0.25 left at 0.001/s, not seconds
-    now[0] = 101
-    assert eta.update(1.0) == 0.0
-    assert eta.update(0.2) is None                # went back: a new pace is needed
+        left = eta.update(0.8 + (t - 10) * 0.001, "seed 0 · dcgan")
+    assert 150 < left < 200                                     # 0.17 left at 0.001/s
+    now[0] = 41
+    assert eta.update(1.0, "seed 0 · dcgan") == 0.0
+    assert eta.update(0.2, "seed 1 · baseline") is None        # a new unit: a new pace
 
 
 # ------------------------------------------------------------------ comparison jobs

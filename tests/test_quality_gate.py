@@ -149,6 +149,11 @@ def test_validation_is_real_and_held_out_before_oversampling(digits_splits, monk
         held = {img.tobytes() for img in split.validation.images}
         assert not any(img.tobytes() in held for img in X)   # never shown to oversamplers
         assert len(X) == len(split.fit.labels)
+    # pixel-only gate scores: the quality table still counts the synthesized images
+    table = result.quality_table()
+    smote = table[table["method"] == "smote"].set_index("class")["n_fake"]
+    assert smote.to_dict() == {c: np.mean([r.n_generated[c] for r in result.runs_of("smote")])
+                               for c in (2, 3)}
 
 
 def test_split_counts_catch_a_synthetic_image_in_validation(digits_splits):

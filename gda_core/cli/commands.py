@@ -25,6 +25,7 @@ from gda_core.experiments import (
     save_comparison,
     save_sweep,
 )
+from gda_core.experiments.jobs import unit_of
 from gda_core.metrics.stats import summarise
 from gda_core.oversampling import OVERSAMPLERS
 from gda_core.runs import RunStore
@@ -54,14 +55,14 @@ class _ProgressLine:
         self.tty = sys.stderr.isatty()
         self.last = ""
         self.every = every
-        self.eta = TimeLeft()
+        self.eta = TimeLeft(min_span=3.0)
         self.printed = -math.inf
 
     def __call__(self, fraction: float, message: str) -> None:
         if self.quiet:
             return
         now = time.monotonic()
-        left = self.eta.update(fraction)
+        left = self.eta.update(fraction, unit=unit_of(message))
         eta = "" if left is None or fraction >= 1 else f" · about {format_duration(left)} left"
         bar = "#" * int(fraction * 30)
         line = f"[{bar:<30}] {fraction:5.0%} {message}{eta}"

@@ -89,6 +89,18 @@ def start_sweep(store: RunStore, config: CompareConfig, method: str,
     return run_id
 
 
+def unit_of(message: str) -> str:
+    """The unit of work a progress message is about: ``"seed 0 · dcgan"`` of
+    ``"seed 0 · dcgan: training class 3, step 940 of 2000"`` (the text before the colon).
+
+    Examples
+    --------
+    >>> unit_of("seed 1 · smote: epoch 3/15"), unit_of("loading digits")
+    ('seed 1 · smote', 'loading digits')
+    """
+    return message.split(":", 1)[0]
+
+
 class _Reporter:
     """Progress of a job for the run store: fraction, message, elapsed time, time left at
     the recent pace (:class:`~gda_core.runs.eta.TimeLeft`), plus the latest summary of
@@ -96,13 +108,13 @@ class _Reporter:
 
     def __init__(self, ctx: RunContext) -> None:
         self.ctx = ctx
-        self.eta = TimeLeft()
+        self.eta = TimeLeft(min_span=3.0)
         self.summary: dict[str, Any] = {}
         self.fraction = 0.0
 
     def __call__(self, fraction: float, message: str) -> None:
         self.fraction = max(self.fraction, min(1.0, float(fraction)))  # never moves back
-        left = self.eta.update(self.fraction)
+        left = self.eta.update(self.fraction, unit=unit_of(message))
         self.ctx.progress(min(self.fraction, 0.999), {
             **self.summary, "message": message, "elapsed_s": round(self.eta.elapsed, 1),
             "eta_s": None if left is None else round(left, 1)})

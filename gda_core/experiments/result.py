@@ -204,7 +204,9 @@ class ComparisonResult:
         """
         columns = ["method", "class", "class_name", *QUALITY_METRICS, "n_fake", "n_seeds"]
         rows = [{"method": r.method, "class": int(c),
-                 **{k: s.get(k, math.nan) for k in (*QUALITY_METRICS, "n_fake")}}
+                 **{k: s.get(k, math.nan) for k in QUALITY_METRICS},
+                 # the gate's pixel-only scores carry no count: the run's own is the same
+                 "n_fake": s.get("n_fake", r.n_generated.get(int(c), math.nan))}
                 for r in self.runs if r.ok for c, s in sorted(r.quality.items())]
         if not rows:
             return pd.DataFrame(columns=columns)

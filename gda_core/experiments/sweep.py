@@ -219,7 +219,7 @@ def sweep_unit(shared: SweepUnits, seed: int, report: Progress
     rows, warnings = [], []
     for ri, r in enumerate(ratios):
         def sub(f: float, msg: str, ri: int = ri, r: float = r) -> None:
-            report((ri + f) / len(ratios), f"seed {seed} · ratio {r:g} · {msg}")
+            report((ri + f) / len(ratios), f"ratio {r:g} · {msg}")
 
         strategy = {c: counts[c] + round(r * counts[c]) for c in data.minority_classes}
         run = run_method(config, split, BASELINE if r == 0 else method, seed, sub,

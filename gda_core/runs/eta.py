@@ -9,11 +9,15 @@ from collections.abc import Callable
 
 
 class TimeLeft:
-    """Seconds left at the recent pace: progress made over the last ``window`` seconds.
+    """Seconds left at the recent pace: progress made over the last ``window`` seconds of
+    the current unit of work.
 
-    The recent pace, not the average since the start, because a job's units differ
-    widely in cost (a baseline trains in seconds, a GAN for minutes): after the quick
-    units the average pace would promise the end far too soon.
+    The recent pace within the unit, not the average since the start, because a job's
+    units differ widely in cost (a baseline trains in seconds, a GAN for minutes): after
+    four quick units, the pace over the last minute would promise the end of a GAN's
+    training in seconds.  So the pace is measured afresh when the unit changes (the
+    ``unit`` given to :meth:`update`), and no estimate is given before ``min_span``
+    seconds of it.
 
     Parameters
     ----------
@@ -33,29 +37,33 @@ class TimeLeft:
     30.0
     """
 
-    def __init__(self, window: float = 60.0,
+    def __init__(self, window: float = 60.0, min_span: float = 1.0,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.window = window
+        self.min_span = min_span
         self.clock = clock
         self.points: deque[tuple[float, float]] = deque()
+        self.unit: object = None
         self.start = clock()
 
-    def update(self, fraction: float) -> float | None:
-        """Record ``fraction`` done now; return the seconds left, or None before there is
-        a pace (less than a second or 0.1% of progress in the window)."""
+    def update(self, fraction: float, unit: object = None) -> float | None:
+        """Record ``fraction`` done now (within ``unit``, any label of the unit of work in
+        progress); return the seconds left, or None before there is a pace (less than
+        ``min_span`` seconds or 0.1% of progress since the unit began, in the window)."""
         now = self.clock()
         if not math.isfinite(fraction):
             return None
         fraction = min(max(fraction, 0.0), 1.0)
-        if self.points and fraction < self.points[-1][1]:
-            self.points.clear()  # progress went back (a new phase): start over
+        if unit != self.unit or (self.points and fraction < self.points[-1][1]):
+            self.points.clear()  # a new unit, or progress went back: a new pace
+            self.unit = unit
         self.points.append((now, fraction))
         while len(self.points) > 2 and now - self.points[1][0] >= self.window:
             self.points.popleft()
         t0, f0 = self.points[0]
         if fraction >= 1.0:
             return 0.0
-        if now - t0 < 1.0 or fraction - f0 < 1e-3:
+        if now - t0 < self.min_span or fraction - f0 < 1e-3:
             return None
         return (1.0 - fraction) * (now - t0) / (fraction - f0)
 
