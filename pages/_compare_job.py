@@ -14,15 +14,15 @@ import pandas as pd
 import streamlit as st
 
 from gda_core.errors import GDAError
-from gda_core.experiments import ComparisonResult, list_comparisons, load_comparison
-from gda_core.experiments.persist import list_sweeps, load_sweep
-from gda_core.runs import RunStore, reap_orphans
-from gda_core.runs.eta import format_duration
+from gda_core.experiments import ComparisonResult, load_comparison
+from gda_core.experiments.persist import load_sweep
+from gda_core.runs import RunStore
 from gda_core.runs.executors import EXECUTORS, ExecutorConfig
 from gda_core.runs.records import RunRecord
 from pages._common import RESULT_KEY
 from pages._compare_history import PARTIAL_KEY, RESULT_ID_KEY
 from pages._compare_labels import method_label
+from pages._jobs import progress_row
 
 JOB_KEY = "compare_job"
 """Session key: id of the comparison job this session follows."""
@@ -54,37 +54,6 @@ def executor_settings() -> ExecutorConfig:
             "for the run. Needs pip install -r requirements-ray.txt here and on the cluster.")
         cpus = c2.number_input("CPUs per task", 0.5, 64.0, 1.0, 0.5, key="compare_ray_cpus")
         return ExecutorConfig("ray", address.strip() or None, float(cpus))
-
-
-def current_job(store: RunStore, key: str, kind: str) -> str | None:
-    """The job this session follows, else the newest active job of ``kind`` in the store
-    (a reloaded or new tab picks up a job that is still running)."""
-    run_id = st.session_state.get(key)
-    if run_id:
-        return run_id
-    try:
-        reap_orphans(store)
-        lister = list_comparisons if kind == "comparison" else list_sweeps
-        active = [r for r in lister(store, limit=20) if r.is_active]
-    except (GDAError, OSError):
-        return None
-    if active:
-        st.session_state[key] = active[0].id
-        return active[0].id
-    return None
-
-
-def store_status(store: RunStore, run_id: str) -> bool:
-    """Whether run ``run_id`` is still active (False when it ended or is gone; a run whose
-    worker died is marked failed first)."""
-    try:
-        record = store.get_run(run_id)
-        if record.is_active:
-            reap_orphans(store)
-            record = store.get_run(run_id)
-    except (GDAError, OSError):
-        return False
-    return record.is_active
 
 
 def adopt_ended_comparison(store: RunStore, run_id: str) -> None:
@@ -141,24 +110,6 @@ def show_note() -> None:
         getattr(st, note[0])(note[1])
 
 
-def progress_text(record: RunRecord) -> str:
-    """``"running · 45% · seed 0 · dcgan: training … · 1 min elapsed · about 2 min left"``."""
-    s = record.summary or {}
-    parts = [record.status, f"{record.progress or 0.0:.0%}"]
-    if s.get("message"):
-        parts.append(str(s["message"]))
-    if s.get("runs_total"):
-        parts.append(f"{s.get('runs_done', 0)} of {s['runs_total']} runs done")
-    if s.get("elapsed_s") is not None:
-        parts.append(f"{format_duration(float(s['elapsed_s']))} elapsed")
-    eta = s.get("eta_s")
-    if record.status == "running" and eta is not None and math.isfinite(float(eta)):
-        parts.append(f"about {format_duration(float(eta))} left")
-    if record.status == "stopping":
-        parts.append("stopping after the current step")
-    return " · ".join(parts)
-
-
 def runs_so_far(result: ComparisonResult) -> pd.DataFrame:
     """One row per finished run: method, seed, macro F1, minority recall, warnings."""
     rows = []
@@ -197,7 +148,7 @@ def follow_comparison(store: RunStore, run_id: str) -> None:
         return
     if not record.is_active:
         st.rerun()  # the page adopts its result
-    _progress_row(store, record, "compare_stop")
+    progress_row(store, record, "compare_stop")
     partial = _partial(store, record)
     if partial is not None and partial.runs:
         st.dataframe(runs_so_far(partial), hide_index=True, width="stretch",
@@ -208,17 +159,6 @@ def follow_comparison(store: RunStore, run_id: str) -> None:
                "and it goes on (it is listed under *Past comparisons*). Each method × seed "
                "appears above when it finishes; the full report follows at the end, or "
                "after **Stop** with what finished.")
-
-
-def _progress_row(store: RunStore, record: RunRecord, key: str) -> None:
-    row = st.container(horizontal=True, vertical_alignment="center")
-    row.progress(min(max(record.progress or 0.0, 0.0), 1.0), text=progress_text(record))
-    if row.button("Stop", key=key, disabled=record.status == "stopping",
-                  help="Stop after the current step; what finished is kept."):
-        try:
-            store.request_stop(record.id)
-        except GDAError as exc:
-            st.warning(str(exc))
 
 
 def adopt_ended_sweep(store: RunStore, run_id: str) -> None:
@@ -252,7 +192,7 @@ def follow_sweep(store: RunStore, run_id: str) -> None:
         return
     if not record.is_active:
         st.rerun()
-    _progress_row(store, record, "sweep_stop")
+    progress_row(store, record, "sweep_stop")
     st.caption(f"Running in the background as run **{run_id}**; reload or close this tab "
                "and it goes on.")
 

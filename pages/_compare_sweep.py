@@ -27,12 +27,11 @@ from pages._compare_job import (
     SWEEP_JOB_KEY,
     SWEEP_KEY,
     adopt_ended_sweep,
-    current_job,
     follow_sweep,
     show_sweep_note,
-    store_status,
 )
 from pages._compare_labels import method_label
+from pages._jobs import current_job, store_status
 
 
 def parse_ratios(text: str) -> list[float]:

@@ -24,15 +24,14 @@ from pages._compare_history import PARTIAL_KEY, RESULT_ID_KEY, comparison_name, 
 from pages._compare_job import (
     JOB_KEY,
     adopt_ended_comparison,
-    current_job,
     executor_settings,
     follow_comparison,
     partial_text,
     run_record,
     show_note,
-    store_status,
 )
 from pages._compare_sweep import render_sweep
+from pages._jobs import current_job, store_status
 from pages._results import method_label, render_result
 
 TAB_KEY = "compare_tab"

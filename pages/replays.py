@@ -5,13 +5,16 @@ from __future__ import annotations
 import streamlit as st
 
 from gda_core.errors import GDAError
-from gda_core.replays import REPLAYS, ReplayOptions, ReplayResult, run_replay
+from gda_core.replays import REPLAYS, ReplayOptions, ReplayResult
+from gda_core.replays.job import RUN_KIND, load_replay, start_replay
 from gda_core.viz.training import training_figure
-from pages._common import bar_progress, ensure_shell
+from pages._common import ensure_shell, get_store
+from pages._jobs import current_job, progress_row, store_status
 from pages._results import render_result
 
 ensure_shell()
 RESULTS_KEY = "replay_results"
+JOB_KEY = "replay_job"
 NEEDS_ROOT = ("gan-sensitivity", "gan-contrast", "gan-diversity", "lt-benchmark")
 SCALE_HELP = ("smoke: seconds, only checks that it runs (numbers meaningless); quick: minutes "
               "on 2 CPU cores; full: the study's own sizes where feasible (long).")
@@ -45,17 +48,53 @@ with st.form("replay_form"):
     run = st.form_submit_button("Run replay", type="primary")
 
 results: dict[str, ReplayResult] = st.session_state.setdefault(RESULTS_KEY, {})
-if run:
-    bar = st.progress(0.0, text="Starting…")
+store = get_store()
+job = current_job(store, JOB_KEY, RUN_KIND)
+if run and job is not None and store_status(store, job):
+    st.warning("A replay is already running; stop it or wait for it to finish.")
+elif run:
     try:
         options = ReplayOptions(scale=scale, root=root.strip() or None,
                                 path=path.strip() or None, dataset=dataset, seed=int(seed),
                                 download=download)
-        results[name] = run_replay(name, options, bar_progress(bar))
-        bar.progress(1.0, text=f"Finished in {results[name].seconds:.1f} s")
+        st.session_state[JOB_KEY] = job = start_replay(store, name, options)
     except GDAError as exc:
-        bar.empty()
-        st.error(f"The replay could not run: {exc}")
+        st.error(f"The replay could not start: {exc}")
+if job is not None and not store_status(store, job):
+    st.session_state.pop(JOB_KEY, None)
+    record = store.get_run(job)
+    try:
+        finished = load_replay(store, job)
+    except GDAError as exc:
+        if record.status == "stopped":
+            st.info("The replay was stopped; a replay's numbers only make sense complete, so "
+                    "nothing was kept.")
+        else:
+            st.error(f"The replay could not run: {record.error or exc}")
+    else:
+        results[finished.name] = finished
+    job = None
+
+
+def follow_replay(run_id: str) -> None:
+    """Progress and Stop of the running replay (a fragment rerun every second)."""
+    try:
+        record = store.get_run(run_id)
+    except GDAError as exc:
+        st.session_state.pop(JOB_KEY, None)
+        st.error(f"The replay {run_id} cannot be followed: {exc}")
+        return
+    if not record.is_active:
+        st.rerun()
+    st.markdown(f"**Running:** {record.name}")
+    progress_row(store, record, "replay_stop")
+    st.caption(f"Running in the background as run **{run_id}**: reload or close this tab "
+               "and it goes on.")
+
+
+if job is not None:
+    st.fragment(follow_replay, run_every=1.0)(job)
+    st.stop()
 
 result = results.get(name)
 if result is None:

@@ -78,3 +78,41 @@ def test_cli_replay_prints_published_and_ours(tmp_path, capsys):
     assert len(pd.read_csv(out)) == 6
     assert main(["replay", "list"]) == 0
     assert "gan-sensitivity" in capsys.readouterr().out
+
+
+# ------------------------------------------------------------------ replays as jobs
+def test_replay_job_saves_a_result_that_reads_back(tmp_path):
+    from gda_core.experiments import ComparisonResult
+    from gda_core.replays.job import list_replays, load_replay, start_replay
+    from gda_core.runs import RunStore, wait_for_run
+
+    store = RunStore(tmp_path / "runs")
+    run_id = start_replay(store, "am-table2", ReplayOptions(scale="smoke"))
+    record = wait_for_run(store, run_id, timeout=300)
+    assert record.status == "finished", record.error
+    assert [r.id for r in list_replays(store)] == [run_id]
+    result = load_replay(store, run_id)
+    here = run_replay("am-table2", ReplayOptions(scale="smoke"))
+    assert result.checks == here.checks
+    assert result.ours.round(12).equals(here.ours.round(12))
+    assert isinstance(result.extra["comparison"], ComparisonResult)
+    assert record.summary["matched"] == here.n_matched
+
+
+def test_a_stopped_replay_keeps_no_numbers(tmp_path):
+    import time
+
+    from gda_core.errors import RunError
+    from gda_core.replays.job import load_replay, start_replay
+    from gda_core.runs import RunStore, stop_run
+
+    store = RunStore(tmp_path / "runs")
+    run_id = start_replay(store, "gan-sensitivity", ReplayOptions(scale="quick"))
+    deadline = time.monotonic() + 120
+    while (store.get_run(run_id).progress or 0) <= 0:
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    assert stop_run(store, run_id, timeout=30) == "stopped"
+    assert store.get_run(run_id).summary["message"] == "stopped"
+    with pytest.raises(RunError, match="stopped"):
+        load_replay(store, run_id)

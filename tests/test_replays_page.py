@@ -1,13 +1,14 @@
-"""AppTest of the Replays page: the smallest replay runs from the UI."""
+"""AppTest of the Replays page: the smallest replay runs from the UI as a background job."""
 
 from __future__ import annotations
 
-from conftest import REPO
+from conftest import REPO, finish_job
 from streamlit.testing.v1 import AppTest
 
 
 def test_replays_page_runs_the_pareto_replay(tmp_path, monkeypatch):
     monkeypatch.setenv("GDA_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("GDA_RUNS_DIR", str(tmp_path / "runs"))
     at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120)
     at.run()
     at.switch_page("pages/replays.py").run()
@@ -16,7 +17,8 @@ def test_replays_page_runs_the_pareto_replay(tmp_path, monkeypatch):
     at.selectbox(key="replay_name").set_value("pareto-study").run()
     scale = next(s for s in at.selectbox if s.label == "Scale")
     scale.set_value("smoke")
-    at.button[0].click().run()  # the form's submit button
+    at.button[0].click().run()  # the form's submit button: a background job
+    assert finish_job(at, "replay_job").status == "finished"
     assert not at.exception and not at.error
     assert at.metric[0].label == "Claims matched"
     assert " of 8" in at.metric[0].value
@@ -28,6 +30,7 @@ def test_replays_page_runs_the_pareto_replay(tmp_path, monkeypatch):
 
 def test_replays_page_reports_bad_data_folder(tmp_path, monkeypatch):
     monkeypatch.setenv("GDA_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("GDA_RUNS_DIR", str(tmp_path / "runs"))
     at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120)
     at.run()
     at.switch_page("pages/replays.py").run()
@@ -36,5 +39,6 @@ def test_replays_page_reports_bad_data_folder(tmp_path, monkeypatch):
         str(tmp_path / "missing"))
     next(s for s in at.selectbox if s.label == "Scale").set_value("smoke")
     at.button[0].click().run()
+    assert finish_job(at, "replay_job").status == "failed"
     assert not at.exception
     assert at.error and "could not run" in at.error[0].value

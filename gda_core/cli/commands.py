@@ -25,11 +25,10 @@ from gda_core.experiments import (
     save_comparison,
     save_sweep,
 )
-from gda_core.experiments.jobs import unit_of
 from gda_core.metrics.stats import summarise
 from gda_core.oversampling import OVERSAMPLERS
 from gda_core.runs import RunStore
-from gda_core.runs.eta import TimeLeft, format_duration
+from gda_core.runs.eta import TimeLeft, format_duration, unit_of
 from gda_core.runs.executors import ExecutorConfig
 
 

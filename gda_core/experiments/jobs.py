@@ -35,7 +35,7 @@ from gda_core.experiments.persist import (
 from gda_core.experiments.result import ComparisonResult, MethodRun
 from gda_core.experiments.sweep import RatioSweep, check_sweep_settings, run_ratio_sweep
 from gda_core.runs import RunContext, RunStore, start_worker
-from gda_core.runs.eta import TimeLeft
+from gda_core.runs.eta import JobProgress
 from gda_core.runs.executors import ExecutorConfig
 
 COMPARE_JOB = "gda_core.experiments.jobs:compare_job"
@@ -89,41 +89,6 @@ def start_sweep(store: RunStore, config: CompareConfig, method: str,
     return run_id
 
 
-def unit_of(message: str) -> str:
-    """The unit of work a progress message is about: ``"seed 0 · dcgan"`` of
-    ``"seed 0 · dcgan: training class 3, step 940 of 2000"`` (the text before the colon).
-
-    Examples
-    --------
-    >>> unit_of("seed 1 · smote: epoch 3/15"), unit_of("loading digits")
-    ('seed 1 · smote', 'loading digits')
-    """
-    return message.split(":", 1)[0]
-
-
-class _Reporter:
-    """Progress of a job for the run store: fraction, message, elapsed time, time left at
-    the recent pace (:class:`~gda_core.runs.eta.TimeLeft`), plus the latest summary of
-    the partial result."""
-
-    def __init__(self, ctx: RunContext) -> None:
-        self.ctx = ctx
-        self.eta = TimeLeft(min_span=3.0)
-        self.summary: dict[str, Any] = {}
-        self.fraction = 0.0
-
-    def __call__(self, fraction: float, message: str) -> None:
-        self.fraction = max(self.fraction, min(1.0, float(fraction)))  # never moves back
-        left = self.eta.update(self.fraction, unit=unit_of(message))
-        self.ctx.progress(min(self.fraction, 0.999), {
-            **self.summary, "message": message, "elapsed_s": round(self.eta.elapsed, 1),
-            "eta_s": None if left is None else round(left, 1)})
-
-    def end(self, fraction: float, message: str) -> None:
-        self.ctx.progress(fraction, {**self.summary, "message": message,
-                                     "elapsed_s": round(self.eta.elapsed, 1), "eta_s": None})
-
-
 def compare_job(ctx: RunContext) -> None:
     """Worker job: run the comparison of ``ctx.config``, saving the result after every unit.
 
@@ -132,7 +97,7 @@ def compare_job(ctx: RunContext) -> None:
     """
     config = CompareConfig.from_dict(ctx.config)
     executor = ExecutorConfig.from_dict(ctx.config.get("job", {}).get("executor"))
-    report = _Reporter(ctx)
+    report = JobProgress(ctx)
     total = len(config.seeds) * len(config.methods)
 
     def save(result: ComparisonResult) -> None:
@@ -168,7 +133,7 @@ def sweep_job(ctx: RunContext) -> None:
     sweep = job.get("sweep") or {}
     if "method" not in sweep:
         raise ConfigError("this run has no sweep settings")
-    report = _Reporter(ctx)
+    report = JobProgress(ctx)
     report(0.0, f"loading {config.data.source}")
     splits = load_source(config.data.source, **config.data.load_kwargs())
 

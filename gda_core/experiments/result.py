@@ -230,7 +230,7 @@ class ComparisonResult:
             "majority_classes": self.majority_classes,
             "train_counts": self.train_counts,
             "test_counts": self.test_counts,
-            "runs": [_clean(asdict(r)) for r in self.runs],
+            "runs": [json_ready(asdict(r)) for r in self.runs],
             "real_samples": {str(c): encode_images(a) for c, a in self.real_samples.items()},
             "synthetic_samples": {
                 m: {str(c): encode_images(a) for c, a in per.items()}
@@ -294,14 +294,14 @@ def load_json(text_or_path: str | Path) -> Any:
                       else Path(text_or_path).read_text(encoding="utf-8"))
 
 
-def _clean(obj: Any) -> Any:
+def json_ready(obj: Any) -> Any:
     """Replace NaN/inf by None so the JSON is standard."""
     if isinstance(obj, float):
         return obj if math.isfinite(obj) else None
     if isinstance(obj, dict):
-        return {(str(k) if not isinstance(k, str) else k): _clean(v) for k, v in obj.items()}
+        return {(str(k) if not isinstance(k, str) else k): json_ready(v) for k, v in obj.items()}
     if isinstance(obj, list | tuple):
-        return [_clean(v) for v in obj]
+        return [json_ready(v) for v in obj]
     if isinstance(obj, np.generic):
-        return _clean(obj.item())
+        return json_ready(obj.item())
     return obj

@@ -23,7 +23,7 @@ from gda_core.datasets import DatasetSplits, load_source
 from gda_core.errors import ConfigError
 from gda_core.experiments.compare import Progress, run_method, split_for_seed
 from gda_core.experiments.config import BASELINE, CompareConfig
-from gda_core.experiments.result import SCALAR_METRICS, MethodRun, _clean, dump_json, load_json
+from gda_core.experiments.result import SCALAR_METRICS, MethodRun, dump_json, json_ready, load_json
 from gda_core.metrics.stats import mean_ci
 from gda_core.oversampling import OVERSAMPLERS, make_oversampler
 from gda_core.runs.executors import ExecutorConfig, UnitFailure, run_units
@@ -91,7 +91,7 @@ class RatioSweep:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (NaN as None)."""
-        return _clean({"format": "gda-workbench/ratio-sweep@1", "config": self.config,
+        return json_ready({"format": "gda-workbench/ratio-sweep@1", "config": self.config,
                        "method": self.method, "metric": self.metric,
                        "ratios": list(self.ratios), "runs": self.runs.to_dict(orient="records"),
                        "seconds": self.seconds, "warnings": list(self.warnings)})

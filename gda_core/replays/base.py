@@ -4,7 +4,7 @@ numbers beside ours, and plain statements of what matched and what did not."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import pandas as pd
@@ -80,6 +80,55 @@ class ReplayResult:
             lines += ["", "notes:"] + [f"  - {n}" for n in self.notes]
         lines.append(f"\n({self.seconds:.1f} s)")
         return "\n".join(lines)
+
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (NaN as None); :meth:`from_dict` reads it back.  ``extra`` keeps
+        what the Replays page shows: training histories and the full comparison."""
+        from gda_core.experiments.result import json_ready
+
+        extra: dict[str, Any] = {}
+        if "histories" in self.extra:
+            extra["histories"] = self.extra["histories"]
+        if "comparison" in self.extra:
+            extra["comparison"] = self.extra["comparison"].to_dict()
+        return json_ready({
+            "format": "gda-workbench/replay@1", "name": self.name, "title": self.title,
+            "published": _frame_dict(self.published), "ours": _frame_dict(self.ours),
+            "checks": [asdict(c) for c in self.checks], "notes": list(self.notes),
+            "seconds": self.seconds, "extra": extra})
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> ReplayResult:
+        """Inverse of :meth:`to_dict`.
+
+        Examples
+        --------
+        >>> r = ReplayResult("x", "X", pd.DataFrame({"a": [1.5]}), pd.DataFrame({"a": [2.0]}),
+        ...                  [Check("a grows", "1.5", "2.0", True)], ["a note"], 1.0)
+        >>> back = ReplayResult.from_dict(r.to_dict())
+        >>> back.ours.equals(r.ours), back.checks == r.checks, back.n_matched
+        (True, True, 1)
+        """
+        from gda_core.experiments.result import ComparisonResult
+
+        extra = dict(d.get("extra") or {})
+        if extra.get("comparison") is not None:
+            extra["comparison"] = ComparisonResult.from_dict(extra["comparison"])
+        return cls(name=d["name"], title=d["title"], published=_frame(d["published"]),
+                   ours=_frame(d["ours"]), checks=[Check(**c) for c in d.get("checks", [])],
+                   notes=list(d.get("notes", [])), seconds=float(d.get("seconds", 0.0)),
+                   extra=extra)
+
+
+def _frame_dict(frame: pd.DataFrame) -> dict[str, Any]:
+    return {"columns": [str(c) for c in frame.columns],
+            "rows": frame.astype(object).where(frame.notna(), None).values.tolist()}
+
+
+def _frame(d: dict[str, Any]) -> pd.DataFrame:
+    frame = pd.DataFrame(d.get("rows", []), columns=d.get("columns", []))
+    return frame.infer_objects()
 
 
 @dataclass(frozen=True)

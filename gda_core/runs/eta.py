@@ -6,6 +6,10 @@ import math
 import time
 from collections import deque
 from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from gda_core.runs.context import RunContext
 
 
 class TimeLeft:
@@ -86,3 +90,46 @@ def format_duration(seconds: float) -> str:
     if seconds < 5400:
         return f"{seconds / 60:.0f} min"
     return f"{seconds / 3600:.1f} h"
+
+
+def unit_of(message: str) -> str:
+    """The unit of work a progress message is about: ``"seed 0 · dcgan"`` of
+    ``"seed 0 · dcgan: training class 3, step 940 of 2000"`` (the text before the colon).
+
+    Examples
+    --------
+    >>> unit_of("seed 1 · smote: epoch 3/15"), unit_of("loading digits")
+    ('seed 1 · smote', 'loading digits')
+    """
+    return message.split(":", 1)[0]
+
+
+class JobProgress:
+    """A job's ``progress(fraction, message)`` for the run store: the fraction (never
+    moving back), the message, the elapsed time and the time left at the pace of the unit
+    in progress (:class:`TimeLeft`, units told apart by :func:`unit_of`), plus
+    :attr:`summary` (e.g. the latest partial result's).
+
+    Parameters
+    ----------
+    ctx : RunContext
+        The job's context.
+    """
+
+    def __init__(self, ctx: RunContext) -> None:
+        self.ctx = ctx
+        self.eta = TimeLeft(min_span=3.0)
+        self.summary: dict[str, Any] = {}
+        self.fraction = 0.0
+
+    def __call__(self, fraction: float, message: str) -> None:
+        self.fraction = max(self.fraction, min(1.0, float(fraction)))  # never moves back
+        left = self.eta.update(self.fraction, unit=unit_of(message))
+        self.ctx.progress(min(self.fraction, 0.999), {
+            **self.summary, "message": message, "elapsed_s": round(self.eta.elapsed, 1),
+            "eta_s": None if left is None else round(left, 1)})
+
+    def end(self, fraction: float, message: str) -> None:
+        """The final report: no time left."""
+        self.ctx.progress(fraction, {**self.summary, "message": message,
+                                     "elapsed_s": round(self.eta.elapsed, 1), "eta_s": None})

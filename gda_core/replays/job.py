@@ -1,0 +1,80 @@
+"""Replays as background runs of the run store (the Replays page starts and follows them).
+
+A replay run (kind :data:`RUN_KIND`) has the settings ``{"name": ..., "options": {...}}``
+and, when it finishes, a ``result`` artifact (:meth:`ReplayResult.to_dict` as JSON).  Its
+progress summary carries the message, the elapsed time and the time left.  Stop ends it at
+the next progress report (a replay's numbers only make sense complete, so a stopped replay
+has no result).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from typing import Any
+
+from gda_core.errors import ConfigError, RunError
+from gda_core.replays.base import ReplayOptions, ReplayResult
+from gda_core.replays.registry import REPLAYS, run_replay
+from gda_core.runs import RunContext, RunStore, start_worker
+from gda_core.runs.eta import JobProgress
+from gda_core.runs.executors import StopRequested
+from gda_core.runs.records import RunRecord
+
+RUN_KIND = "replay"
+JOB = "gda_core.replays.job:replay_job"
+
+
+def start_replay(store: RunStore, name: str, options: ReplayOptions) -> str:
+    """Create a replay run and start its worker; return the run id.
+
+    Raises
+    ------
+    ConfigError
+        For an unknown replay (nothing is created then).
+    """
+    if name not in REPLAYS:
+        raise ConfigError(f"unknown replay {name!r}; choose from {', '.join(REPLAYS)}")
+    run_id = store.create_run(RUN_KIND, {"name": name, "options": asdict(options)},
+                              name=f"{REPLAYS[name].title} ({options.scale})")
+    start_worker(store.root, run_id, JOB)
+    return run_id
+
+
+def replay_job(ctx: RunContext) -> None:
+    """Worker job: run the replay of ``ctx.config`` and save its result."""
+    name = ctx.config.get("name")
+    options = ReplayOptions(**dict(ctx.config.get("options") or {}))
+    report = JobProgress(ctx)
+
+    def progress(fraction: float, message: str) -> None:
+        report(fraction, message)
+        if ctx.should_stop():
+            raise StopRequested
+
+    try:
+        result = run_replay(str(name), options, progress)
+    except StopRequested:
+        report.end(report.fraction, "stopped")
+        return
+    ctx.save_artifact("result", json.dumps(result.to_dict()).encode(), suffix=".json")
+    report.summary = {"matched": result.n_matched, "checks": len(result.checks)}
+    report.end(1.0, "done")
+
+
+def list_replays(store: RunStore, limit: int | None = 50) -> list[RunRecord]:
+    """Replay runs, newest first."""
+    return store.list_runs(RUN_KIND, limit)
+
+
+def load_replay(store: RunStore, run_id: str) -> ReplayResult:
+    """The result of replay run ``run_id`` (:class:`RunError` when it has none)."""
+    record = store.get_run(run_id)
+    if record.kind != RUN_KIND:
+        raise RunError(f"run {run_id} is a {record.kind} run, not a replay")
+    path = store.latest_artifact(run_id, "result")
+    if path is None or not path.is_file():
+        raise RunError(f"replay run {run_id} has no result"
+                       + (" yet" if record.is_active else f" ({record.status})"))
+    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return ReplayResult.from_dict(data)

@@ -1,0 +1,76 @@
+"""Background jobs on the pages: find the one a session follows, show progress, Stop.
+
+The jobs themselves run in the run store's worker processes
+(:mod:`gda_core.runs.worker`); a page only reads their records.
+"""
+
+from __future__ import annotations
+
+import math
+
+import streamlit as st
+
+from gda_core.errors import GDAError
+from gda_core.runs import RunStore, reap_orphans
+from gda_core.runs.eta import format_duration
+from gda_core.runs.records import RunRecord
+
+
+def current_job(store: RunStore, key: str, kind: str) -> str | None:
+    """The job this session follows (``session_state[key]``), else the newest active run of
+    ``kind`` in the store (a reloaded or new tab picks up a job that is still running)."""
+    run_id = st.session_state.get(key)
+    if run_id:
+        return run_id
+    try:
+        reap_orphans(store)
+        active = [r for r in store.list_runs(kind, 20) if r.is_active]
+    except (GDAError, OSError):
+        return None
+    if active:
+        st.session_state[key] = active[0].id
+        return active[0].id
+    return None
+
+
+def store_status(store: RunStore, run_id: str) -> bool:
+    """Whether run ``run_id`` is still active (False when it ended or is gone; a run whose
+    worker died is marked failed first)."""
+    try:
+        record = store.get_run(run_id)
+        if record.is_active:
+            reap_orphans(store)
+            record = store.get_run(run_id)
+    except (GDAError, OSError):
+        return False
+    return record.is_active
+
+
+def progress_text(record: RunRecord) -> str:
+    """``"running · 45% · seed 0 · dcgan: training … · 1 min elapsed · about 2 min left"``."""
+    s = record.summary or {}
+    parts = [record.status, f"{record.progress or 0.0:.0%}"]
+    if s.get("message"):
+        parts.append(str(s["message"]))
+    if s.get("runs_total"):
+        parts.append(f"{s.get('runs_done', 0)} of {s['runs_total']} runs done")
+    if s.get("elapsed_s") is not None:
+        parts.append(f"{format_duration(float(s['elapsed_s']))} elapsed")
+    eta = s.get("eta_s")
+    if record.status == "running" and eta is not None and math.isfinite(float(eta)):
+        parts.append(f"about {format_duration(float(eta))} left")
+    if record.status == "stopping":
+        parts.append("stopping after the current step")
+    return " · ".join(parts)
+
+
+def progress_row(store: RunStore, record: RunRecord, key: str) -> None:
+    """The job's progress bar (:func:`progress_text`) and a Stop button keyed ``key``."""
+    row = st.container(horizontal=True, vertical_alignment="center")
+    row.progress(min(max(record.progress or 0.0, 0.0), 1.0), text=progress_text(record))
+    if row.button("Stop", key=key, disabled=record.status == "stopping",
+                  help="Stop after the current step; what finished is kept."):
+        try:
+            store.request_stop(record.id)
+        except GDAError as exc:
+            st.warning(str(exc))
