@@ -3,9 +3,16 @@
 The comparison: digits, classes 3 and 8 at ratio 0.1 (the dashboard's default data),
 baseline + SMOTE + DCGAN, seeds 0-2 (9 units of method x seed), 15 classifier epochs,
 DCGAN with its defaults (2000 steps per class), no feature-based quality scores (the
-gate's pixel checks still run).  Both executors run the same units; the script checks
-that every run's metrics and confusion matrix are equal and prints the wall times and
-their ratio.
+gate's pixel checks still run).  Four runs of the same units, each timed:
+
+1. local, torch with its default threads (all cores);
+2. Ray with its default CPUs per task (as many as torch uses here): the same numbers as 1;
+3. Ray with 1 CPU per task (more tasks at once);
+4. local with 1 torch thread: the same numbers as 3.
+
+It prints whether every run's metrics and confusion matrix are equal between 1 and 2 and
+between 3 and 4 (a GAN's weights depend in the last bits on the thread count, so 1 and 3
+may differ), and the wall-time ratios.
 
 Without ``--ray-address`` it starts a Ray head on this machine (``ray start --head``,
 its start time printed apart) and stops it at the end; with one it joins that cluster.
@@ -27,6 +34,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import torch
 
 from gda_core.datasets import load_source
 from gda_core.experiments import CompareConfig, run_comparison
@@ -55,37 +64,53 @@ def main() -> None:
           f"{args.dcgan_steps}); seeds {list(seeds)}: {len(seeds) * 3} units")
     splits = load_source(config.data.source)
 
-    t = time.perf_counter()
-    local = run_comparison(config, splits=splits)
-    t_local = time.perf_counter() - t
-    print(f"local executor (one unit after another):  {t_local:7.1f} s")
+    def timed(label: str, **kwargs):
+        t = time.perf_counter()
+        result = run_comparison(config, splits=splits, **kwargs)
+        seconds = time.perf_counter() - t
+        print(f"{label:<52} {seconds:7.1f} s")
+        return result, seconds
+
+    local, t_local = timed(f"1. local, {torch.get_num_threads()} torch threads")
 
     address, started = args.ray_address, False
+    ray_bin = str(Path(sys.executable).with_name("ray"))
     if address is None:
         port = _free_port()
-        ray_bin = str(Path(sys.executable).with_name("ray"))
         t = time.perf_counter()
         subprocess.run([ray_bin, "start", "--head", "--port", str(port),
                         "--node-ip-address", "127.0.0.1", "--include-dashboard=false",
                         "--disable-usage-stats"], check=True, capture_output=True)
         address, started = f"127.0.0.1:{port}", True
-        print(f"ray start --head (not in the times):       {time.perf_counter() - t:7.1f} s")
+        print(f"{'   (ray start --head, not in the times)':<52} {time.perf_counter() - t:7.1f} s")
     try:
-        t = time.perf_counter()
-        on_ray = run_comparison(config, splits=splits,
-                                executor=ExecutorConfig("ray", address=address))
-        t_ray = time.perf_counter() - t
+        ray_same, t_ray_same = timed(
+            f"2. ray, {torch.get_num_threads()} CPUs per task (default)",
+            executor=ExecutorConfig("ray", address=address))
+        ray_one, t_ray_one = timed("3. ray, 1 CPU per task",
+                                   executor=ExecutorConfig("ray", address=address, num_cpus=1))
     finally:
         if started:
-            subprocess.run([str(Path(sys.executable).with_name("ray")), "stop", "--force"],
-                           capture_output=True)
-    print(f"ray executor (units as parallel tasks):    {t_ray:7.1f} s")
-    print(f"ray / local wall time:                     {t_ray / t_local:7.2f}")
-    same = all(a.metrics == b.metrics and a.confusion_matrix == b.confusion_matrix
-               for a, b in zip(local.runs, on_ray.runs, strict=True))
-    failed = [f"{r.method}/{r.seed}: {r.error}" for r in on_ray.runs if r.error]
-    print(f"every run's metrics and confusion matrix equal: {same}"
-          + (f"; failed on Ray: {failed}" if failed else ""))
+            subprocess.run([ray_bin, "stop", "--force"], capture_output=True)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        local_one, t_local_one = timed("4. local, 1 torch thread")
+    finally:
+        torch.set_num_threads(threads)
+    print(f"wall time over 1: ray (default) {t_ray_same / t_local:.2f}, ray (1 CPU per task) "
+          f"{t_ray_one / t_local:.2f}, local with 1 thread {t_local_one / t_local:.2f}")
+    print(f"every run equal, 1 vs 2: {_same(local, ray_same)}; 3 vs 4: {_same(ray_one, local_one)}"
+          f"; 1 vs 3: {_same(local, ray_one)}")
+    failed = [f"{r.method}/{r.seed}: {r.error}" for res in (ray_same, ray_one)
+              for r in res.runs if r.error]
+    if failed:
+        print(f"failed on Ray: {failed}")
+
+
+def _same(a, b) -> bool:
+    return all(x.metrics == y.metrics and x.confusion_matrix == y.confusion_matrix
+               for x, y in zip(a.runs, b.runs, strict=True))
 
 
 if __name__ == "__main__":

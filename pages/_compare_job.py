@@ -52,8 +52,13 @@ def executor_settings() -> ExecutorConfig:
             "Ray cluster address", key="compare_ray_address", placeholder="auto, HOST:6379 or "
             "ray://HOST:10001", help="Empty: start a private Ray instance on this machine "
             "for the run. Needs pip install -r requirements-ray.txt here and on the cluster.")
-        cpus = c2.number_input("CPUs per task", 0.5, 64.0, 1.0, 0.5, key="compare_ray_cpus")
-        return ExecutorConfig("ray", address.strip() or None, float(cpus))
+        cpus = c2.number_input(
+            "CPUs per task", 1, 256, None, 1, key="compare_ray_cpus", placeholder="as here",
+            help="CPUs Ray reserves per method × seed, and torch threads it uses. Empty: as "
+                 "many as here, so the numbers equal a run on this machine; fewer run more "
+                 "tasks at once, and a GAN's numbers then differ slightly.")
+        return ExecutorConfig("ray", address.strip() or None,
+                              None if cpus is None else int(cpus))
 
 
 def adopt_ended_comparison(store: RunStore, run_id: str) -> None:

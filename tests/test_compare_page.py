@@ -316,4 +316,4 @@ def test_an_unreachable_ray_cluster_is_a_message(tmp_path, monkeypatch):
     assert record.status == "failed" and "nothing answers there" in record.error
     assert any("could not run" in e.value and "127.0.0.1:9" in e.value for e in at.error)
     assert record.config["job"]["executor"] == {"kind": "ray", "address": "127.0.0.1:9",
-                                                "num_cpus": 1.0}
+                                                "num_cpus": None}

@@ -87,8 +87,10 @@ def test_executor_settings_are_checked():
         ExecutorConfig("dask").validate()
     with pytest.raises(ConfigError, match="only used with the ray"):
         ExecutorConfig("local", address="auto").validate()
-    with pytest.raises(ConfigError, match="positive"):
+    with pytest.raises(ConfigError, match="whole number"):
         ExecutorConfig("ray", num_cpus=0).validate()
+    with pytest.raises(ConfigError, match="only set for the ray"):
+        ExecutorConfig("local", num_cpus=2).validate()
 
 
 def test_time_left_follows_the_pace_of_the_unit_in_progress():

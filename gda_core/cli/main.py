@@ -104,8 +104,11 @@ def build_parser() -> argparse.ArgumentParser:
     x.add_argument("--ray-address", metavar="ADDRESS",
                    help="Ray cluster to join: auto, HOST:6379 or ray://HOST:10001 (default: "
                    "start a private Ray instance on this machine for the run)")
-    x.add_argument("--ray-cpus", type=float, default=1.0, metavar="N",
-                   help="CPUs Ray reserves for each task (default 1)")
+    x.add_argument("--ray-cpus", type=int, metavar="N",
+                   help="CPUs Ray reserves for each task, and the torch threads it uses "
+                   "(default: as many as torch uses here, so the numbers equal a local run's; "
+                   "fewer run more tasks at once, and a GAN's numbers then differ slightly "
+                   "from a local run with more threads)")
     o = cmp_.add_argument_group("output")
     o.add_argument("--json", type=Path, help="write the full result as JSON (updated after "
                    "every finished method, so an interrupted run keeps what it finished)")

@@ -7,11 +7,16 @@ stopped).
 
 ``local`` (the default) runs the units in this process, in order, with progress inside
 each unit (GAN steps, classifier epochs).  ``ray`` submits every unit to a Ray cluster as
-one task (``num_cpus`` each) and collects them as they finish: ``address=None`` starts a
+one task and collects them as they finish: ``address=None`` starts a
 private Ray instance on this machine for the job and shuts it down after, ``"auto"`` or
 ``"ray://host:10001"`` / ``"host:6379"`` joins a running cluster.  The package is shipped
 to the cluster's workers with the job (Ray ``runtime_env`` ``py_modules``); its
 requirements must be installed there (``requirements-ray.txt``).
+
+Same seeds, same numbers: a GAN's trained weights depend (in the last bits) on how many
+threads torch uses, so a Ray task runs with as many torch threads as it reserves CPUs, and
+by default reserves as many as torch uses here.  Fewer CPUs per task (``num_cpus=1``) run
+more tasks at once, with numbers equal to a local run with that many threads.
 
 A unit function is ``fn(shared, item, report) -> value``: ``shared`` is the same for every
 unit (the loaded data; Ray puts it in its object store once), ``item`` says which unit,
@@ -33,7 +38,6 @@ True
 from __future__ import annotations
 
 import importlib.util
-import os
 import socket
 import traceback
 from collections.abc import Callable, Sequence
@@ -78,18 +82,19 @@ class ExecutorConfig:
     address : str, optional
         Ray only: the cluster to join (``"auto"``, ``"host:6379"``,
         ``"ray://host:10001"``); None starts a private Ray instance on this machine.
-    num_cpus : float
-        Ray only: CPUs reserved per unit (its torch threads follow).
+    num_cpus : int, optional
+        Ray only: CPUs reserved per unit, and the torch threads it uses.  None: as many as
+        torch uses in this process, so that the numbers equal a local run's.
 
     Examples
     --------
-    >>> ExecutorConfig.from_dict(ExecutorConfig("ray", "auto").to_dict())
-    ExecutorConfig(kind='ray', address='auto', num_cpus=1.0)
+    >>> ExecutorConfig.from_dict(ExecutorConfig("ray", "auto", 2).to_dict())
+    ExecutorConfig(kind='ray', address='auto', num_cpus=2)
     """
 
     kind: str = "local"
     address: str | None = None
-    num_cpus: float = 1.0
+    num_cpus: int | None = None
 
     def validate(self) -> None:
         """Raise :class:`ConfigError` for an unknown executor or bad settings."""
@@ -98,9 +103,12 @@ class ExecutorConfig:
                               f"{', '.join(EXECUTORS)}")
         if self.address is not None and self.kind != "ray":
             raise ConfigError("a cluster address is only used with the ray executor")
-        if (isinstance(self.num_cpus, bool) or not isinstance(self.num_cpus, int | float)
-                or not self.num_cpus > 0):
-            raise ConfigError(f"CPUs per unit must be a positive number; got {self.num_cpus!r}")
+        if self.num_cpus is not None and (isinstance(self.num_cpus, bool) or not isinstance(
+                self.num_cpus, int) or self.num_cpus < 1):
+            raise ConfigError(f"CPUs per unit must be a whole number of at least 1; got "
+                              f"{self.num_cpus!r}")
+        if self.num_cpus is not None and self.kind != "ray":
+            raise ConfigError("CPUs per unit are only set for the ray executor")
 
     def check_available(self) -> None:
         """:meth:`validate`, and for Ray that it is installed (:class:`ConfigError` if not)."""
@@ -115,8 +123,9 @@ class ExecutorConfig:
     @classmethod
     def from_dict(cls, d: dict[str, Any] | None) -> ExecutorConfig:
         d = d or {}
+        cpus = d.get("num_cpus")
         return cls(kind=str(d.get("kind", "local")), address=d.get("address"),
-                   num_cpus=float(d.get("num_cpus", 1.0)))
+                   num_cpus=None if cpus is None else int(cpus))
 
 
 def run_units(fn: UnitFn, items: Sequence[Any], *, shared: Any = None,
@@ -194,9 +203,10 @@ def _run_on_ray(fn: UnitFn, items: list[Any], shared: Any,
             raise GDAError(f"could not start or reach Ray ({executor.address or 'local'}): "
                            f"{exc}") from None
     try:
-        task = ray.remote(num_cpus=executor.num_cpus, max_retries=0)(_ray_unit)
+        threads = executor.num_cpus or _torch_threads()
+        task = ray.remote(num_cpus=threads, max_retries=0)(_ray_unit)
         shared_ref = ray.put(shared)
-        pending = {task.remote(fn, shared_ref, item): item for item in items}
+        pending = {task.remote(fn, shared_ref, item, threads): item for item in items}
         total, done = max(1, len(items)), 0
         report(0.0, f"{len(items)} units submitted to Ray")
         while pending:
@@ -249,18 +259,22 @@ def _cancel(ray: Any, pending: dict[Any, Any]) -> None:
             pass
 
 
-def _ray_unit(fn: UnitFn, shared: Any, item: Any) -> Any:
-    """The Ray task: one unit, with torch using the CPUs Ray reserved for it."""
-    threads = int(os.environ.get("OMP_NUM_THREADS", "0") or 0)
-    if threads > 0:
-        import torch
+def _ray_unit(fn: UnitFn, shared: Any, item: Any, threads: int) -> Any:
+    """The Ray task: one unit, with torch using ``threads`` threads (the CPUs reserved)."""
+    import torch
 
-        torch.set_num_threads(threads)
+    torch.set_num_threads(threads)
     try:
         return fn(shared, item, lambda fraction, message: None)
     except Exception as exc:
         return UnitFailure(str(exc) if isinstance(exc, GDAError) else
                            f"{type(exc).__name__}: {exc}", traceback.format_exc())
+
+
+def _torch_threads() -> int:
+    import torch
+
+    return max(1, torch.get_num_threads())
 
 
 def import_ray() -> Any:
