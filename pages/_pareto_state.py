@@ -9,6 +9,7 @@ the shortlist and the last study.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -68,7 +69,8 @@ class CaseState:
 
 def case_key(case: DRSOCase) -> str:
     """A stable key for a case (its name plus a digest of everything that defines it)."""
-    return f"{case.name}-{hashlib.sha1(repr(case).encode()).hexdigest()[:10]}"
+    text = json.dumps(case.to_dict(), sort_keys=True)  # 500 and 500.0 are the same target
+    return f"{case.name}-{hashlib.sha1(text.encode()).hexdigest()[:10]}"
 
 
 def case_state(case: DRSOCase) -> CaseState:

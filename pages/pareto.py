@@ -10,14 +10,17 @@ from gda_core.optimization import (
     STUDY_RATES,
     DRSOCase,
     StudyConfig,
-    run_study,
 )
+from gda_core.optimization.job import RUN_KIND as STUDY_KIND
+from gda_core.optimization.job import load_study, start_study
 from gda_core.viz.pareto import fit_figure, fronts_figure, parallel_figure
 from pages import _pareto_state as ps
-from pages._common import bar_progress, ensure_shell
+from pages._common import bar_progress, ensure_shell, get_store
+from pages._jobs import current_job, progress_row, store_status
 
 ensure_shell()
 SOURCES = ("Built-in case", "Upload a CSV", "Enter coefficients")
+STUDY_JOB_KEY = "pareto_study_job"
 
 
 def label(name: str) -> str:
@@ -129,6 +132,21 @@ if clear:
 
 explore_box = st.container()
 
+def follow_study(store, run_id: str) -> None:
+    """Progress and Stop of the running study (a fragment rerun every second)."""
+    try:
+        record = store.get_run(run_id)
+    except GDAError as exc:
+        st.session_state.pop(STUDY_JOB_KEY, None)
+        st.error(f"The study {run_id} cannot be followed: {exc}")
+        return
+    if not record.is_active:
+        st.rerun()
+    progress_row(store, record, "pareto-study-stop")
+    st.caption(f"Running in the background as run **{run_id}**: reload or close this tab "
+               "and it goes on.")
+
+
 # -------------------------------------------------------------------- study
 with st.expander("Study: algorithms × populations × rates × repeats", key="pareto-study-box"):
     st.caption("Runs every setting and summarises M1', Delta', HV and IGD against the "
@@ -151,20 +169,39 @@ with st.expander("Study: algorithms × populations × rates × repeats", key="pa
         s_gens = s[1].number_input("Generations", 1, 2000, 100, key="pareto-study-gens")
         s_seed = s[2].number_input("First seed", 0, 10**6, 1, key="pareto-study-seed")
         study_go = st.form_submit_button("Run study", type="primary")
-    if study_go:
-        bar = st.progress(0.0, text="Starting…")
+    store = get_store()
+    study_job = current_job(store, STUDY_JOB_KEY, STUDY_KIND)
+    if study_go and study_job is not None and store_status(store, study_job):
+        st.warning("A study is already running; stop it or wait for it to finish.")
+    elif study_go:
         try:
             if not s_pops or not s_rates:
                 raise GDAError("choose at least one population and one rate pair")
             config = StudyConfig(algorithms=tuple(s_algs), pops=tuple(int(p) for p in s_pops),
                                  rates=tuple(s_rates), repeats=int(s_repeats),
                                  gens=int(s_gens), seed=int(s_seed))
-            cs.study = run_study(case, config, archive=cs.archive,
-                                 progress=bar_progress(bar))
+            study_job = start_study(store, case, config, cs.archive.fronts)
+            st.session_state[STUDY_JOB_KEY] = study_job
         except GDAError as exc:
             st.error(f"The study could not run: {exc}")
-        finally:
-            bar.empty()
+    if study_job is not None and not store_status(store, study_job):
+        st.session_state.pop(STUDY_JOB_KEY, None)
+        record = store.get_run(study_job)
+        try:
+            study = load_study(store, study_job)
+        except GDAError as exc:
+            if record.status == "stopped":
+                st.info("The study was stopped; its summary only makes sense complete, so "
+                        "nothing was kept.")
+            else:
+                st.error(f"The study could not run: {record.error or exc}")
+        else:  # its fronts join the best-known front of its case, as if run here
+            target = ps.case_state(study.case)
+            target.study = study
+            target.archive.extend(study.fronts)
+        study_job = None
+    if study_job is not None:
+        st.fragment(follow_study, run_every=1.0)(store, study_job)
     if cs.study is not None:
         summary = cs.study.summary()
         summary["algorithm"] = summary["algorithm"].map(label)

@@ -87,3 +87,51 @@ def test_cli_bad_input_is_a_message(args, message, capsys):
     assert main(args) == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
+
+
+# ------------------------------------------------------------------ studies as jobs
+def test_study_job_gives_the_in_process_result_and_uses_the_archive(tmp_path):
+    from gda_core.optimization import solve
+    from gda_core.optimization.job import list_studies, load_study, start_study
+    from gda_core.runs import RunStore, wait_for_run
+
+    case = CASES["welding"]
+    earlier = solve(case, "nsga2", pop=20, gens=10, seed=7)   # already in the page's archive
+    config = StudyConfig(algorithms=("nsga2", "eps"), pops=(20,), rates=((0.5, 0.5),),
+                         repeats=2, gens=10)
+    store = RunStore(tmp_path / "runs")
+    run_id = start_study(store, case, config, [earlier])
+    record = wait_for_run(store, run_id, timeout=120)
+    assert record.status == "finished", record.error
+    assert [r.id for r in list_studies(store)] == [run_id]
+    job = load_study(store, run_id)
+    archive = FrontArchive(case)
+    archive.add(earlier)
+    here = run_study(case, config, archive=archive)
+    cols = ["algorithm", "pop", "M1' mean", "Delta' mean", "HV mean", "IGD mean", "runs"]
+    pd.testing.assert_frame_equal(job.summary()[cols], here.summary()[cols])
+    assert job.case == case and len(job.fronts) == 4
+    assert (job.reference.F == here.reference.F).all()       # the archive joined it
+
+
+def test_a_bad_study_creates_no_run_and_a_stopped_one_keeps_no_summary(tmp_path):
+    import time
+
+    from gda_core.errors import RunError
+    from gda_core.optimization.job import load_study, start_study
+    from gda_core.runs import RunStore, stop_run
+
+    store = RunStore(tmp_path / "runs")
+    with pytest.raises(ConfigError, match="unknown algorithm"):
+        start_study(store, CASES["welding"], StudyConfig(algorithms=("nope",)))
+    assert store.list_runs(limit=None) == []
+    big = StudyConfig(algorithms=("nsga2",), pops=(200,), rates=((0.5, 0.5),), repeats=50,
+                      gens=2000)
+    run_id = start_study(store, CASES["welding"], big)
+    deadline = time.monotonic() + 60
+    while store.get_run(run_id).status != "running":
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    assert stop_run(store, run_id, timeout=30) == "stopped"
+    with pytest.raises(RunError, match="stopped"):
+        load_study(store, run_id)

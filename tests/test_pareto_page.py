@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import REPO
+from conftest import REPO, finish_job
 from streamlit.testing.v1 import AppTest
 
 from gda_core.errors import GDAError
@@ -17,6 +17,7 @@ TIMEOUT = 120
 @pytest.fixture
 def page(tmp_path, monkeypatch) -> AppTest:
     monkeypatch.setenv("GDA_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("GDA_RUNS_DIR", str(tmp_path / "runs"))
     at = AppTest.from_file(str(REPO / "app.py"), default_timeout=TIMEOUT)
     at.run()
     at.switch_page("pages/pareto.py").run()
@@ -184,6 +185,7 @@ def test_study_with_tiny_settings(page):
     page.number_input(key="pareto-study-repeats").set_value(2)
     page.number_input(key="pareto-study-gens").set_value(10)
     _button(page, "Run study").click().run()
+    assert finish_job(page, "pareto_study_job").status == "finished"   # a background job
     assert not page.exception and not page.error, [e.value for e in page.error]
     summary = _frame(page, "M1' mean")
     assert summary["algorithm"].tolist() == ["NSGA-II"] and summary["runs"].tolist() == [2]

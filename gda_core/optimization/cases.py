@@ -77,6 +77,30 @@ class DRSOCase:
     def bounds(self) -> tuple[np.ndarray, np.ndarray]:
         return np.asarray(self.lower, float), np.asarray(self.upper, float)
 
+    def to_dict(self) -> dict:
+        """JSON-ready form (coefficients, bounds, objective); :meth:`from_dict` reads it.
+
+        Examples
+        --------
+        >>> DRSOCase.from_dict(WELDING.to_dict()) == WELDING
+        True
+        """
+        return {"name": self.name, "mean": [float(c) for c in self.mean.coef],
+                "sd": [float(c) for c in self.sd.coef],
+                "lower": [float(v) for v in self.lower], "upper": [float(v) for v in self.upper],
+                "objective": self.objective,
+                "target": None if self.target is None else float(self.target),
+                "variables": list(self.variables), "description": self.description}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> DRSOCase:
+        """Inverse of :meth:`to_dict` (validated like any case)."""
+        return cls.from_coefficients(d["name"], d["mean"], d["sd"], lower=d["lower"],
+                                     upper=d["upper"], objective=d.get("objective", "nominal"),
+                                     target=d.get("target"),
+                                     variables=tuple(d.get("variables", ())),
+                                     description=d.get("description", ""))
+
     def with_settings(self, **changes) -> DRSOCase:
         """A copy with some fields changed (validated again)."""
         return replace(self, **changes)

@@ -82,6 +82,25 @@ class Front:
     def __len__(self) -> int:
         return len(self.F)
 
+    def to_dict(self) -> dict:
+        """JSON-ready form; :meth:`from_dict` reads it back exactly (floats as JSON numbers)."""
+        settings = {str(k): v.item() if isinstance(v, np.generic) else v
+                    for k, v in self.settings.items()}
+        return {"k": int(self.X.shape[1]) if self.X.ndim == 2 else 0, "X": self.X.tolist(),
+                "F": self.F.tolist(), "mean": self.mean.tolist(), "sd": self.sd.tolist(),
+                "algorithm": self.algorithm, "label": self.label, "settings": settings,
+                "seconds": float(self.seconds), "n_evals": int(self.n_evals)}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Front:
+        """Inverse of :meth:`to_dict`."""
+        X = np.asarray(d["X"], dtype=float).reshape(-1, int(d.get("k", 0)))
+        return cls(X,
+                   np.asarray(d["F"], dtype=float).reshape(-1, 2),
+                   np.asarray(d["mean"], dtype=float), np.asarray(d["sd"], dtype=float),
+                   d["algorithm"], label=d.get("label", ""), settings=dict(d.get("settings", {})),
+                   seconds=float(d.get("seconds", 0.0)), n_evals=int(d.get("n_evals", 0)))
+
     def to_frame(self, variables: tuple[str, ...] | None = None) -> pd.DataFrame:
         """Columns ``F1, F2, mean, sd, x1..xk`` (or the case's variable names)."""
         names = variables or tuple(f"x{i + 1}" for i in range(self.X.shape[1]))

@@ -33,6 +33,25 @@ class StudyConfig:
     gens: int = 200
     seed: int = 1
 
+    def to_dict(self) -> dict:
+        """JSON-ready form; :meth:`from_dict` reads it back.
+
+        Examples
+        --------
+        >>> StudyConfig.from_dict(StudyConfig(pops=(20,)).to_dict()) == StudyConfig(pops=(20,))
+        True
+        """
+        return {"algorithms": list(self.algorithms), "pops": list(self.pops),
+                "rates": [list(r) for r in self.rates], "repeats": self.repeats,
+                "gens": self.gens, "seed": self.seed}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> StudyConfig:
+        """Inverse of :meth:`to_dict`."""
+        return cls(algorithms=tuple(d["algorithms"]), pops=tuple(int(p) for p in d["pops"]),
+                   rates=tuple((float(a), float(b)) for a, b in d["rates"]),
+                   repeats=int(d["repeats"]), gens=int(d["gens"]), seed=int(d["seed"]))
+
     def settings(self) -> list[dict]:
         """One dict per (algorithm, pop, pc, pm, repeat) run."""
         unknown = [a for a in self.algorithms if a not in ALGORITHMS]
@@ -63,6 +82,38 @@ class StudyResult:
     fronts: list[Front] = field(default_factory=list)
     runs: pd.DataFrame = field(default_factory=pd.DataFrame)
     reference: Front | None = None
+
+    def to_dict(self) -> dict:
+        """JSON-ready form (NaN as None); :meth:`from_dict` reads it back."""
+        runs = self.runs.astype(object).where(self.runs.notna(), None)
+        return {"format": "gda-workbench/drso-study@1", "case": self.case.to_dict(),
+                "config": self.config.to_dict(), "fronts": [f.to_dict() for f in self.fronts],
+                "runs": {"columns": [str(c) for c in self.runs.columns],
+                         "rows": runs.values.tolist()},
+                "reference": None if self.reference is None else self.reference.to_dict()}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> StudyResult:
+        """Inverse of :meth:`to_dict`.
+
+        Examples
+        --------
+        >>> from gda_core.optimization.cases import WELDING
+        >>> cfg = StudyConfig(algorithms=("nsga2",), pops=(20,), rates=((0.5, 0.5),),
+        ...                   repeats=2, gens=5)
+        >>> study = run_study(WELDING, cfg)
+        >>> back = StudyResult.from_dict(study.to_dict())
+        >>> back.summary().equals(study.summary()), len(back.fronts)
+        (True, 2)
+        """
+        runs = pd.DataFrame(d["runs"]["rows"], columns=d["runs"]["columns"]).infer_objects()
+        for col in ("pop", "pc", "pm"):  # None for the epsilon-constraint method
+            if col in runs:
+                runs[col] = pd.to_numeric(runs[col], errors="coerce")
+        return cls(case=DRSOCase.from_dict(d["case"]), config=StudyConfig.from_dict(d["config"]),
+                   fronts=[Front.from_dict(f) for f in d["fronts"]], runs=runs,
+                   reference=None if d.get("reference") is None
+                   else Front.from_dict(d["reference"]))
 
     def summary(self) -> pd.DataFrame:
         """Mean and sd of M1' and Delta', mean HV and IGD and run time per setting."""
