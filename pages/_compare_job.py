@@ -61,22 +61,26 @@ def executor_settings() -> ExecutorConfig:
                               None if cpus is None else int(cpus))
 
 
+def _load_ended(store: RunStore, run_id: str, load, what: str, note_key: str):
+    """``(record, result)`` of a job that ended, or None after noting why it has no result
+    (``session_state[note_key]``, shown once)."""
+    try:
+        return store.get_run(run_id), load(store, run_id)
+    except (GDAError, OSError, ValueError, KeyError) as exc:
+        record = run_record(store, run_id)
+        error = record.error if record is not None else None
+        st.session_state[note_key] = ("error", f"The {what} could not run: {error or exc}")
+        return None
+
+
 def adopt_ended_comparison(store: RunStore, run_id: str) -> None:
     """A comparison job ended: make its result the page's, with a note on how it ended."""
     st.session_state.pop(JOB_KEY, None)
     st.session_state.pop(_TABLE_KEY, None)
-    try:
-        record = store.get_run(run_id)
-        result = load_comparison(store, run_id)
-    except (GDAError, OSError, ValueError, KeyError) as exc:
-        error = None
-        try:
-            error = store.get_run(run_id).error
-        except (GDAError, OSError):
-            pass
-        st.session_state[NOTE_KEY] = ("error", f"The comparison could not run: "
-                                               f"{error or exc}")
+    loaded = _load_ended(store, run_id, load_comparison, "comparison", NOTE_KEY)
+    if loaded is None:
         return
+    record, result = loaded
     st.session_state[RESULT_KEY] = result
     st.session_state[RESULT_ID_KEY] = run_id
     st.session_state.pop(PARTIAL_KEY, None)
@@ -169,37 +173,14 @@ def follow_comparison(store: RunStore, run_id: str) -> None:
 def adopt_ended_sweep(store: RunStore, run_id: str) -> None:
     """A sweep job ended: make its result the tab's, with a note on how it ended."""
     st.session_state.pop(SWEEP_JOB_KEY, None)
-    try:
-        record = store.get_run(run_id)
-        sweep = load_sweep(store, run_id)
-    except (GDAError, OSError, ValueError, KeyError) as exc:
-        error = None
-        try:
-            error = store.get_run(run_id).error
-        except (GDAError, OSError):
-            pass
-        st.session_state[NOTE_KEY + "_sweep"] = ("error", f"The sweep could not run: "
-                                                          f"{error or exc}")
+    loaded = _load_ended(store, run_id, load_sweep, "sweep", NOTE_KEY + "_sweep")
+    if loaded is None:
         return
+    record, sweep = loaded
     st.session_state[SWEEP_KEY] = sweep
     if record.status != "finished":
         st.session_state[NOTE_KEY + "_sweep"] = (
             "warning", f"The sweep {record.status}; showing the seeds that finished.")
-
-
-def follow_sweep(store: RunStore, run_id: str) -> None:
-    """Progress and Stop of a running sweep (a fragment rerun every second)."""
-    try:
-        record = store.get_run(run_id)
-    except (GDAError, OSError) as exc:
-        st.session_state.pop(SWEEP_JOB_KEY, None)
-        st.error(f"The sweep {run_id} cannot be followed: {exc}")
-        return
-    if not record.is_active:
-        st.rerun()
-    progress_row(store, record, "sweep_stop")
-    st.caption(f"Running in the background as run **{run_id}**; reload or close this tab "
-               "and it goes on.")
 
 
 def show_sweep_note() -> None:

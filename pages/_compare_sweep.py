@@ -27,11 +27,10 @@ from pages._compare_job import (
     SWEEP_JOB_KEY,
     SWEEP_KEY,
     adopt_ended_sweep,
-    follow_sweep,
     show_sweep_note,
 )
 from pages._compare_labels import method_label
-from pages._jobs import current_job, store_status
+from pages._jobs import current_job, follow_run, store_status
 
 
 def parse_ratios(text: str) -> list[float]:
@@ -120,7 +119,8 @@ def render_sweep(config: Callable[[], CompareConfig], methods: list[str],
         job = None
     show_sweep_note()
     if job is not None:
-        st.fragment(follow_sweep, run_every=1.0)(store, job)
+        st.fragment(follow_run, run_every=1.0)(store, job, SWEEP_JOB_KEY, "sweep_stop",
+                                                "sweep")
     sweep = st.session_state.get(SWEEP_KEY)
     if sweep is None:
         return

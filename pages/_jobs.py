@@ -74,3 +74,44 @@ def progress_row(store: RunStore, record: RunRecord, key: str) -> None:
             store.request_stop(record.id)
         except GDAError as exc:
             st.warning(str(exc))
+
+
+def follow_run(store: RunStore, run_id: str, job_key: str, stop_key: str,
+               what: str) -> None:
+    """Progress and Stop of a running job (the body of a fragment rerun every second); when
+    the run has ended, the whole page reruns to take its result.  ``what`` names the job
+    for people ("replay")."""
+    try:
+        record = store.get_run(run_id)
+    except (GDAError, OSError) as exc:
+        st.session_state.pop(job_key, None)
+        st.error(f"The {what} {run_id} cannot be followed: {exc}")
+        return
+    if not record.is_active:
+        st.rerun()
+    if record.name:
+        st.markdown(f"**Running:** {record.name}")
+    progress_row(store, record, stop_key)
+    st.caption(f"Running in the background as run **{run_id}**: reload or close this tab "
+               "and it goes on.")
+
+
+def ended_result(store: RunStore, run_id: str, job_key: str, load, what: str):
+    """The result of a job that ended (``load(store, run_id)``), or None after saying why
+    there is none: a stopped job keeps nothing (its numbers only make sense complete), a
+    failed one shows its error.  The session stops following it."""
+    st.session_state.pop(job_key, None)
+    try:
+        return load(store, run_id)
+    except (GDAError, OSError, ValueError, KeyError) as exc:
+        try:
+            record = store.get_run(run_id)
+        except (GDAError, OSError):
+            record = None
+        if record is not None and record.status == "stopped":
+            st.info(f"The {what} was stopped; its numbers only make sense complete, so "
+                    "nothing was kept.")
+        else:
+            st.error(f"The {what} could not run: "
+                     f"{(record.error if record is not None else None) or exc}")
+        return None

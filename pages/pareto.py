@@ -16,7 +16,7 @@ from gda_core.optimization.job import load_study, start_study
 from gda_core.viz.pareto import fit_figure, fronts_figure, parallel_figure
 from pages import _pareto_state as ps
 from pages._common import bar_progress, ensure_shell, get_store
-from pages._jobs import current_job, progress_row, store_status
+from pages._jobs import current_job, ended_result, follow_run, store_status
 
 ensure_shell()
 SOURCES = ("Built-in case", "Upload a CSV", "Enter coefficients")
@@ -132,21 +132,6 @@ if clear:
 
 explore_box = st.container()
 
-def follow_study(store, run_id: str) -> None:
-    """Progress and Stop of the running study (a fragment rerun every second)."""
-    try:
-        record = store.get_run(run_id)
-    except GDAError as exc:
-        st.session_state.pop(STUDY_JOB_KEY, None)
-        st.error(f"The study {run_id} cannot be followed: {exc}")
-        return
-    if not record.is_active:
-        st.rerun()
-    progress_row(store, record, "pareto-study-stop")
-    st.caption(f"Running in the background as run **{run_id}**: reload or close this tab "
-               "and it goes on.")
-
-
 # -------------------------------------------------------------------- study
 with st.expander("Study: algorithms × populations × rates × repeats", key="pareto-study-box"):
     st.caption("Runs every setting and summarises M1', Delta', HV and IGD against the "
@@ -185,23 +170,15 @@ with st.expander("Study: algorithms × populations × rates × repeats", key="pa
         except GDAError as exc:
             st.error(f"The study could not run: {exc}")
     if study_job is not None and not store_status(store, study_job):
-        st.session_state.pop(STUDY_JOB_KEY, None)
-        record = store.get_run(study_job)
-        try:
-            study = load_study(store, study_job)
-        except GDAError as exc:
-            if record.status == "stopped":
-                st.info("The study was stopped; its summary only makes sense complete, so "
-                        "nothing was kept.")
-            else:
-                st.error(f"The study could not run: {record.error or exc}")
-        else:  # its fronts join the best-known front of its case, as if run here
+        study = ended_result(store, study_job, STUDY_JOB_KEY, load_study, "study")
+        if study is not None:  # its fronts join the best-known front of its case
             target = ps.case_state(study.case)
             target.study = study
             target.archive.extend(study.fronts)
         study_job = None
     if study_job is not None:
-        st.fragment(follow_study, run_every=1.0)(store, study_job)
+        st.fragment(follow_run, run_every=1.0)(store, study_job, STUDY_JOB_KEY,
+                                               "pareto-study-stop", "study")
     if cs.study is not None:
         summary = cs.study.summary()
         summary["algorithm"] = summary["algorithm"].map(label)

@@ -9,7 +9,7 @@ from gda_core.replays import REPLAYS, ReplayOptions, ReplayResult
 from gda_core.replays.job import RUN_KIND, load_replay, start_replay
 from gda_core.viz.training import training_figure
 from pages._common import ensure_shell, get_store
-from pages._jobs import current_job, progress_row, store_status
+from pages._jobs import current_job, ended_result, follow_run, store_status
 from pages._results import render_result
 
 ensure_shell()
@@ -61,39 +61,12 @@ elif run:
     except GDAError as exc:
         st.error(f"The replay could not start: {exc}")
 if job is not None and not store_status(store, job):
-    st.session_state.pop(JOB_KEY, None)
-    record = store.get_run(job)
-    try:
-        finished = load_replay(store, job)
-    except GDAError as exc:
-        if record.status == "stopped":
-            st.info("The replay was stopped; a replay's numbers only make sense complete, so "
-                    "nothing was kept.")
-        else:
-            st.error(f"The replay could not run: {record.error or exc}")
-    else:
+    finished = ended_result(store, job, JOB_KEY, load_replay, "replay")
+    if finished is not None:
         results[finished.name] = finished
     job = None
-
-
-def follow_replay(run_id: str) -> None:
-    """Progress and Stop of the running replay (a fragment rerun every second)."""
-    try:
-        record = store.get_run(run_id)
-    except GDAError as exc:
-        st.session_state.pop(JOB_KEY, None)
-        st.error(f"The replay {run_id} cannot be followed: {exc}")
-        return
-    if not record.is_active:
-        st.rerun()
-    st.markdown(f"**Running:** {record.name}")
-    progress_row(store, record, "replay_stop")
-    st.caption(f"Running in the background as run **{run_id}**: reload or close this tab "
-               "and it goes on.")
-
-
 if job is not None:
-    st.fragment(follow_replay, run_every=1.0)(job)
+    st.fragment(follow_run, run_every=1.0)(store, job, JOB_KEY, "replay_stop", "replay")
     st.stop()
 
 result = results.get(name)

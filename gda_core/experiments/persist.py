@@ -16,13 +16,13 @@ from typing import Any
 import pandas as pd
 import plotly.graph_objects as go
 
-from gda_core.errors import RunError
 from gda_core.experiments.config import BASELINE
 from gda_core.experiments.result import ComparisonResult
 from gda_core.experiments.sweep import RatioSweep
 from gda_core.metrics.stats import summarise
 from gda_core.runs import FAILED, RUNNING, RunStore
 from gda_core.runs.records import RunRecord
+from gda_core.runs.results import result_path
 from gda_core.viz.comparison import per_class_recall_figure, ratio_sweep_figure
 from gda_core.viz.figures import class_counts_figure, confusion_figure, metric_bars_figure
 from gda_core.viz.grids import image_grid, png_bytes
@@ -77,18 +77,7 @@ def load_comparison(store: RunStore, run_id: str) -> ComparisonResult:
     RunError
         When there is no such run, it is not a comparison, or its result file is gone.
     """
-    return ComparisonResult.from_json(_result_path(store, run_id, RUN_KIND, "comparison"))
-
-
-def _result_path(store: RunStore, run_id: str, kind: str, what: str) -> Path:
-    record = store.get_run(run_id)
-    if record.kind != kind:
-        raise RunError(f"run {run_id} is a {record.kind} run, not a {what}")
-    path = store.latest_artifact(run_id, "result")
-    if path is None or not path.is_file():
-        raise RunError(f"run {run_id} has no saved result yet" if record.is_active else
-                       f"run {run_id} has no saved result")
-    return path
+    return ComparisonResult.from_json(result_path(store, run_id, RUN_KIND, "comparison"))
 
 
 def save_sweep(store: RunStore, sweep: RatioSweep, name: str = "") -> str:
@@ -118,7 +107,7 @@ def list_sweeps(store: RunStore, limit: int | None = 100) -> list[RunRecord]:
 
 def load_sweep(store: RunStore, run_id: str) -> RatioSweep:
     """The :class:`RatioSweep` saved by run ``run_id`` (:class:`RunError` if there is none)."""
-    return RatioSweep.from_json(_result_path(store, run_id, SWEEP_KIND, "ratio sweep"))
+    return RatioSweep.from_json(result_path(store, run_id, SWEEP_KIND, "ratio sweep"))
 
 
 def _store(store: RunStore, kind: str, config: dict[str, Any], name: str,

@@ -13,15 +13,13 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from gda_core.errors import RunError
 from gda_core.optimization.archive import FrontArchive
 from gda_core.optimization.cases import DRSOCase
 from gda_core.optimization.front import Front
 from gda_core.optimization.study import StudyConfig, StudyResult, run_study
 from gda_core.runs import RunContext, RunStore, start_worker
-from gda_core.runs.eta import JobProgress
-from gda_core.runs.executors import StopRequested
 from gda_core.runs.records import RunRecord
+from gda_core.runs.results import result_path, run_whole
 
 RUN_KIND = "drso_study"
 JOB = "gda_core.optimization.job:study_job"
@@ -51,20 +49,9 @@ def study_job(ctx: RunContext) -> None:
     config = StudyConfig.from_dict(ctx.config["config"])
     archive = FrontArchive(case)
     archive.extend(Front.from_dict(f) for f in ctx.config.get("archive", []))
-    report = JobProgress(ctx)
-
-    def progress(fraction: float, message: str) -> None:
-        report(fraction, message)
-        if ctx.should_stop():
-            raise StopRequested
-
-    try:
-        result = run_study(case, config, archive=archive, progress=progress)
-    except StopRequested:
-        report.end(report.fraction, "stopped")
-        return
-    ctx.save_artifact("result", json.dumps(result.to_dict()).encode(), suffix=".json")
-    report.end(1.0, "done")
+    run_whole(ctx, lambda progress: run_study(case, config, archive=archive,
+                                              progress=progress),
+              lambda r: json.dumps(r.to_dict()).encode())
 
 
 def list_studies(store: RunStore, limit: int | None = 50) -> list[RunRecord]:
@@ -74,11 +61,5 @@ def list_studies(store: RunStore, limit: int | None = 50) -> list[RunRecord]:
 
 def load_study(store: RunStore, run_id: str) -> StudyResult:
     """The result of study run ``run_id`` (:class:`RunError` when it has none)."""
-    record = store.get_run(run_id)
-    if record.kind != RUN_KIND:
-        raise RunError(f"run {run_id} is a {record.kind} run, not a DRSO study")
-    path = store.latest_artifact(run_id, "result")
-    if path is None or not path.is_file():
-        raise RunError(f"study run {run_id} has no result"
-                       + (" yet" if record.is_active else f" ({record.status})"))
+    path = result_path(store, run_id, RUN_KIND, "DRSO study")
     return StudyResult.from_dict(json.loads(path.read_text(encoding="utf-8")))

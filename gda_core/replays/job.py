@@ -11,15 +11,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
-from typing import Any
 
-from gda_core.errors import ConfigError, RunError
+from gda_core.errors import ConfigError
 from gda_core.replays.base import ReplayOptions, ReplayResult
 from gda_core.replays.registry import REPLAYS, run_replay
 from gda_core.runs import RunContext, RunStore, start_worker
-from gda_core.runs.eta import JobProgress
-from gda_core.runs.executors import StopRequested
 from gda_core.runs.records import RunRecord
+from gda_core.runs.results import result_path, run_whole
 
 RUN_KIND = "replay"
 JOB = "gda_core.replays.job:replay_job"
@@ -43,23 +41,13 @@ def start_replay(store: RunStore, name: str, options: ReplayOptions) -> str:
 
 def replay_job(ctx: RunContext) -> None:
     """Worker job: run the replay of ``ctx.config`` and save its result."""
-    name = ctx.config.get("name")
+    name = str(ctx.config.get("name"))
     options = ReplayOptions(**dict(ctx.config.get("options") or {}))
-    report = JobProgress(ctx)
-
-    def progress(fraction: float, message: str) -> None:
-        report(fraction, message)
-        if ctx.should_stop():
-            raise StopRequested
-
-    try:
-        result = run_replay(str(name), options, progress)
-    except StopRequested:
-        report.end(report.fraction, "stopped")
-        return
-    ctx.save_artifact("result", json.dumps(result.to_dict()).encode(), suffix=".json")
-    report.summary = {"matched": result.n_matched, "checks": len(result.checks)}
-    report.end(1.0, "done")
+    result = run_whole(ctx, lambda progress: run_replay(name, options, progress),
+                       lambda r: json.dumps(r.to_dict()).encode())
+    if result is not None:
+        ctx.progress(1.0, {"message": "done", "matched": result.n_matched,
+                           "checks": len(result.checks)})
 
 
 def list_replays(store: RunStore, limit: int | None = 50) -> list[RunRecord]:
@@ -69,12 +57,5 @@ def list_replays(store: RunStore, limit: int | None = 50) -> list[RunRecord]:
 
 def load_replay(store: RunStore, run_id: str) -> ReplayResult:
     """The result of replay run ``run_id`` (:class:`RunError` when it has none)."""
-    record = store.get_run(run_id)
-    if record.kind != RUN_KIND:
-        raise RunError(f"run {run_id} is a {record.kind} run, not a replay")
-    path = store.latest_artifact(run_id, "result")
-    if path is None or not path.is_file():
-        raise RunError(f"replay run {run_id} has no result"
-                       + (" yet" if record.is_active else f" ({record.status})"))
-    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    return ReplayResult.from_dict(data)
+    path = result_path(store, run_id, RUN_KIND, "replay")
+    return ReplayResult.from_dict(json.loads(path.read_text(encoding="utf-8")))
