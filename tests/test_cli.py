@@ -150,3 +150,33 @@ def test_ctrl_c_keeps_and_saves_what_finished(tmp_path):
     (record,) = list_comparisons(RunStore(runs))
     assert record.status == "stopped" and "(stopped)" in stdout
     assert load_comparison(RunStore(runs), record.id).missing_runs() == [("dcgan", 0)]
+
+
+def test_ctrl_c_in_a_sweep_keeps_the_seeds_that_finished(tmp_path, monkeypatch, capsys):
+    """Ctrl-C after the first seed of a sweep: it is printed, written, saved as stopped."""
+    from gda_core.cli import commands
+    from gda_core.experiments.persist import list_sweeps
+    from gda_core.runs import RunStore
+
+    real = commands.run_ratio_sweep
+
+    def interrupted_after_one_seed(config, *args, on_seed=None, **kwargs):
+        def first_then_stop(partial):
+            on_seed(partial)
+            raise KeyboardInterrupt
+        return real(config, *args, on_seed=first_then_stop, **kwargs)
+
+    monkeypatch.setattr(commands, "run_ratio_sweep", interrupted_after_one_seed)
+    out, runs = tmp_path / "sweep.json", tmp_path / "runs"
+    code = main(["compare", "--ratio", "0.2", "--minority", "3,8", "--majority-count", "60",
+                 "--test-per-class", "10", "--epochs", "1", "--width", "8", "--quiet",
+                 "--methods", "baseline,smote", "--param", "smote.k_neighbors=3",
+                 "--seeds", "0,1", "--ratios", "0,1", "--json", str(out), "--save",
+                 "--runs-dir", str(runs)])
+    captured = capsys.readouterr()
+    assert code == 130
+    assert "interrupted: 1 of 2 seeds finished" in captured.err
+    assert json.loads(out.read_text())["runs"][0]["seed"] == 0
+    assert {r["seed"] for r in json.loads(out.read_text())["runs"]} == {0}
+    (record,) = list_sweeps(RunStore(runs))
+    assert record.status == "stopped" and "(stopped)" in captured.out

@@ -245,13 +245,29 @@ def compare(config: CompareConfig, *, json_path: Path | None, quiet: bool,
 
 def sweep(config: CompareConfig, what: SweepArgs, args: argparse.Namespace, *,
           executor: ExecutorConfig | None = None) -> int:
-    """Run a real:synthetic ratio sweep and print one row per ratio."""
+    """Run a real:synthetic ratio sweep and print one row per ratio.
+
+    Ctrl-C stops it: the seeds that finished are printed, written, saved (marked stopped)
+    and exported as asked, and the exit status is 130.
+    """
     progress = _ProgressLine(args.quiet)
+    latest: list[RatioSweep] = []
+    interrupted = False
     try:
         result = run_ratio_sweep(config, what.method, what.ratios, what.metric,
-                                 progress=progress, executor=executor)
+                                 progress=progress, executor=executor,
+                                 on_seed=lambda partial: latest.__setitem__(slice(None),
+                                                                            [partial]))
+    except KeyboardInterrupt:
+        if not latest:
+            raise
+        interrupted, result = True, latest[0]
+        result.warnings.append(f"interrupted: {len(set(result.runs['seed']))} of "
+                               f"{len(config.seeds)} seeds finished")
     finally:
         progress.close()
+    if interrupted:
+        print(result.warnings[-1], file=sys.stderr)
     print(f"{what.method}: {what.metric} against synthesized:real minority images "
           f"({len(config.seeds)} seed(s); 95% interval)")
     print(format_sweep(result))
@@ -263,8 +279,12 @@ def sweep(config: CompareConfig, what: SweepArgs, args: argparse.Namespace, *,
         result.to_json(args.json)
         print(f"wrote {args.json}")
     if args.save:
-        print(f"saved as run {save_sweep(RunStore(args.runs_dir), result, name=args.name)}")
+        run_id = save_sweep(RunStore(args.runs_dir), result, name=args.name,
+                            stopped=interrupted)
+        print(f"saved as run {run_id}" + (" (stopped)" if interrupted else ""))
     if args.export is not None:
         files = export_sweep(result, args.export)
         print(f"exported {len(files)} files to {args.export}")
+    if interrupted:
+        return 130
     return 2 if result.runs["error"].notna().all() else 0

@@ -9,6 +9,7 @@ them.
 from __future__ import annotations
 
 import hashlib
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -42,6 +43,7 @@ from gda_core.oversampling import OVERSAMPLERS, make_oversampler
 from gda_core.runs.executors import ExecutorConfig, UnitFailure, run_units
 
 Progress = Callable[[float, str], None]
+_LOG = logging.getLogger(__name__)
 
 GAN_SHARE = 0.7
 """Share of a GAN method's run that its progress reports give to the GAN's training (the
@@ -160,6 +162,7 @@ def run_comparison(
     def finished(unit: tuple[int, str], value: Any) -> None:
         seed, method = unit
         if isinstance(value, UnitFailure):
+            _LOG.warning("seed %s, %s failed:\n%s", seed, method, value.detail)
             run, samples = MethodRun(method=method, seed=seed, error=value.message), {}
         else:
             run, samples = value

@@ -80,11 +80,13 @@ def load_comparison(store: RunStore, run_id: str) -> ComparisonResult:
     return ComparisonResult.from_json(result_path(store, run_id, RUN_KIND, "comparison"))
 
 
-def save_sweep(store: RunStore, sweep: RatioSweep, name: str = "") -> str:
-    """Store a ratio sweep as a run of kind :data:`SWEEP_KIND`; return its id."""
+def save_sweep(store: RunStore, sweep: RatioSweep, name: str = "", *,
+               stopped: bool = False) -> str:
+    """Store a ratio sweep as a run of kind :data:`SWEEP_KIND`; return its id (marked
+    ``stopped`` when it did not finish)."""
     label = name or f"{sweep.method} ratio sweep ({sweep.metric})"
     return _store(store, SWEEP_KIND, sweep.config, label, sweep_files(sweep),
-                  sweep_summary(sweep))
+                  sweep_summary(sweep), stopped=stopped)
 
 
 def sweep_files(sweep: RatioSweep) -> dict[str, tuple[bytes, str]]:
