@@ -30,7 +30,7 @@ from pages._compare_job import (
     show_sweep_note,
 )
 from pages._compare_labels import method_label
-from pages._jobs import current_job, follow_run, store_status
+from pages._jobs import current_job, follow_run, is_running
 
 
 def parse_ratios(text: str) -> list[float]:
@@ -101,7 +101,7 @@ def render_sweep(config: Callable[[], CompareConfig], methods: list[str],
     cfg = config()
     n_runs = len(ratios) * len(cfg.seeds)
     job = current_job(store, SWEEP_JOB_KEY, "ratio_sweep")
-    running = job is not None and store_status(store, job)
+    running = job is not None and is_running(store, job)
     row = st.container(horizontal=True, vertical_alignment="center", gap="medium")
     clicked = row.button("Run sweep", key="sweep_run", type="primary", disabled=running)
     row.caption(f"{len(ratios)} ratios × {len(cfg.seeds)} seed(s) = {n_runs} classifier "
@@ -114,13 +114,13 @@ def render_sweep(config: Callable[[], CompareConfig], methods: list[str],
             st.error(f"The sweep could not start: {exc}")
         else:
             st.rerun()  # redraw with the button disabled and the job's progress
-    if job is not None and not store_status(store, job):
+    if job is not None and not is_running(store, job):
         adopt_ended_sweep(store, job)
         job = None
     show_sweep_note()
     if job is not None:
         st.fragment(follow_run, run_every=1.0)(store, job, SWEEP_JOB_KEY, "sweep_stop",
-                                                "sweep")
+                                                "sweep", keeps_partial=True)
     sweep = st.session_state.get(SWEEP_KEY)
     if sweep is None:
         return

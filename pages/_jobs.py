@@ -33,7 +33,7 @@ def current_job(store: RunStore, key: str, kind: str) -> str | None:
     return None
 
 
-def store_status(store: RunStore, run_id: str) -> bool:
+def is_running(store: RunStore, run_id: str) -> bool:
     """Whether run ``run_id`` is still active (False when it ended or is gone; a run whose
     worker died is marked failed first)."""
     try:
@@ -64,12 +64,12 @@ def progress_text(record: RunRecord) -> str:
     return " · ".join(parts)
 
 
-def progress_row(store: RunStore, record: RunRecord, key: str) -> None:
+def progress_row(store: RunStore, record: RunRecord, key: str,
+                 stop_help: str = "Stop after the current step; what finished is kept.") -> None:
     """The job's progress bar (:func:`progress_text`) and a Stop button keyed ``key``."""
     row = st.container(horizontal=True, vertical_alignment="center")
     row.progress(min(max(record.progress or 0.0, 0.0), 1.0), text=progress_text(record))
-    if row.button("Stop", key=key, disabled=record.status == "stopping",
-                  help="Stop after the current step; what finished is kept."):
+    if row.button("Stop", key=key, disabled=record.status == "stopping", help=stop_help):
         try:
             store.request_stop(record.id)
         except GDAError as exc:
@@ -77,10 +77,10 @@ def progress_row(store: RunStore, record: RunRecord, key: str) -> None:
 
 
 def follow_run(store: RunStore, run_id: str, job_key: str, stop_key: str,
-               what: str) -> None:
+               what: str, keeps_partial: bool = False) -> None:
     """Progress and Stop of a running job (the body of a fragment rerun every second); when
     the run has ended, the whole page reruns to take its result.  ``what`` names the job
-    for people ("replay")."""
+    for people ("replay"); ``keeps_partial`` whether Stop keeps what finished."""
     try:
         record = store.get_run(run_id)
     except (GDAError, OSError) as exc:
@@ -91,7 +91,10 @@ def follow_run(store: RunStore, run_id: str, job_key: str, stop_key: str,
         st.rerun()
     if record.name:
         st.markdown(f"**Running:** {record.name}")
-    progress_row(store, record, stop_key)
+    progress_row(store, record, stop_key,
+                 "Stop after the current step; what finished is kept." if keeps_partial else
+                 f"Stop now; a stopped {what} keeps nothing (its numbers only make sense "
+                 "complete).")
     st.caption(f"Running in the background as run **{run_id}**: reload or close this tab "
                "and it goes on.")
 

@@ -31,7 +31,7 @@ from pages._compare_job import (
     show_note,
 )
 from pages._compare_sweep import render_sweep
-from pages._jobs import current_job, store_status
+from pages._jobs import current_job, is_running
 from pages._results import method_label, render_result
 
 TAB_KEY = "compare_tab"
@@ -150,7 +150,7 @@ for advice in method_advice(build_config()):
 executor = executor_settings()
 store = get_store()
 job = current_job(store, JOB_KEY, "comparison")
-running = job is not None and store_status(store, job)
+running = job is not None and is_running(store, job)
 row = st.container(horizontal=True, vertical_alignment="center", gap="medium")
 run = row.button("Run comparison", type="primary", key="compare_run", disabled=running,
                  help="A comparison is running; stop it or wait for it to finish."

@@ -16,7 +16,7 @@ from gda_core.optimization.job import load_study, start_study
 from gda_core.viz.pareto import fit_figure, fronts_figure, parallel_figure
 from pages import _pareto_state as ps
 from pages._common import bar_progress, ensure_shell, get_store
-from pages._jobs import current_job, ended_result, follow_run, store_status
+from pages._jobs import current_job, ended_result, follow_run, is_running
 
 ensure_shell()
 SOURCES = ("Built-in case", "Upload a CSV", "Enter coefficients")
@@ -156,7 +156,7 @@ with st.expander("Study: algorithms × populations × rates × repeats", key="pa
         study_go = st.form_submit_button("Run study", type="primary")
     store = get_store()
     study_job = current_job(store, STUDY_JOB_KEY, STUDY_KIND)
-    if study_go and study_job is not None and store_status(store, study_job):
+    if study_go and study_job is not None and is_running(store, study_job):
         st.warning("A study is already running; stop it or wait for it to finish.")
     elif study_go:
         try:
@@ -169,7 +169,7 @@ with st.expander("Study: algorithms × populations × rates × repeats", key="pa
             st.session_state[STUDY_JOB_KEY] = study_job
         except GDAError as exc:
             st.error(f"The study could not run: {exc}")
-    if study_job is not None and not store_status(store, study_job):
+    if study_job is not None and not is_running(store, study_job):
         study = ended_result(store, study_job, STUDY_JOB_KEY, load_study, "study")
         if study is not None:  # its fronts join the best-known front of its case
             target = ps.case_state(study.case)

@@ -9,7 +9,7 @@ from gda_core.replays import REPLAYS, ReplayOptions, ReplayResult
 from gda_core.replays.job import RUN_KIND, load_replay, start_replay
 from gda_core.viz.training import training_figure
 from pages._common import ensure_shell, get_store
-from pages._jobs import current_job, ended_result, follow_run, store_status
+from pages._jobs import current_job, ended_result, follow_run, is_running
 from pages._results import render_result
 
 ensure_shell()
@@ -50,7 +50,7 @@ with st.form("replay_form"):
 results: dict[str, ReplayResult] = st.session_state.setdefault(RESULTS_KEY, {})
 store = get_store()
 job = current_job(store, JOB_KEY, RUN_KIND)
-if run and job is not None and store_status(store, job):
+if run and job is not None and is_running(store, job):
     st.warning("A replay is already running; stop it or wait for it to finish.")
 elif run:
     try:
@@ -60,7 +60,7 @@ elif run:
         st.session_state[JOB_KEY] = job = start_replay(store, name, options)
     except GDAError as exc:
         st.error(f"The replay could not start: {exc}")
-if job is not None and not store_status(store, job):
+if job is not None and not is_running(store, job):
     finished = ended_result(store, job, JOB_KEY, load_replay, "replay")
     if finished is not None:
         results[finished.name] = finished
