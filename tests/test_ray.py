@@ -102,3 +102,10 @@ def test_an_unreachable_cluster_is_a_clear_error(capsys):
                  "--quiet", "--executor", "ray", "--ray-address", f"127.0.0.1:{port}"])
     assert code == 2
     assert "could not start or reach Ray" in capsys.readouterr().err
+
+
+def test_more_cpus_per_task_than_any_node_has_is_a_clear_error(head, capsys):
+    code = main([*SMALL[:SMALL.index("--methods")], "--methods", "baseline", "--seeds", "0",
+                 "--quiet", "--executor", "ray", "--ray-address", head, "--ray-cpus", "64"])
+    assert code == 2
+    assert "no node of the Ray cluster has 64 CPUs (the largest has 2)" in capsys.readouterr().err

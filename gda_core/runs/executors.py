@@ -203,12 +203,12 @@ def _run_on_ray(fn: UnitFn, items: list[Any], shared: Any,
             raise GDAError(f"could not start or reach Ray ({executor.address or 'local'}): "
                            f"{exc}") from None
     try:
-        threads = executor.num_cpus or _torch_threads()
+        threads = _task_cpus(ray, executor.num_cpus)
         task = ray.remote(num_cpus=threads, max_retries=0)(_ray_unit)
         shared_ref = ray.put(shared)
         pending = {task.remote(fn, shared_ref, item, threads): item for item in items}
         total, done = max(1, len(items)), 0
-        report(0.0, f"{len(items)} units submitted to Ray")
+        report(0.0, f"Ray: {len(items)} units submitted, {threads} CPU(s) each")
         while pending:
             if stop():
                 _cancel(ray, pending)
@@ -227,7 +227,7 @@ def _run_on_ray(fn: UnitFn, items: list[Any], shared: Any,
                                         traceback.format_exc())
                 done += 1
                 on_result(item, value)
-                report(done / total, f"{done} of {len(items)} units finished on Ray")
+                report(done / total, f"Ray: {done} of {len(items)} units finished")
         return True
     finally:
         if started_here:
@@ -271,10 +271,21 @@ def _ray_unit(fn: UnitFn, shared: Any, item: Any, threads: int) -> Any:
                            f"{type(exc).__name__}: {exc}", traceback.format_exc())
 
 
-def _torch_threads() -> int:
+def _task_cpus(ray: Any, wanted: int | None) -> int:
+    """CPUs (and torch threads) per task: ``wanted``, else as many threads as torch uses
+    here, at most the CPUs of the cluster's largest node (a task that no node can hold would
+    wait forever)."""
     import torch
 
-    return max(1, torch.get_num_threads())
+    largest = max((int(n.get("Resources", {}).get("CPU", 0)) for n in ray.nodes()
+                   if n.get("Alive")), default=0)
+    if wanted is not None:
+        if largest and wanted > largest:
+            raise ConfigError(f"no node of the Ray cluster has {wanted} CPUs (the largest "
+                              f"has {largest}); ask for fewer CPUs per task")
+        return wanted
+    threads = max(1, torch.get_num_threads())
+    return min(threads, largest) if largest else threads
 
 
 def import_ray() -> Any:
