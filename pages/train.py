@@ -17,6 +17,7 @@ from pages._common import (
     load_config,
     param_widgets,
 )
+from pages._jobs import is_running
 
 ensure_shell()
 GROUPS = {
@@ -149,6 +150,8 @@ def load_events(rid: str) -> list[dict]:
 def show_run(rid: str) -> None:
     try:
         run = store.get_run(rid)
+        if run.is_active and not is_running(store, rid):
+            st.rerun()  # its worker died (now marked failed): redraw the page without the timer
     except GDAError as exc:
         st.error(str(exc))
         return

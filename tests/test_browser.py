@@ -91,11 +91,16 @@ def browser_page() -> Iterator:
             browser.close()
 
 
+RUNS_DIRS: dict[str, str] = {}
+"""Run-store folder of each running test server, by URL (to reach its worker processes)."""
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     env = {"GDA_DATA_DIR": str(tmp_path_factory.mktemp("data")),
            "GDA_RUNS_DIR": str(tmp_path_factory.mktemp("runs"))}
     with launch_app(env) as url:
+        RUNS_DIRS[url] = env["GDA_RUNS_DIR"]
         yield url
 
 
@@ -226,6 +231,28 @@ def test_comparison_with_a_gan_survives_reload_and_closed_tab_and_stops(server, 
     page.get_by_text("stopped (partial)").first.wait_for(state="attached", timeout=30_000)
     _shot(page, "12-compare-history")
     assert "Traceback" not in page.inner_text("body")
+
+
+def test_train_page_notices_a_killed_worker_without_a_reload(server, page):
+    import signal
+
+    from gda_core.runs import RunStore
+
+    page.goto(f"{server}/train")
+    page.get_by_text("New training run").wait_for(timeout=60_000)
+    steps = page.get_by_role("spinbutton", name="min_steps")
+    steps.fill("20000")
+    steps.press("Tab")
+    page.get_by_role("button", name="Train", exact=True).click()
+    page.get_by_text("running ·").first.wait_for(timeout=60_000)
+    store = RunStore(RUNS_DIRS[server])
+    (record,) = [r for r in store.list_runs("train") if r.is_active]
+    os.killpg(record.pid, signal.SIGKILL)           # the worker dies; nobody reloads
+    page.get_by_text("The run failed").first.wait_for(timeout=30_000)
+    _shot(page, "13-train-worker-killed")
+    body = page.inner_text("body")
+    assert "ended unexpectedly" in body and "running ·" not in body
+    assert "Traceback" not in body
 
 
 def _full_shot(page, name: str) -> None:
