@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
@@ -81,6 +83,7 @@ def test_cli_drso_study(tmp_path, capsys):
         (["drso", "--case", "welding", "--pc", "1.5"], "between 0 and 1"),
         (["drso-study", "--rates", "0.5"], "rate pairs look like"),
         (["drso", "--case", "missing.csv", "--target", "1"], "no such file"),
+        (["drso", "--case", str(Path(__file__).parent), "--target", "1"], "is a folder"),
     ],
 )
 def test_cli_bad_input_is_a_message(args, message, capsys):

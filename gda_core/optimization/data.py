@@ -45,6 +45,10 @@ def read_table(source: str | Path | bytes | pd.DataFrame) -> pd.DataFrame:
         return pd.read_csv(source)
     except FileNotFoundError:
         raise ConfigError(f"no such file: {source}") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{source} is a folder; give the CSV file inside it") from None
+    except PermissionError:
+        raise ConfigError(f"cannot read {source}: permission denied") from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise ConfigError(f"could not read the CSV: {str(exc).splitlines()[0]}") from None
 
