@@ -180,3 +180,15 @@ def test_ctrl_c_in_a_sweep_keeps_the_seeds_that_finished(tmp_path, monkeypatch, 
     assert {r["seed"] for r in json.loads(out.read_text())["runs"]} == {0}
     (record,) = list_sweeps(RunStore(runs))
     assert record.status == "stopped" and "(stopped)" in captured.out
+
+
+def test_an_oversampler_error_names_the_users_class_not_its_index(capsys):
+    """Classes 0, 1, 3, 8 are labels 0..3 inside the comparison; SMOTE's message must say
+    '3', the class the user chose, not 2."""
+    code = main(["compare", "--dataset", "digits", "--counts", "0=60,1=60,3=3,8=60",
+                 "--test-per-class", "10", "--methods", "baseline,smote", "--epochs", "1",
+                 "--width", "8", "--quiet", "--no-sample-quality"])
+    out = capsys.readouterr().out
+    assert code == 0
+    line = next(x for x in out.splitlines() if x.startswith("smote: FAILED"))
+    assert "class '3' has 2" in line and "class 2" not in line

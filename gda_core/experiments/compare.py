@@ -276,6 +276,7 @@ def run_method(config: CompareConfig, split: SeedSplit, method: str, seed: int,
             if sampler is None:
                 sampler = make_oversampler(method, random_state=seed,
                                            **config.method_params.get(method, {}))
+            sampler.class_names = list(data.class_names)  # messages name the user's classes
             if _own_classifier(sampler) and sampling_strategy != "auto":
                 raise ConfigError(f"{sampler.label} is evaluated with its own classifier, so "
                                   "the amount of synthetic data cannot be varied; use "

@@ -8,7 +8,7 @@ images each class needs, and returns the originals followed by the new images, s
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 import numpy as np
@@ -33,7 +33,13 @@ class ImageOversampler:
     warnings_ : list of Notice
         Plain-language findings, e.g. that a class received no new images
         (``"no-images-generated"``) or, for GANs, the training diagnostics.
+
+    ``class_names`` (None, or a name per label) is used by messages only: a caller that
+    re-indexed the user's classes (a comparison keeps labels 0..n-1 of the chosen classes)
+    sets it so that errors name the user's class, not its index.
     """
+
+    class_names: Sequence[str] | None = None
 
     name: ClassVar[str] = ""
     label: ClassVar[str] = ""
@@ -50,6 +56,23 @@ class ImageOversampler:
             raise TypeError(f"{type(self).__name__} got unexpected parameter(s) {sorted(unknown)}")
         for key, value in {**defaults, **params}.items():
             setattr(self, key, value)
+
+    def class_label(self, c: int) -> str:
+        """``"class '3'"`` when :attr:`class_names` are known, else ``"class 2"``.
+
+        Examples
+        --------
+        >>> sampler = ImageOversampler()
+        >>> sampler.class_label(2)
+        'class 2'
+        >>> sampler.class_names = ["0", "1", "3", "8"]
+        >>> sampler.class_label(2)
+        "class '3'"
+        """
+        names = self.class_names
+        if names is not None and 0 <= int(c) < len(names):
+            return f"class {names[int(c)]!r}"
+        return f"class {c}"
 
     def get_params(self) -> dict[str, Any]:
         """The constructor parameters, as stored."""
@@ -85,7 +108,7 @@ class ImageOversampler:
             if want > 0 and self.n_generated_.get(c, 0) == 0:
                 self.warnings_.append(Notice(
                     "no-images-generated",
-                    f"{self.label or self.name}: 0 images generated for class {c} "
+                    f"{self.label or self.name}: 0 images generated for {self.class_label(c)} "
                     f"({want} were needed)"))
         return (np.concatenate([X, X_new.astype(np.uint8, copy=False)]),
                 np.concatenate([y, y_new.astype(np.int64, copy=False)]))

@@ -54,16 +54,16 @@ class ImblearnOversampler(ImageOversampler):
         for c in sorted(wanted):
             if have[c] < 2:
                 raise OversamplingError(
-                    f"{self.label} interpolates between images of the same class, but class "
-                    f"{c} has only {have[c]} image; use random oversampling or augmentation "
-                    "for it, or add images"
+                    f"{self.label} interpolates between images of the same class, but "
+                    f"{self.class_label(c)} has only {have[c]} image; use random oversampling "
+                    "or augmentation for it, or add images"
                 )
             for p in self.neighbour_params:
                 k = int(params[p])
                 if have[c] <= k:
                     raise OversamplingError(
                         f"{self.label} needs more than {p}={k} images in every class it "
-                        f"oversamples, but class {c} has {have[c]}; set {p} to at most "
+                        f"oversamples, but {self.class_label(c)} has {have[c]}; set {p} to at most "
                         f"{have[c] - 1} or add images"
                     )
         for p in self.whole_set_params:
