@@ -7,6 +7,7 @@ Streamlit caching and state.
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import runpy
 from collections.abc import Callable
@@ -100,6 +101,26 @@ def bar_progress(bar) -> Callable[[float, str], None]:
     """A library ``progress(fraction, message)`` callback drawing on ``st.progress`` ``bar``."""
     return lambda fraction, message: bar.progress(min(max(float(fraction), 0.0), 1.0),
                                                   text=message)
+
+
+def read_png(path: Path) -> tuple[bytes | None, str]:
+    """The bytes of an image file the run store holds, checked by decoding it; or None and
+    why it cannot be shown (deleted, unreadable, damaged)."""
+    from PIL import Image
+
+    name = Path(path).name
+    try:
+        data = Path(path).read_bytes()
+    except FileNotFoundError:
+        return None, f"the file {name} is missing (deleted?)"
+    except OSError as exc:
+        return None, f"the file {name} is unreadable ({exc.strerror or exc})"
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            img.load()
+    except Exception as exc:  # any decoding failure: not an image, truncated, bad chunks
+        return None, f"the file {name} is damaged ({exc})"
+    return data, ""
 
 
 def display_scale(image_side: int, target: int = 48) -> int:

@@ -16,6 +16,7 @@ from pages._common import (
     get_store,
     load_config,
     param_widgets,
+    read_png,
 )
 from pages._jobs import is_running
 
@@ -202,11 +203,16 @@ def show_run(rid: str) -> None:
                        "closer); features of our own CNN, 64 samples: a trend, not a score.")
     with right:
         grids = store.artifacts(rid, "grid")
-        if grids and grids[-1].path.exists():
+        if grids:
             now = summary.get("class") if run.is_active else None
-            st.image(str(grids[-1].path), width="stretch",
-                     caption=f"Samples from fixed noise · step {grids[-1].step}"
-                     + (f" · class {now}" if now is not None else ""))
+            image, problem = read_png(grids[-1].path)
+            if image is not None:
+                st.image(image, width="stretch",
+                         caption=f"Samples from fixed noise · step {grids[-1].step}"
+                         + (f" · class {now}" if now is not None else ""))
+            else:
+                st.warning(f"The sample grid of step {grids[-1].step} cannot be shown: "
+                           f"{problem}.", icon="🖼️")
 
 
 try:

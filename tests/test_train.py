@@ -220,3 +220,27 @@ def test_train_job_pretrains_then_fine_tunes(tmp_path):
     assert [e.get("phase") for e in events[:6]] == ["pretrain"] * 6
     assert [e.get("class") for e in events[6:]] == [3] * 4 + [8] * 4
     assert run.progress == 1.0
+
+
+@pytest.mark.parametrize("damage", ["corrupt", "truncated", "deleted"])
+def test_a_damaged_or_missing_sample_grid_is_a_message(damage, tmp_path, monkeypatch):
+    monkeypatch.setenv("GDA_RUNS_DIR", str(tmp_path / "runs"))
+    store = RunStore(tmp_path / "runs")
+    run_id = store.create_run(RUN_KIND, TrainConfig(params=TINY, classes=(3,)).to_dict())
+    start_worker(store.root, run_id, JOB)
+    assert wait_for_run(store, run_id, timeout=120).status == "finished"
+    grid = store.artifacts(run_id, "grid")[-1].path
+    if damage == "corrupt":
+        grid.write_bytes(b"this is not a PNG at all")
+    elif damage == "truncated":
+        grid.write_bytes(grid.read_bytes()[:60])
+    else:
+        grid.unlink()
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120)
+    at.query_params["run"] = run_id
+    at.run()
+    at.switch_page("pages/train.py").run()
+    assert not at.exception, at.exception
+    warning = next(w.value for w in at.warning if "sample grid" in w.value)
+    assert ("missing" if damage == "deleted" else "damaged") in warning
+    assert len(at.get("plotly_chart")) >= 1          # the rest of the run is still shown
