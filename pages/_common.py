@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import re
 import runpy
 from collections.abc import Callable
 from pathlib import Path
@@ -121,6 +122,21 @@ def read_png(path: Path) -> tuple[bytes | None, str]:
     except Exception as exc:  # any decoding failure: not an image, truncated, bad chunks
         return None, f"the file {name} is damaged ({exc})"
     return data, ""
+
+
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>$~:])")
+
+
+def plain(text: object) -> str:
+    r"""``text`` for Streamlit Markdown, shown as typed: class-folder names and messages that
+    quote them are the user's, so ``**x**``, links, HTML and LaTeX must not render.
+
+    Examples
+    --------
+    >>> plain("**bold** [x](http://a) $y$")
+    '\\*\\*bold\\*\\* \\[x\\]\\(http\\://a\\) \\$y\\$'
+    """
+    return _MARKDOWN.sub(r"\\\1", str(text))
 
 
 def display_scale(image_side: int, target: int = 48) -> int:

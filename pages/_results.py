@@ -23,6 +23,7 @@ from gda_core.metrics import METRIC_LABELS
 from gda_core.metrics.stats import summarise
 from gda_core.viz import confusion_figure
 from gda_core.viz.comparison import per_class_recall_figure
+from pages._common import plain
 from pages._compare_gallery import render_gallery
 from pages._compare_labels import method_label, short_label
 
@@ -197,7 +198,8 @@ def render_metrics(result: ComparisonResult) -> None:
     """Metrics table; with several seeds, 95% intervals and paired differences to the baseline."""
     seeds = result.config.get("seeds", [0])
     n_seeds = len(seeds)
-    minority = ", ".join(result.class_names[c] for c in result.minority_classes) or "none"
+    minority = ", ".join(plain(result.class_names[c]) for c in result.minority_classes) or \
+        "none"
     st.subheader("Metrics on the balanced test set")
     st.caption(f"{classifier_text(result.config)} · test set {result.test_counts[0]} images "
                f"per class · minority classes: {minority} · "
@@ -275,9 +277,9 @@ def render_warnings(result: ComparisonResult) -> None:
         for message, seeds in seen.items():
             where = "" if len(result.config.get("seeds", [0])) <= 1 else (
                 f" (seed{'s' if len(seeds) > 1 else ''} {', '.join(map(str, seeds))})")
-            st.warning(f"**{method_label(method)}**{where}: {message}", icon="⚠️")
+            st.warning(f"**{method_label(method)}**{where}: {plain(message)}", icon="⚠️")
     for g in result.guidance:
-        st.info(g["message"], icon=":material/lightbulb:")
+        st.info(plain(g["message"]), icon=":material/lightbulb:")
 
 
 def split_counts_frame(result: ComparisonResult, seed: int | None = None) -> pd.DataFrame:
@@ -382,7 +384,7 @@ def render_result(result: ComparisonResult, *, key: str = "result") -> None:
     ``key`` prefixes widget keys (call it with distinct keys to show two results on a page).
     """
     for method, error in result.errors().items():
-        st.warning(f"**{method_label(method)}** could not run: {error}", icon="⚠️")
+        st.warning(f"**{method_label(method)}** could not run: {plain(error)}", icon="⚠️")
     render_warnings(result)
     if result.metrics_table().empty:
         return

@@ -19,6 +19,7 @@ from pages._common import (
     get_store,
     load_config,
     param_widgets,
+    plain,
 )
 from pages._compare_history import PARTIAL_KEY, RESULT_ID_KEY, comparison_name, render_history
 from pages._compare_job import (
@@ -140,7 +141,7 @@ def method_advice(config: CompareConfig) -> list[str]:
         for c in split.data.minority_classes:
             text = OVERSAMPLERS[m].advice(counts[c], config.method_params.get(m, {}))
             if text:
-                out.append(f"Class **{names[c]}**: {text}")
+                out.append(f"Class **{plain(names[c])}**: {plain(text)}")
     return out
 
 
@@ -167,7 +168,7 @@ if run:
         job = start_comparison(store, config, executor=executor,
                                name=comparison_name(config))
     except GDAError as exc:
-        st.error(f"The comparison could not start: {exc}")
+        st.error(f"The comparison could not start: {plain(exc)}")
     else:
         st.session_state[JOB_KEY] = job
         st.rerun()  # redraw with the button disabled and the job's progress

@@ -16,6 +16,7 @@ from pages._common import (
     display_scale,
     ensure_shell,
     load_config,
+    plain,
     save_upload,
     upload_report,
 )
@@ -160,13 +161,13 @@ try:
                                     "hflip": hflip, "max_per_class": cap or None})
     data = make_imbalanced(splits, new_spec, random_state=seed)
 except GDAError as exc:
-    st.error(f"This imbalance cannot be built: {exc}")
+    st.error(f"This imbalance cannot be built: {plain(exc)}")
     st.stop()
 
 st.session_state[SPEC_KEY] = new_spec
 st.session_state[SEED_KEY] = seed
 for note in data.notes:
-    st.caption(f"Note: {note}")
+    st.caption(f"Note: {plain(note)}")
 
 left, right = st.columns([3, 2])
 with left:
@@ -183,7 +184,8 @@ for i, name in enumerate(data.class_names):  # the kept classes, re-indexed
     imgs = data.train.images[data.train.labels == i][:12]
     role = "minority" if i in data.minority_classes else "majority"
     with cols[i % 2]:
-        st.markdown(f"**{name}** · {role} · {int(np.sum(data.train.labels == i))} train")
+        st.markdown(f"**{plain(name)}** · {role} · {int(np.sum(data.train.labels == i))} "
+                    "train")
         st.image(image_grid(imgs, ncols=12, scale=scale))
 
 st.page_link("pages/compare.py", label="Next: compare oversamplers",

@@ -207,3 +207,30 @@ def test_compare_flags_a_one_step_dcgan_in_the_metrics_table(app):
     assert any(w.value.startswith("**DCGAN**") for w in app.warning)
     # before the run, the page already said that 13 images are few for a GAN
     assert any("learns from only" in c.value for c in app.caption)
+
+
+def test_class_folder_names_are_shown_as_typed_never_as_markdown(app, tmp_path):
+    """Folder names are the user's: '**bold**', a link and LaTeX must reach Streamlit's
+    Markdown escaped (shown as typed), on the Data page and in the Compare page's advice."""
+    rng = np.random.default_rng(0)
+    names = ("**bold**", "[link](http:x)", "$x^2$")
+    for cls, n in zip(names, (30, 4, 30), strict=True):
+        (tmp_path / "odd" / cls).mkdir(parents=True)
+        for i in range(n):
+            Image.fromarray(rng.integers(0, 256, (12, 12, 3), np.uint8)).save(
+                tmp_path / "odd" / cls / f"{i}.png")
+    app.switch_page("pages/data.py").run()
+    app.selectbox[0].set_value("folder").run()
+    app.text_input[0].set_value(str(tmp_path / "odd"))
+    app.button[0].click().run()
+    assert not app.exception and not app.error, [e.value for e in app.error]
+    headers = [m.value for m in app.markdown if " · " in m.value and "train" in m.value]
+    assert any(h.startswith(r"**\*\*bold\*\***") for h in headers), headers
+    assert any(r"\[link\]\(http\:x\)" in h for h in headers), headers
+    assert any(r"\$x^2\$" in h for h in headers), headers
+    assert not any("**bold**" in h and r"\*" not in h for h in headers)
+    app.get("segmented_control")[0].set_value("Ratio").run()
+    app.switch_page("pages/compare.py").run()
+    assert not app.exception
+    advice = [c.value for c in app.caption if "lightbulb" in c.value]
+    assert advice and all(r"Class **\[link\]\(http\:x\)**" in a for a in advice), advice

@@ -81,6 +81,35 @@ def test_divergence():
     assert codes(h) == ["divergence"]
 
 
+def test_a_finite_explosion_is_divergence():
+    # a least-squares GAN's D loss went from ~1 to 1.7e10 without ever being NaN
+    h = history(100)
+    for e in h[60:]:
+        e["d_loss"] = 1.7e10
+    (w,) = diagnose(h)
+    assert w.code == "divergence" and w.step == 61
+    assert "1.7e+10" in w.message and "stayed finite" in w.message
+    h = history(100)
+    for e in h[60:]:
+        e["g_loss"] = 40.0          # 50 times larger: a bad run, not an explosion
+    assert codes(h) == []
+
+
+def test_a_saturated_discriminator_is_a_warning():
+    h = history(100, d_fake=lambda s: 0.45 if s <= 50 else 0.001)
+    for e in h[50:]:
+        e["d_real"] = 0.999
+    (w,) = diagnose(h)
+    assert w.code == "discriminator-saturated" and w.step == 51
+    assert "memorised" in w.message and "DiffAugment" in w.message
+    # when the generator's gradient vanished too, that warning says it already
+    h = history(100, grad=lambda s: 1.0 if s <= 50 else 0.01,
+                d_fake=lambda s: 0.45 if s <= 50 else 0.001)
+    for e in h[50:]:
+        e["d_real"] = 0.999
+    assert codes(h) == ["vanishing-gradient"]
+
+
 def test_per_class_histories_are_checked_separately():
     healthy = history(60, **{"class": 1})
     collapsed = history(60, diversity=lambda s: 0.05 if s >= 40 else 0.8, **{"class": 2})
@@ -91,6 +120,7 @@ def test_per_class_histories_are_checked_separately():
 def test_thresholds_are_module_constants():
     assert dg.VANISHING_GRAD_RATIO == 0.05 and dg.VANISHING_D_FAKE == 0.05
     assert dg.MODE_COLLAPSE_RATIO == 0.3
+    assert dg.EXPLODE_RATIO == 1000 and dg.SATURATED_D == 0.99
 
 
 # ------------------------------------------------------------ divergence in training

@@ -18,7 +18,15 @@ Checks
     near-identical images): the generator makes (nearly) the same image for every noise
     vector.
 ``divergence``
-    A loss or the gradient norm became NaN or infinite.
+    A loss or the gradient norm became NaN or infinite, or a loss exploded while staying
+    finite: its recent median magnitude is above :data:`EXPLODE_RATIO` times its early one
+    and above :data:`EXPLODE_MIN` (a least-squares GAN's D loss reached 1.7e10 and the
+    run finished "ok" before this check).
+``discriminator-saturated``
+    For the recent stretch the discriminator is certain about everything: median D(x)
+    above :data:`SATURATED_D` and D(G(z)) below ``1 - SATURATED_D``.  It has memorised the
+    real images or overpowered the generator (typical of a few real images without
+    augmentation), and the generator learns little from it.
 
 "Recent" is the last :data:`WINDOW_FRACTION` of the records (at least one); "earlier
 peaks" are the largest 3-step medians before it.  Trend checks need :data:`MIN_STEPS` steps, and
@@ -40,6 +48,9 @@ MODE_COLLAPSE_RATIO = 0.30
 WINDOW_FRACTION = 0.2
 MIN_STEPS = 10
 MIN_DIVERSITY_RECORDS = 4
+EXPLODE_RATIO = 1000.0
+EXPLODE_MIN = 1000.0
+SATURATED_D = 0.99
 _FINITE_KEYS = ("d_loss", "g_loss", "g_grad_norm")
 
 
@@ -49,7 +60,7 @@ class TrainingWarning:
 
     Attributes
     ----------
-    code : {"vanishing-gradient", "mode-collapse", "divergence"}
+    code : {"vanishing-gradient", "mode-collapse", "divergence", "discriminator-saturated"}
     message : str
         What happened, what it means and what to try, for a non-specialist.
     step : int
@@ -77,7 +88,7 @@ def diagnose(history: Sequence[dict[str, Any]]) -> list[TrainingWarning]:
     -------
     list of TrainingWarning
         At most one per code and class, in the order divergence, vanishing gradient,
-        mode collapse.
+        mode collapse, discriminator saturated (not repeated when the gradient vanished).
     """
     groups: dict[Any, list[dict[str, Any]]] = {}
     for entry in history:
@@ -87,8 +98,11 @@ def diagnose(history: Sequence[dict[str, Any]]) -> list[TrainingWarning]:
     out: list[TrainingWarning] = []
     for (phase, label), entries in groups.items():
         label = None if label is None else int(label)
-        for check in (_divergence, _vanishing_gradient, _mode_collapse):
+        for check in (_divergence, _vanishing_gradient, _mode_collapse, _saturated):
             found = check(entries)
+            if found is not None and found[0] == "discriminator-saturated" and any(
+                    w.code == "vanishing-gradient" and w.class_label == label for w in out):
+                continue  # the vanishing gradient already says D won
             if found is not None:
                 code, message, step = found
                 if phase:
@@ -116,7 +130,52 @@ def _divergence(entries: list[dict[str, Any]]) -> Finding | None:
                         f"became {value}. The networks' weights are no longer usable. Lower "
                         "the learning rates (e.g. divide lr_D and lr_G by 10); with WGAN-GP "
                         "also try beta1 = 0.", e["step"])
+    return _exploded(entries)
+
+
+def _exploded(entries: list[dict[str, Any]]) -> Finding | None:
+    """A loss that grew by orders of magnitude while staying finite."""
+    if len(entries) < MIN_STEPS:
+        return None
+    recent = _recent(entries)
+    early = entries[:max(3, len(recent))]
+    for key in ("d_loss", "g_loss"):
+        before = [abs(e[key]) for e in early if _finite(e.get(key))]
+        now = [abs(e[key]) for e in recent if _finite(e.get(key))]
+        if not before or not now:
+            continue
+        b, n = float(np.median(before)), float(np.median(now))
+        if n > EXPLODE_MIN and n > EXPLODE_RATIO * max(b, 1e-3):
+            step = _onset(entries, lambda e, key=key, b=b: _finite(e.get(key)) and abs(
+                e[key]) > EXPLODE_RATIO * max(b, 1e-3), recent[0]["step"])
+            name = {"d_loss": "discriminator", "g_loss": "generator"}[key]
+            return ("divergence",
+                    f"training blew up from about step {step}: the {name} loss grew from "
+                    f"about {b:.3g} to {n:.3g} ({n / max(b, 1e-3):.0f} times). The numbers "
+                    "stayed finite, but the networks are far from a working balance and "
+                    "their images are not to be trusted. Lower the learning rates (e.g. "
+                    "divide lr_D and lr_G by 10) or use another loss.", step)
     return None
+
+
+def _saturated(entries: list[dict[str, Any]]) -> Finding | None:
+    """The discriminator certain about every real and every generated image."""
+    rows = [e for e in entries if _finite(e.get("d_real")) and _finite(e.get("d_fake"))]
+    if len(rows) < MIN_STEPS:
+        return None
+    recent = _recent(rows)
+    d_real = float(np.median([e["d_real"] for e in recent]))
+    d_fake = float(np.median([e["d_fake"] for e in recent]))
+    if not (d_real > SATURATED_D and d_fake < 1 - SATURATED_D):
+        return None
+    step = _onset(rows, lambda e: e["d_real"] > SATURATED_D and e["d_fake"] < 1 - SATURATED_D,
+                  recent[0]["step"])
+    return ("discriminator-saturated",
+            f"from about step {step} the discriminator is certain about every image (D(x) = "
+            f"{d_real:.3f} for real images, D(G(z)) = {d_fake:.3f} for generated ones): it "
+            "has memorised the real images or overpowered the generator, which then learns "
+            "little. Typical of a few real images: turn DiffAugment on (augment), lower lr_D "
+            "or the discriminator steps, or add label smoothing or spectral norm.", step)
 
 
 def _vanishing_gradient(entries: list[dict[str, Any]]) -> Finding | None:
