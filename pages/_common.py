@@ -18,6 +18,7 @@ import streamlit as st
 
 from gda_core.datasets import DatasetSplits, ImbalanceSpec, load_source
 from gda_core.datasets.archive import extract_zip
+from gda_core.errors import GDAError
 from gda_core.experiments import CompareConfig, DataConfig
 from gda_core.oversampling.params import ParamSpec
 from gda_core.runs import RunStore, default_runs_dir
@@ -144,9 +145,24 @@ def display_scale(image_side: int, target: int = 48) -> int:
     return max(1, target // max(1, image_side))
 
 
-def get_store() -> RunStore:
-    """The run store (``GDA_RUNS_DIR``, default ``./runs``), shared by all sessions."""
-    return _store(str(default_runs_dir().resolve()))
+def get_store(stop: bool = True) -> RunStore | None:
+    """The run store (``GDA_RUNS_DIR``, default ``./runs``), shared by all sessions.
+
+    A store that cannot be used (damaged or locked database, read-only folder) is an error
+    message saying what to do, then the page stops (``stop``) or None is returned.  It is
+    checked on every call, so a store damaged while the app runs is noticed too.
+    """
+    root = str(default_runs_dir().resolve())
+    try:
+        store = _store(root)
+        store.list_runs(limit=1)  # a cheap read: is the database still usable?
+    except (GDAError, OSError) as exc:
+        _store.clear()  # try again from scratch next time (the user may have fixed it)
+        st.error(f"The run store cannot be used: {plain(exc)}", icon="🗄️")
+        if stop:
+            st.stop()
+        return None
+    return store
 
 
 @st.cache_resource

@@ -154,11 +154,11 @@ with st.expander("Study: algorithms × populations × rates × repeats", key="pa
         s_gens = s[1].number_input("Generations", 1, 2000, 100, key="pareto-study-gens")
         s_seed = s[2].number_input("First seed", 0, 10**6, 1, key="pareto-study-seed")
         study_go = st.form_submit_button("Run study", type="primary")
-    store = get_store()
-    study_job = current_job(store, STUDY_JOB_KEY, STUDY_KIND)
+    store = get_store(stop=False)  # studies need it; the rest of the page does not
+    study_job = None if store is None else current_job(store, STUDY_JOB_KEY, STUDY_KIND)
     if study_go and study_job is not None and is_running(store, study_job):
         st.warning("A study is already running; stop it or wait for it to finish.")
-    elif study_go:
+    elif study_go and store is not None:
         try:
             if not s_pops or not s_rates:
                 raise GDAError("choose at least one population and one rate pair")

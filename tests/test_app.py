@@ -234,3 +234,21 @@ def test_class_folder_names_are_shown_as_typed_never_as_markdown(app, tmp_path):
     assert not app.exception
     advice = [c.value for c in app.caption if "lightbulb" in c.value]
     assert advice and all(r"Class **\[link\]\(http\:x\)**" in a for a in advice), advice
+
+
+@pytest.mark.parametrize("page", ["pages/compare.py", "pages/train.py", "pages/replays.py",
+                                  "pages/pareto.py"])
+def test_a_damaged_run_store_is_a_message_on_every_page(page, tmp_path, monkeypatch):
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    (runs / "runs.sqlite3").write_bytes(b"this is not a database " * 200)
+    monkeypatch.setenv("GDA_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("GDA_RUNS_DIR", str(runs))
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=TIMEOUT)
+    at.run()
+    at.switch_page(page).run()
+    assert not at.exception, at.exception
+    (error,) = [e.value for e in at.error if "run store" in e.value]
+    assert "damaged" in error and "Move it aside" in error
+    if page == "pages/pareto.py":          # the explorer itself still works
+        assert any(b.label == "Run" for b in at.button)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 import sqlite3
 import subprocess
 import sys
@@ -314,9 +315,47 @@ def test_briefly_locked_database_is_retried(tmp_path: Path) -> None:
     blocker = sqlite3.connect(store.db_path, isolation_level=None)
     blocker.execute("BEGIN EXCLUSIVE")
     try:
-        with pytest.raises(sqlite3.OperationalError, match="locked"):
+        with pytest.raises(RunError, match=r"locked.*another program kept it locked"):
             impatient.append_events(run_id, [{"step": 99}])
     finally:
         blocker.execute("COMMIT")
         blocker.close()
     assert store.last_seq(run_id) == 51
+
+
+
+# ------------------------------------------------------------- a damaged or read-only store
+@pytest.mark.parametrize("damage", ["garbage", "truncated"])
+def test_a_damaged_database_is_a_run_error_saying_what_to_do(tmp_path: Path, damage) -> None:
+    store = RunStore(tmp_path)
+    run_in(store, RUNNING)
+    data = store.db_path.read_bytes()
+    for extra in ("-wal", "-shm"):
+        Path(str(store.db_path) + extra).unlink(missing_ok=True)
+    store.db_path.write_bytes(b"garbage " * 512 if damage == "garbage" else data[:1500])
+    with pytest.raises(RunError, match=r"cannot be used .*damaged\. Move it aside"):
+        RunStore(tmp_path).list_runs()
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root ignores file permissions")
+def test_a_read_only_runs_folder_is_a_run_error(tmp_path: Path) -> None:
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    folder.chmod(0o500)
+    try:
+        with pytest.raises(RunError, match="cannot"):
+            RunStore(folder / "runs")
+    finally:
+        folder.chmod(0o700)
+
+
+def test_an_unwritable_artifact_is_a_run_error(tmp_path: Path, monkeypatch) -> None:
+    store = RunStore(tmp_path)
+    run_id = run_in(store, RUNNING)
+
+    def full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("tempfile.mkstemp", full)
+    with pytest.raises(RunError, match=r"cannot write result\.json .*No space left"):
+        store.save_artifact(run_id, "result", b"{}", suffix=".json")

@@ -99,8 +99,13 @@ class RunStore:
         self.root = Path(default_runs_dir() if root is None else root).absolute()
         self.busy_timeout = float(busy_timeout)
         self.retry_for = float(retry_for)
-        self.root.mkdir(parents=True, exist_ok=True)
-        (self.root / "artifacts").mkdir(exist_ok=True)
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            (self.root / "artifacts").mkdir(exist_ok=True)
+        except OSError as exc:
+            raise RunError(f"cannot create the run store in {self.root}: "
+                           f"{exc.strerror or exc}. Choose another folder (GDA_RUNS_DIR or "
+                           "--runs-dir).") from None
         self._init_db()
 
     def __repr__(self) -> str:
@@ -138,9 +143,28 @@ class RunStore:
                 return attempt()
             except sqlite3.OperationalError as exc:
                 if not _is_busy(exc) or time.monotonic() + delay > deadline:
-                    raise
+                    raise self._unusable(exc) from None
+            except sqlite3.DatabaseError as exc:  # not a database, malformed, ...
+                raise self._unusable(exc) from None
             time.sleep(delay * random.uniform(0.5, 1.0))
             delay = min(delay * 2, 0.5)
+
+    def _unusable(self, exc: sqlite3.Error) -> RunError:
+        """A :class:`RunError` saying, in words, why the database cannot be used."""
+        text = str(exc)
+        low = text.lower()
+        if "not a database" in low or "malformed" in low or "corrupt" in low:
+            hint = ("the database file is damaged. Move it aside (runs.sqlite3; the artifacts "
+                    "folder keeps the results' files) or choose another folder")
+        elif "readonly" in low or "read-only" in low or "unable to open" in low:
+            hint = "the folder or the database file is not writable. Choose another folder"
+        elif "locked" in low or "busy" in low:
+            hint = (f"another program kept it locked for over {self.retry_for:g} s. Try again "
+                    "when it has finished")
+        else:
+            hint = "choose another folder if it persists"
+        return RunError(f"the run store {self.db_path} cannot be used ({text}): {hint} "
+                        "(GDA_RUNS_DIR or --runs-dir).")
 
     def _read(self, op: Callable[[sqlite3.Connection], T]) -> T:
         def attempt() -> T:
@@ -414,13 +438,23 @@ class RunStore:
                 raise ValueError(f"artifact step must be >= 0, got {step}")
         self._read(lambda con: self._status(con, run_id))
         folder = self.artifact_dir(run_id)
-        folder.mkdir(parents=True, exist_ok=True)
         name = f"{kind}{suffix}" if step is None else f"{kind}-{step:08d}{suffix}"
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".tmp")
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".tmp")
+        except OSError as exc:
+            raise RunError(f"cannot write {name} of run {run_id} in {folder}: "
+                           f"{exc.strerror or exc} (is the runs folder read-only or full?)"
+                           ) from None
         try:
             with os.fdopen(fd, "wb") as fh:
                 fh.write(bytes(data))
             os.replace(tmp, folder / name)
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise RunError(f"cannot write {name} of run {run_id} in {folder}: "
+                           f"{exc.strerror or exc} (is the disk full?)") from None
         except BaseException:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
