@@ -192,3 +192,18 @@ def test_an_oversampler_error_names_the_users_class_not_its_index(capsys):
     assert code == 0
     line = next(x for x in out.splitlines() if x.startswith("smote: FAILED"))
     assert "class '3' has 2" in line and "class 2" not in line
+
+
+def test_save_to_a_damaged_run_store_keeps_the_json_and_exits_2(tmp_path, capsys):
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    (runs / "runs.sqlite3").write_bytes(b"not a database " * 300)
+    out = tmp_path / "out.json"
+    code = main(["compare", "--ratio", "0.2", "--minority", "3,8", "--majority-count", "60",
+                 "--test-per-class", "10", "--epochs", "1", "--width", "8", "--quiet",
+                 "--methods", "baseline,smote", "--param", "smote.k_neighbors=3",
+                 "--no-sample-quality", "--json", str(out), "--save", "--runs-dir", str(runs)])
+    captured = capsys.readouterr()
+    assert code == 2 and "Traceback" not in captured.err
+    assert "the run store" in captured.err and "damaged" in captured.err
+    assert [r["method"] for r in json.loads(out.read_text())["runs"]] == ["baseline", "smote"]
