@@ -241,3 +241,31 @@ def test_context_buffers_events_and_throttles_stop_checks(store: RunStore) -> No
     assert not ctx.should_stop()  # checked at most every 0.5 s
     clock.now = 1.2
     assert ctx.should_stop() and ctx.should_stop() and ctx.stop_seen
+
+
+def test_a_worker_that_cannot_start_fails_its_run(store: RunStore, monkeypatch) -> None:
+    """An unwritable artifacts folder: the run is failed with the reason, not left queued."""
+    run_id = store.create_run("demo", {"steps": 3})
+    real_mkdir = Path.mkdir
+
+    def refuse(self, *args, **kwargs):
+        if self == store.artifact_dir(run_id):
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_mkdir(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "mkdir", refuse)
+    with pytest.raises(RunError, match="could not start the worker"):
+        start_worker(store.root, run_id, JOB)
+    record = store.get_run(run_id)
+    assert record.status == FAILED and "Permission denied" in record.error
+
+
+def test_a_run_that_never_got_a_worker_is_reaped(store: RunStore, monkeypatch) -> None:
+    from gda_core.runs import worker
+
+    run_id = store.create_run("demo", {"steps": 3})   # queued, no process ever started
+    assert reap_orphans(store) == []                     # young: it may still be starting
+    monkeypatch.setattr(worker, "NEVER_STARTED_AFTER", 0.0)
+    assert reap_orphans(store) == [run_id]
+    record = store.get_run(run_id)
+    assert record.status == FAILED and record.error == worker.NEVER_STARTED_ERROR

@@ -33,6 +33,9 @@ from gda_core.runs.records import RunRecord
 from gda_core.runs.store import RunStore
 
 ORPHAN_ERROR = "the worker process ended unexpectedly (killed?)"
+NEVER_STARTED_ERROR = "its worker process never started"
+NEVER_STARTED_AFTER = 120.0
+"""Seconds after which a run that still has no worker process is marked failed."""
 _JOB = re.compile(r"[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*:[A-Za-z_][\w]*")
 
 
@@ -84,11 +87,11 @@ def start_worker(store_root: str | Path, run_id: str, job: str) -> int:
         raise RunError(f"run {run_id} already has a worker (pid {record.pid})")
     if not _JOB.fullmatch(job):
         raise RunError(f"job {job!r} must look like 'package.module:function'")
-    store.artifact_dir(run_id).mkdir(parents=True, exist_ok=True)
     # -W: runpy warns that the package __init__ already imported this module; harmless.
     cmd = [sys.executable, "-W", "ignore::RuntimeWarning:runpy", "-m", "gda_core.runs.worker",
            "--root", str(store.root), "--run", run_id, "--job", job]
     try:
+        store.artifact_dir(run_id).mkdir(parents=True, exist_ok=True)
         with open(store.log_path(run_id), "ab") as log:
             proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log,
                                     stderr=subprocess.STDOUT, env=_worker_env(),
@@ -107,12 +110,23 @@ def reap_orphans(store: RunStore) -> list[str]:
 
     A queued, running or stopping run with a recorded pid whose process no longer
     exists, is a zombie, or is another process that reused the pid (different start
-    time) becomes ``failed`` with :data:`ORPHAN_ERROR`.  Its events and artifacts stay.
+    time) becomes ``failed`` with :data:`ORPHAN_ERROR`; a run that got no worker process
+    within :data:`NEVER_STARTED_AFTER` seconds (its start failed half-way) becomes
+    ``failed`` with :data:`NEVER_STARTED_ERROR`.  Events and artifacts stay.
     Call it before showing the list of runs.
     """
     reaped = []
+    now = time.time()
     for record in store.list_runs(limit=None, status=rec.ACTIVE_STATUSES):
-        if record.pid is None or pid_alive(record.pid, record.pid_start):
+        if record.pid is None:
+            if now - record.created > NEVER_STARTED_AFTER:
+                try:
+                    store.set_status(record.id, rec.FAILED, error=NEVER_STARTED_ERROR)
+                except RunError:
+                    continue
+                reaped.append(record.id)
+            continue
+        if pid_alive(record.pid, record.pid_start):
             continue
         try:
             store.set_status(record.id, rec.FAILED, error=ORPHAN_ERROR)
