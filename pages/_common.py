@@ -6,7 +6,6 @@ Streamlit caching and state.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import os
 import re
@@ -17,7 +16,7 @@ from pathlib import Path
 import streamlit as st
 
 from gda_core.datasets import DatasetSplits, ImbalanceSpec, load_source
-from gda_core.datasets.archive import extract_zip
+from gda_core.datasets.uploads import UploadCache, skipped_entries
 from gda_core.errors import GDAError
 from gda_core.experiments import CompareConfig, DataConfig
 from gda_core.oversampling.params import ParamSpec
@@ -72,31 +71,21 @@ def load_config(cfg: DataConfig) -> DatasetSplits:
                        cfg.fit)
 
 
-def save_upload(name: str, payload: bytes) -> Path:
-    """Extract an uploaded zip into the data folder (once per content) and return it.
+def upload_cache() -> UploadCache:
+    """The cache of extracted uploads, ``<data folder>/uploads`` (``GDA_UPLOAD_CACHE_MB``
+    megabytes at most, default 1024)."""
+    mb = float(os.environ.get("GDA_UPLOAD_CACHE_MB", "1024"))
+    return UploadCache(data_dir() / "uploads", max_bytes=int(mb * 1024**2))
 
-    Entries that were not extracted (unsafe paths, links) are listed in ``.skipped``
-    inside the folder; see :func:`upload_report`.
-    """
-    digest = hashlib.sha256(payload).hexdigest()[:16]
-    dest = data_dir() / "uploads" / digest
-    marker = dest / ".complete"
-    if not marker.exists():
-        dest.mkdir(parents=True, exist_ok=True)
-        _, skipped = extract_zip(payload, dest)
-        (dest / ".skipped").write_text("\n".join(skipped), encoding="utf-8")
-        marker.write_text(name, encoding="utf-8")
-    return dest
+
+def save_upload(name: str, payload: bytes) -> Path:
+    """Extract an uploaded zip into the upload cache (once per content) and return it."""
+    return upload_cache().add(name, payload)
 
 
 def upload_report(path: str | None) -> list[str]:
     """Zip entries skipped at extraction for an extracted upload folder (else empty)."""
-    if not path:
-        return []
-    report = Path(path) / ".skipped"
-    if not report.is_file():
-        return []
-    return [line for line in report.read_text(encoding="utf-8").splitlines() if line]
+    return skipped_entries(path)
 
 
 def bar_progress(bar) -> Callable[[float, str], None]:

@@ -19,7 +19,7 @@ from gda_core.experiments.persist import load_sweep
 from gda_core.runs import RunStore
 from gda_core.runs.executors import EXECUTORS, ExecutorConfig
 from gda_core.runs.records import RunRecord
-from pages._common import RESULT_KEY
+from pages._common import RESULT_KEY, plain
 from pages._compare_history import PARTIAL_KEY, RESULT_ID_KEY
 from pages._compare_labels import method_label
 from pages._jobs import progress_row
@@ -116,7 +116,7 @@ def show_note() -> None:
     """The note about the job that just ended (once)."""
     note = st.session_state.pop(NOTE_KEY, None)
     if note:
-        getattr(st, note[0])(note[1])
+        getattr(st, note[0])(plain(note[1]))
 
 
 def runs_so_far(result: ComparisonResult) -> pd.DataFrame:
@@ -186,4 +186,4 @@ def adopt_ended_sweep(store: RunStore, run_id: str) -> None:
 def show_sweep_note() -> None:
     note = st.session_state.pop(NOTE_KEY + "_sweep", None)
     if note:
-        getattr(st, note[0])(note[1])
+        getattr(st, note[0])(plain(note[1]))

@@ -14,6 +14,7 @@ from gda_core.errors import GDAError
 from gda_core.runs import RunStore, reap_orphans
 from gda_core.runs.eta import format_duration
 from gda_core.runs.records import RunRecord
+from pages._common import plain
 
 
 def current_job(store: RunStore, key: str, kind: str) -> str | None:
@@ -116,5 +117,5 @@ def ended_result(store: RunStore, run_id: str, job_key: str, load, what: str):
                     "nothing was kept.")
         else:
             st.error(f"The {what} could not run: "
-                     f"{(record.error if record is not None else None) or exc}")
+                     f"{plain((record.error if record is not None else None) or exc)}")
         return None

@@ -18,6 +18,7 @@ from pages._common import (
     load_config,
     plain,
     save_upload,
+    upload_cache,
     upload_report,
 )
 
@@ -105,6 +106,18 @@ skipped = upload_report(cfg.path) + list(splits.report)
 if skipped:
     with st.expander(f"{len(skipped)} file(s) skipped while loading"):
         st.text("\n".join(skipped[:200]))
+cache = upload_cache()
+n_uploads, upload_bytes = cache.usage()
+if n_uploads:
+    row = st.container(horizontal=True, vertical_alignment="center")
+    row.caption(f"Uploaded zips kept extracted: {n_uploads} ({upload_bytes / 1024**2:.1f} MB "
+                f"of at most {cache.max_bytes / 1024**2:.0f} MB; the least recently used "
+                "go first).")
+    if row.button("Clear uploads", key="clear_uploads",
+                  help="Remove every extracted upload except the dataset in use"):
+        gone, freed = cache.clear(keep=cfg.path if cfg.source == "folder" else None)
+        st.toast(f"Removed {gone} upload(s), {freed / 1024**2:.1f} MB")
+        st.rerun()
 
 # ------------------------------------------------------------- 2. imbalance
 st.subheader("2 · Imbalance")

@@ -73,3 +73,11 @@ def finish_job(at, key: str = "compare_job", timeout: float = 300.0):
     record = wait_for_run(RunStore(default_runs_dir()), run_id, timeout=timeout)
     at.run()
     return record
+
+
+def shown(markdown: str) -> str:
+    """What Markdown source shows once rendered, as far as the tests care: backslash
+    escapes (``k\\_neighbors``, the pages escape user text) are dropped."""
+    import re
+
+    return re.sub(r"\\(.)", r"\1", str(markdown))

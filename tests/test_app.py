@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import io
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import REPO, finish_job, shared_path
+from conftest import REPO, finish_job, shared_path, shown
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
@@ -27,7 +28,7 @@ def app(tmp_path, monkeypatch) -> AppTest:
 def _texts(at: AppTest) -> str:
     parts = [m.value for m in at.markdown] + [c.value for c in at.caption]
     parts += [e.value for e in (*at.error, *at.warning, *at.info, *at.success)]
-    return "\n".join(str(p) for p in parts)
+    return shown("\n".join(str(p) for p in parts))
 
 
 def test_home_page(app):
@@ -85,7 +86,7 @@ def test_compare_reports_a_failing_method(app):
     app.button(key="compare_run").click().run()
     finish_job(app)
     assert not app.exception
-    warnings = " ".join(w.value for w in app.warning)
+    warnings = shown(" ".join(w.value for w in app.warning))
     assert "SMOTE" in warnings and "k_neighbors" in warnings
     assert len(app.get("plotly_chart")) == 1
 
@@ -134,6 +135,10 @@ def test_zip_upload(app, tmp_path):
     skipped = next(e for e in app.expander if "skipped" in e.label)
     report = skipped.text[0].value
     assert "escape.png" in report and "notes.txt" in report
+    assert any("Uploaded zips kept extracted: 1" in c.value for c in app.caption)
+    app.button(key="clear_uploads").click().run()           # keeps the dataset in use
+    assert not app.exception and not app.error
+    assert Path(cfg.path).is_dir() and "underfill_FR" in _texts(app)
 
 
 def test_bad_folder_is_a_message_and_keeps_loaded_data(app, tmp_path):

@@ -16,7 +16,7 @@ import zipfile
 
 import pandas as pd
 import pytest
-from conftest import REPO, finish_job
+from conftest import REPO, finish_job, shown
 from streamlit.testing.v1 import AppTest
 
 from gda_core.datasets import ImbalanceSpec
@@ -60,7 +60,7 @@ def ran(tmp_path_factory) -> AppTest:
 def _texts(at: AppTest) -> str:
     parts = [m.value for m in at.markdown] + [c.value for c in at.caption]
     parts += [e.value for e in (*at.error, *at.warning, *at.info, *at.success)]
-    return "\n".join(str(p) for p in parts)
+    return shown("\n".join(str(p) for p in parts))
 
 
 def _show(at: AppTest, tab: str = "Results", view: str | None = None) -> AppTest:
@@ -107,7 +107,7 @@ def test_quality_gate_warnings_and_split_counts(ran):
     assert means.index[0] == "Warnings"
     assert means.loc["Warnings", "Random oversampling"] == "⚠ copies"
     assert means.loc["Warnings", "SMOTE"] == "" and means.loc["Warnings", "Baseline"] == ""
-    warnings = [w.value for w in at.warning]
+    warnings = [shown(w.value) for w in at.warning]
     assert any(w.startswith("**Random oversampling**") and "near-copies of training images"
                in w for w in warnings), warnings
     table = next(d.value for d in at.dataframe if "Real-vs-real FID" in d.value.columns)
@@ -314,6 +314,7 @@ def test_an_unreachable_ray_cluster_is_a_message(tmp_path, monkeypatch):
     at.button(key="compare_run").click().run()
     record = finish_job(at)
     assert record.status == "failed" and "nothing answers there" in record.error
-    assert any("could not run" in e.value and "127.0.0.1:9" in e.value for e in at.error)
+    assert any("could not run" in shown(e.value) and "127.0.0.1:9" in shown(e.value)
+               for e in at.error)
     assert record.config["job"]["executor"] == {"kind": "ray", "address": "127.0.0.1:9",
                                                 "num_cpus": None}

@@ -132,3 +132,70 @@ def test_zip_to_temporary_folder_with_train_test(tmp_path):
 def test_zip_without_class_folders(tmp_path):
     with pytest.raises(DatasetError, match="the uploaded zip: no class folders"):
         load_image_zip(zip_bytes({"a.png": random_png()}), extract_to=tmp_path)
+
+
+# ------------------------------------------------------------------ limits and cleanup
+def test_default_limits_fit_images_and_refuse_a_2_gib_bomb(tmp_path):
+    from gda_core.datasets.archive import MAX_FILE_BYTES, MAX_TOTAL_BYTES
+
+    assert MAX_TOTAL_BYTES <= 512 * 1024**2 and MAX_FILE_BYTES <= 32 * 1024**2
+    payload = bytearray(zip_bytes({"a/zeros.bin": bytes(1000)}))
+    cd = payload.rfind(b"PK\x01\x02")                   # declare 2 GiB, as a bomb would
+    payload[cd + 24:cd + 28] = (2 * 1024**3 - 1).to_bytes(4, "little")
+    with pytest.raises(DatasetError, match="zip bomb"):
+        extract_zip(bytes(payload), tmp_path / "out")
+    assert not (tmp_path / "out").exists()                # refused before writing
+
+
+def test_one_oversized_entry_is_refused_before_writing(tmp_path):
+    payload = zip_bytes({"a/small.png": random_png(), "a/huge.bin": bytes(300_000)})
+    with pytest.raises(DatasetError, match=r"huge\.bin .* per file"):
+        extract_zip(payload, tmp_path / "out", max_file_bytes=100_000)
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_failed_extraction_leaves_nothing(tmp_path):
+    # the second entry writes more than it declares: the first one is removed again
+    payload = bytearray(zip_bytes({"a/ok.png": random_png(), "a/liar.bin": bytes(50_000)},
+                                  compression=zipfile.ZIP_STORED))
+    from gda_core.datasets import archive
+
+    real = archive._extract_one
+
+    def lying(zf, info, target, budget, label, report):
+        if info.filename.endswith("liar.bin"):
+            raise DatasetError("liar.bin unpacks to more bytes than it declares")
+        return real(zf, info, target, budget, label, report)
+
+    import unittest.mock as mock
+    with mock.patch.object(archive, "_extract_one", lying):
+        with pytest.raises(DatasetError):
+            extract_zip(bytes(payload), tmp_path / "fresh")
+        assert not (tmp_path / "fresh").exists()          # the folder it created is gone
+        (tmp_path / "mine").mkdir()
+        (tmp_path / "mine" / "keep.txt").write_text("user file")
+        with pytest.raises(DatasetError):
+            extract_zip(bytes(payload), tmp_path / "mine")
+        assert sorted(p.name for p in (tmp_path / "mine").rglob("*") if p.is_file()) == \
+            ["keep.txt"]                                   # only what it wrote is removed
+
+
+def test_upload_cache_reuses_evicts_and_clears(tmp_path):
+    import os
+
+    from gda_core.datasets.uploads import UploadCache
+
+    zips = [zip_bytes({f"c{i}/x.bin": bytes(4000)}) for i in range(3)]
+    cache = UploadCache(tmp_path / "uploads", max_bytes=9000)
+    first = cache.add("0.zip", zips[0])
+    assert cache.add("0.zip", zips[0]) == first             # same bytes: same folder
+    second = cache.add("1.zip", zips[1])
+    os.utime(first / ".complete", (1, 1))                   # 0.zip: least recently used
+    third = cache.add("2.zip", zips[2])                     # 12,000 > 9,000: evict one
+    assert not first.exists() and second.exists() and third.exists()
+    assert cache.usage() == (2, 8000)
+    assert cache.clear(keep=third) == (1, 4000)
+    assert cache.usage() == (1, 4000) and third.exists()
+    with pytest.raises(DatasetError):
+        cache.add("bad.zip", b"not a zip")
+    assert cache.usage() == (1, 4000) and len(list(cache.root.iterdir())) == 1

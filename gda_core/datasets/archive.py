@@ -12,6 +12,7 @@ import contextlib
 import dataclasses
 import io
 import re
+import shutil
 import stat
 import tempfile
 import zipfile
@@ -24,13 +25,21 @@ from gda_core.datasets.folder import DEFAULT_SIZE, load_image_folder
 from gda_core.errors import DatasetError
 
 ZipSource = str | Path | bytes | bytearray | memoryview | BinaryIO
+MAX_TOTAL_BYTES = 512 * 1024**2
+"""Default limit of a zip's unpacked size: 512 MiB (100,000 photos of 5 KiB, or 5,000 of
+100 KiB); more is refused before anything is written."""
+MAX_FILE_BYTES = 32 * 1024**2
+"""Default limit of one unpacked entry: 32 MiB (no image of a dataset is that large)."""
 _CHUNK = 1 << 20
 _DRIVE = re.compile(r"^[A-Za-z]:")
 
 
 def extract_zip(source: ZipSource, dest: str | Path, *, max_files: int = 20000,
-                max_total_bytes: int = 2 * 1024**3) -> tuple[Path, list[str]]:
+                max_total_bytes: int = MAX_TOTAL_BYTES,
+                max_file_bytes: int = MAX_FILE_BYTES) -> tuple[Path, list[str]]:
     """Extract a zip into ``dest`` without ever writing outside it.
+
+    If extraction fails, what it wrote is removed again (``dest`` too, when it created it).
 
     Parameters
     ----------
@@ -42,6 +51,8 @@ def extract_zip(source: ZipSource, dest: str | Path, *, max_files: int = 20000,
         Refuse zips with more file entries than this.
     max_total_bytes : int
         Refuse zips that declare, or turn out to hold, more uncompressed bytes than this.
+    max_file_bytes : int
+        Refuse zips with an entry that declares, or turns out to hold, more than this.
 
     Returns
     -------
@@ -53,7 +64,8 @@ def extract_zip(source: ZipSource, dest: str | Path, *, max_files: int = 20000,
     Raises
     ------
     DatasetError
-        Not a zip, a corrupt zip, or over ``max_files`` / ``max_total_bytes``.
+        Not a zip, a corrupt zip, or over ``max_files``, ``max_total_bytes`` or
+        ``max_file_bytes``.
 
     Examples
     --------
@@ -71,18 +83,43 @@ def extract_zip(source: ZipSource, dest: str | Path, *, max_files: int = 20000,
         if declared > max_total_bytes:
             raise DatasetError(f"{label} would unpack to {declared:,} bytes, over the limit "
                                f"of {max_total_bytes:,} (zip bomb protection)")
+        big = next((i for i in files if i.file_size > max_file_bytes), None)
+        if big is not None:
+            raise DatasetError(f"{label}: {big.filename} would unpack to {big.file_size:,} "
+                               f"bytes, over the limit of {max_file_bytes:,} per file (zip "
+                               "bomb protection)")
+        created = not dest.exists()
         dest.mkdir(parents=True, exist_ok=True)
         root = dest.resolve()
         report: list[str] = []
-        written = 0
-        for info in infos:
-            target, problem = _target(root, info)
-            if problem:
-                report.append(f"{info.filename}: not extracted, {problem}")
-            elif target is not None:
-                written += _extract_one(zf, info, target, max_total_bytes - written, label,
-                                        report)
+        written: list[Path] = []
+        total = 0
+        try:
+            for info in infos:
+                target, problem = _target(root, info)
+                if problem:
+                    report.append(f"{info.filename}: not extracted, {problem}")
+                elif target is not None:
+                    n = _extract_one(zf, info, target,
+                                     min(max_total_bytes - total, max_file_bytes), label,
+                                     report)
+                    if n:
+                        written.append(target)
+                    total += n
+        except BaseException:
+            _remove(root if created else None, written)
+            raise
     return root, report
+
+
+def _remove(folder: Path | None, files: list[Path]) -> None:
+    """Undo a failed extraction: the folder it created, else the files it wrote."""
+    if folder is not None:
+        shutil.rmtree(folder, ignore_errors=True)
+        return
+    for f in files:
+        with contextlib.suppress(OSError):
+            f.unlink()
 
 
 def load_image_zip(source: ZipSource, *, extract_to: str | Path | None = None,
