@@ -80,3 +80,33 @@ def test_uploaded_zip_stays_inside_the_data_folder(tmp_path, monkeypatch):
     written = [p for p in tmp_path.rglob("*") if p.is_file()]
     assert all(p.resolve().is_relative_to((tmp_path / "data").resolve()) for p in written)
     assert not (tmp_path / "outside.txt").exists()
+
+
+# ----------------------------------------------------------- behaviour, not source text
+class _Payload:
+    """Unpickling this would run code: it creates the file ``marker``."""
+
+    def __init__(self, marker: str) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
+@pytest.mark.parametrize("loader", ["dcgan", "cgan", "madgan", "adso", "features"])
+def test_a_crafted_checkpoint_runs_no_code(loader, tmp_path):
+    """A checkpoint whose pickle would create a file: loading it is refused with a clear
+    message and the file is never created (torch.load(weights_only=True) in practice)."""
+    import torch
+
+    from gda_core.errors import GDAError
+    from gda_core.metrics.features import FeatureExtractor
+    from gda_core.synthesizers import SYNTHESIZERS
+
+    marker = tmp_path / "pwned"
+    path = tmp_path / "evil.pt"
+    torch.save({"format": "x", "version": 1, "payload": _Payload(str(marker))}, path)
+    load = FeatureExtractor.load if loader == "features" else SYNTHESIZERS[loader].load
+    with pytest.raises(GDAError):
+        load(path)
+    assert not marker.exists()
