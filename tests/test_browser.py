@@ -22,6 +22,8 @@ from conftest import REPO
 
 CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = REPO / "test-artifacts" / "browser"
+DEFAULT_WAIT_MS = 120_000
+"""Ceiling of every wait without its own (Playwright's default, 30 s, failed under load)."""
 
 pytestmark = pytest.mark.browser
 
@@ -86,7 +88,10 @@ def browser_page() -> Iterator:
                   "--no-first-run", "--disable-sync"],
         )
         try:
-            yield browser.new_page(viewport={"width": 1400, "height": 1000})
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            # every wait is on app state; the ceiling allows a loaded 2-core machine
+            page.set_default_timeout(DEFAULT_WAIT_MS)
+            yield page
         finally:
             browser.close()
 
@@ -123,7 +128,7 @@ def test_data_to_compare_on_digits(server, page):
     nav = page.locator('[data-testid="stSidebarNav"]')
     assert nav.count() == 0  # the legacy pages/ sidebar list stays hidden
     page.get_by_role("link", name="Compare").first.click()
-    page.get_by_role("button", name="Run comparison").wait_for(timeout=30_000)
+    page.get_by_role("button", name="Run comparison").wait_for()
     epochs = page.get_by_role("spinbutton", name="Epochs (max)")
     epochs.fill("5")
     epochs.press("Tab")
@@ -212,6 +217,7 @@ def test_comparison_with_a_gan_survives_reload_and_closed_tab_and_stops(server, 
     browser = page.context.browser
     page.close()                                                 # close the tab, reopen
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.set_default_timeout(DEFAULT_WAIT_MS)
     page.goto(f"{server}/compare")
     page.get_by_text("DCGAN: training").first.wait_for(timeout=60_000)
     text = page.get_by_text("runs done").first.inner_text()
@@ -228,7 +234,7 @@ def test_comparison_with_a_gan_survives_reload_and_closed_tab_and_stops(server, 
     body = page.inner_text("body")
     assert "4 of 5 method × seed runs" in body and "ADASYN" in body
     page.get_by_role("tab", name="Past comparisons").click()
-    page.get_by_text("stopped (partial)").first.wait_for(state="attached", timeout=30_000)
+    page.get_by_text("stopped (partial)").first.wait_for(state="attached")
     _shot(page, "12-compare-history")
     assert "Traceback" not in page.inner_text("body")
 
@@ -298,7 +304,7 @@ def test_pareto_run_pick_shortlist_download(server, page, tmp_path):
     page.mouse.move(x, y)
     page.wait_for_timeout(300)
     page.mouse.click(x, y)
-    page.get_by_text("Picked ·").wait_for(timeout=30_000)
+    page.get_by_text("Picked ·").wait_for()
     page.wait_for_timeout(1500)
     _full_shot(page, "12-pareto-picked")
     table = page.locator('[data-testid="stTable"]').first.inner_text()
@@ -307,10 +313,10 @@ def test_pareto_run_pick_shortlist_download(server, page, tmp_path):
     assert page.locator(".js-plotly-plot").count() == 2  # + parallel coordinates
 
     page.get_by_role("button", name="Add to shortlist").click()
-    page.get_by_text("Shortlist (1)").wait_for(timeout=30_000)
+    page.get_by_text("Shortlist (1)").wait_for()
     page.wait_for_timeout(1000)
     _full_shot(page, "13-pareto-shortlist")
-    with page.expect_download(timeout=30_000) as download:
+    with page.expect_download() as download:
         page.get_by_role("button", name="Download shortlist (CSV)").click()
     path = tmp_path / "shortlist.csv"
     download.value.save_as(path)

@@ -45,7 +45,7 @@ def _choose_zip_source(page, url: str) -> None:
     page.get_by_text("Dataset", exact=True).first.wait_for()
     page.locator('[data-testid="stSelectbox"]').first.click()
     page.get_by_role("option", name="Zip").first.click()
-    page.get_by_text("Zip of class folders").wait_for(timeout=30_000)
+    page.get_by_text("Zip of class folders").wait_for()
 
 
 def test_upload_over_the_size_limit_is_refused(small_limit_server, page, tmp_path):
@@ -55,7 +55,7 @@ def test_upload_over_the_size_limit_is_refused(small_limit_server, page, tmp_pat
         zf.writestr("a/noise.bin", np.random.default_rng(0).bytes(2 * 1024 * 1024))
     _choose_zip_source(page, url)
     page.locator('input[type="file"]').set_input_files(str(big))
-    page.get_by_text(f"File must be {LIMIT_MB}.0MB or smaller").wait_for(timeout=30_000)
+    page.get_by_text(f"File must be {LIMIT_MB}.0MB or smaller").wait_for()
     page.screenshot(path=str(SHOTS / "20-upload-too-large.png"), full_page=True)
     assert not (data / "uploads").exists() or not any((data / "uploads").iterdir())
     assert "Traceback" not in page.inner_text("body")
