@@ -22,7 +22,7 @@ from gda_core.runs.records import RunRecord
 from pages._common import RESULT_KEY, plain
 from pages._compare_history import PARTIAL_KEY, RESULT_ID_KEY
 from pages._compare_labels import method_label
-from pages._jobs import progress_row
+from pages._jobs import follow_run
 
 JOB_KEY = "compare_job"
 """Session key: id of the comparison job this session follows."""
@@ -149,25 +149,19 @@ def _partial(store: RunStore, record: RunRecord) -> ComparisonResult | None:
 def follow_comparison(store: RunStore, run_id: str) -> None:
     """Progress, Stop and the finished runs of a running comparison (rerun every second as
     a fragment); when it ends, the whole page reruns to show the result."""
-    try:
-        record = store.get_run(run_id)
-    except (GDAError, OSError) as exc:
-        st.session_state.pop(JOB_KEY, None)
-        st.error(f"The comparison {run_id} cannot be followed: {exc}")
-        return
-    if not record.is_active:
-        st.rerun()  # the page adopts its result
-    progress_row(store, record, "compare_stop")
-    partial = _partial(store, record)
-    if partial is not None and partial.runs:
-        st.dataframe(runs_so_far(partial), hide_index=True, width="stretch",
-                     column_config={"Macro F1": st.column_config.NumberColumn(format="%.3f"),
-                                    "Minority recall": st.column_config.NumberColumn(
-                                        format="%.3f")})
-    st.caption(f"Running in the background as run **{run_id}**: reload or close this tab "
-               "and it goes on (it is listed under *Past comparisons*). Each method × seed "
-               "appears above when it finishes; the full report follows at the end, or "
-               "after **Stop** with what finished.")
+
+    def finished_runs(record: RunRecord) -> None:
+        partial = _partial(store, record)
+        if partial is not None and partial.runs:
+            fmt = st.column_config.NumberColumn(format="%.3f")
+            st.dataframe(runs_so_far(partial), hide_index=True, width="stretch",
+                         column_config={"Macro F1": fmt, "Minority recall": fmt})
+
+    follow_run(store, run_id, JOB_KEY, "compare_stop", "comparison", keeps_partial=True,
+               details=finished_runs,
+               note="reload or close this tab and it goes on (it is listed under *Past "
+                    "comparisons*). Each method × seed appears above when it finishes; the "
+                    "full report follows at the end, or after **Stop** with what finished.")
 
 
 def adopt_ended_sweep(store: RunStore, run_id: str) -> None:

@@ -7,6 +7,7 @@ The jobs themselves run in the run store's worker processes
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import streamlit as st
 
@@ -78,10 +79,14 @@ def progress_row(store: RunStore, record: RunRecord, key: str,
 
 
 def follow_run(store: RunStore, run_id: str, job_key: str, stop_key: str,
-               what: str, keeps_partial: bool = False) -> None:
+               what: str, keeps_partial: bool = False,
+               details: Callable[[RunRecord], None] | None = None,
+               note: str = "reload or close this tab and it goes on.") -> None:
     """Progress and Stop of a running job (the body of a fragment rerun every second); when
     the run has ended, the whole page reruns to take its result.  ``what`` names the job
-    for people ("replay"); ``keeps_partial`` whether Stop keeps what finished."""
+    for people ("replay"); ``keeps_partial`` whether Stop keeps what finished;
+    ``details(record)`` draws more below the progress (e.g. the runs finished so far);
+    ``note`` ends the caption."""
     try:
         record = store.get_run(run_id)
     except (GDAError, OSError) as exc:
@@ -91,13 +96,14 @@ def follow_run(store: RunStore, run_id: str, job_key: str, stop_key: str,
     if not record.is_active:
         st.rerun()
     if record.name:
-        st.markdown(f"**Running:** {record.name}")
+        st.markdown(f"**Running:** {plain(record.name)}")
     progress_row(store, record, stop_key,
                  "Stop after the current step; what finished is kept." if keeps_partial else
                  f"Stop now; a stopped {what} keeps nothing (its numbers only make sense "
                  "complete).")
-    st.caption(f"Running in the background as run **{run_id}**: reload or close this tab "
-               "and it goes on.")
+    if details is not None:
+        details(record)
+    st.caption(f"Running in the background as run **{run_id}**: {note}")
 
 
 def ended_result(store: RunStore, run_id: str, job_key: str, load, what: str):

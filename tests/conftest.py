@@ -81,3 +81,27 @@ def shown(markdown: str) -> str:
     import re
 
     return re.sub(r"\\(.)", r"\1", str(markdown))
+
+
+@pytest.fixture
+def store(tmp_path: Path):
+    """A run store in a temporary folder; no worker it started outlives the test."""
+    from gda_core.runs import RunStore
+    from gda_core.runs.proc import kill_hard, pid_alive
+
+    runs = RunStore(tmp_path / "runs")
+    yield runs
+    for record in runs.list_runs(limit=None):
+        if record.pid not in (None, os.getpid()) and pid_alive(record.pid, record.pid_start):
+            kill_hard(record.pid)
+
+
+def wait_until(predicate, timeout: float = 120.0, poll: float = 0.05) -> None:
+    """Poll ``predicate`` until it is true; AssertionError after ``timeout`` seconds."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting")
+        time.sleep(poll)

@@ -11,12 +11,11 @@ import io
 import json
 import math
 import re
-import time
 import zipfile
 
 import pandas as pd
 import pytest
-from conftest import REPO, finish_job, shown
+from conftest import REPO, finish_job, shown, wait_until
 from streamlit.testing.v1 import AppTest
 
 from gda_core.datasets import ImbalanceSpec
@@ -253,13 +252,6 @@ def _fresh_compare_page(root) -> AppTest:
     return at
 
 
-def _wait(predicate, timeout: float = 120.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out waiting"
-        time.sleep(0.2)
-
-
 def test_a_running_comparison_survives_a_new_session_and_stop_keeps_what_finished(
         tmp_path, monkeypatch):
     monkeypatch.setenv("GDA_DATA_DIR", str(tmp_path / "data"))
@@ -274,12 +266,12 @@ def test_a_running_comparison_survives_a_new_session_and_stop_keeps_what_finishe
     at.button(key="compare_run").click().run()
     run_id = at.session_state["compare_job"]
     assert at.button(key="compare_run").disabled          # one comparison at a time
-    _wait(lambda: (store.get_run(run_id).summary or {}).get("runs_done") == 2)
+    wait_until(lambda: (store.get_run(run_id).summary or {}).get("runs_done") == 2)
 
     # a reloaded or new tab: another session finds the running job and follows it
     other = _fresh_compare_page(tmp_path)
     assert other.session_state["compare_job"] == run_id
-    _wait(lambda: "training" in (store.get_run(run_id).summary or {}).get("message", ""))
+    wait_until(lambda: "training" in (store.get_run(run_id).summary or {}).get("message", ""))
     other.run()
     bar = other.get("progress")[0]
     assert "running" in bar.proto.text and "2 of 3 runs done" in bar.proto.text

@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import os
 import signal
-import time
-from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import wait_until
 
 from gda_core.datasets import ImbalanceSpec
 from gda_core.errors import ConfigError, RunError
@@ -20,7 +18,7 @@ from gda_core.experiments.persist import list_sweeps, load_comparison, load_swee
 from gda_core.runs import FAILED, FINISHED, STOPPED, RunStore, reap_orphans, stop_run, wait_for_run
 from gda_core.runs.eta import TimeLeft
 from gda_core.runs.executors import ExecutorConfig, UnitFailure, run_units
-from gda_core.runs.proc import kill_hard, pid_alive
+from gda_core.runs.proc import pid_alive
 
 FAST = ClassifierConfig(epochs=1, width=8, fc_units=32)
 SPEC = ImbalanceSpec(ratio=0.2, minority_classes=(3, 8), classes=(0, 1, 3, 8),
@@ -30,23 +28,6 @@ SMALL = CompareConfig(imbalance=SPEC, methods=("baseline", "smote"), seeds=(0, 1
                       sample_quality=False)
 SLOW_GAN = {"epochs": 1, "min_steps": 4000, "batch_size": 16, "latent_dim": 8, "width": 8}
 """A DCGAN that trains for minutes: the unit a test stops or kills."""
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[RunStore]:
-    store = RunStore(tmp_path / "runs")
-    yield store
-    for record in store.list_runs(limit=None):  # never leave a worker behind
-        if record.pid not in (None, os.getpid()) and pid_alive(record.pid, record.pid_start):
-            kill_hard(record.pid)
-
-
-def wait_until(predicate: Callable[[], object], timeout: float = 120.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting")
-        time.sleep(0.1)
 
 
 def runs_done(store: RunStore, run_id: str) -> int:

@@ -7,11 +7,10 @@ import math
 import os
 import signal
 import subprocess
-import time
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from conftest import wait_until
 from PIL import Image
 
 from gda_core.errors import RunError
@@ -29,26 +28,9 @@ from gda_core.runs import (
     stop_run,
     wait_for_run,
 )
-from gda_core.runs.proc import kill_hard, pid_alive, process_start_time
+from gda_core.runs.proc import pid_alive, process_start_time
 
 JOB = "gda_core.runs.jobs:count_job"
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[RunStore]:
-    store = RunStore(tmp_path / "runs")
-    yield store
-    for record in store.list_runs(limit=None):  # never leave a worker behind
-        if record.pid not in (None, os.getpid()) and pid_alive(record.pid, record.pid_start):
-            kill_hard(record.pid)
-
-
-def wait_until(predicate: Callable[[], object], timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting")
-        time.sleep(0.02)
 
 
 def launch(store: RunStore, **config) -> tuple[str, int]:
