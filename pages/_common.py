@@ -21,6 +21,7 @@ from gda_core.errors import GDAError
 from gda_core.experiments import CompareConfig, DataConfig
 from gda_core.oversampling.params import ParamSpec
 from gda_core.runs import RunStore, default_runs_dir
+from gda_core.runs.store import lock_wait
 
 APP = Path(__file__).resolve().parents[1] / "app.py"
 SHELL_KEY = "_gda_shell"
@@ -156,7 +157,8 @@ def get_store(stop: bool = True) -> RunStore | None:
 
 @st.cache_resource
 def _store(root: str) -> RunStore:
-    return RunStore(root)
+    # a page waits for a locked database 10 s (workers: 60 s), then says it is locked
+    return RunStore(root, busy_timeout=2.0, retry_for=lock_wait(10.0))
 
 
 def param_widget(spec: ParamSpec, *, key: str, container=st, value: object = None) -> object:

@@ -69,7 +69,11 @@ def _load_ended(store: RunStore, run_id: str, load, what: str, note_key: str):
     except (GDAError, OSError, ValueError, KeyError) as exc:
         record = run_record(store, run_id)
         error = record.error if record is not None else None
-        st.session_state[note_key] = ("error", f"The {what} could not run: {error or exc}")
+        if record is not None and record.status == "finished":
+            text = f"The {what} finished, but its result cannot be shown: {exc}"
+        else:
+            text = f"The {what} could not run: {error or exc}"
+        st.session_state[note_key] = ("error", text)
         return None
 
 

@@ -121,6 +121,8 @@ def ended_result(store: RunStore, run_id: str, job_key: str, load, what: str):
         if record is not None and record.status == "stopped":
             st.info(f"The {what} was stopped; its numbers only make sense complete, so "
                     "nothing was kept.")
+        elif record is not None and record.status == "finished":
+            st.error(f"The {what} finished, but its result cannot be shown: {plain(exc)}")
         else:
             st.error(f"The {what} could not run: "
                      f"{plain((record.error if record is not None else None) or exc)}")

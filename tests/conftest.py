@@ -105,3 +105,42 @@ def wait_until(predicate, timeout: float = 120.0, poll: float = 0.05) -> None:
         if time.monotonic() > deadline:
             raise AssertionError("timed out waiting")
         time.sleep(poll)
+
+
+# ------------------------------------------------- read-only folders, even when run as root
+_CAPS_THAT_IGNORE_PERMISSIONS = (1, 2, 3)
+"""CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_FOWNER: what lets root write a read-only folder."""
+
+
+def _drop_permission_override() -> None:  # pragma: no cover - runs in the child
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    for cap in _CAPS_THAT_IGNORE_PERMISSIONS:
+        if libc.prctl(24, cap, 0, 0, 0) != 0:  # PR_CAPBSET_DROP: gone after exec
+            raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP) failed")
+
+
+def unprivileged() -> dict:
+    """``subprocess`` keyword arguments that start a child for which file permissions hold.
+
+    Root ignores them, so when the tests run as root (CI) the child keeps uid 0 but loses
+    the capabilities that override permissions: a folder made :func:`read_only` is then
+    read-only to it, as it is to any user.  Nothing changes for other users.
+    """
+    if os.geteuid() != 0:
+        return {}
+    return {"preexec_fn": _drop_permission_override}
+
+
+def read_only(path: Path) -> None:
+    """Take write permission away from ``path`` (a file or a folder); an
+    :func:`unprivileged` child cannot write there (undo with ``chmod``)."""
+    path.chmod(0o555 if path.is_dir() else 0o444)
+
+
+def writable_again(root: Path) -> None:
+    """Give write permission back under ``root`` (so pytest can remove its temp folders)."""
+    for folder, dirs, _ in os.walk(root):
+        for name in dirs:
+            os.chmod(os.path.join(folder, name), 0o755)

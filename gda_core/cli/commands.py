@@ -6,12 +6,14 @@ import argparse
 import math
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
 
 from gda_core.cli.args import SweepArgs
 from gda_core.datasets import PRESETS, SOURCES
+from gda_core.errors import GDAError
 from gda_core.experiments import (
     BASELINE,
     CompareConfig,
@@ -30,6 +32,7 @@ from gda_core.oversampling import OVERSAMPLERS
 from gda_core.runs import RunStore
 from gda_core.runs.eta import TimeLeft, format_duration, unit_of
 from gda_core.runs.executors import ExecutorConfig
+from gda_core.runs.store import rescue_dir
 
 
 def list_everything() -> str:
@@ -198,7 +201,11 @@ def compare(config: CompareConfig, *, json_path: Path | None, quiet: bool,
     def save_partial(run: MethodRun, partial: ComparisonResult) -> None:
         latest[:] = [partial]
         if json_path is not None:
-            partial.to_json(json_path)
+            try:
+                partial.to_json(json_path)
+            except OSError as exc:  # reported again, and rescued, at the end
+                print(f"warning: could not update {json_path}: {exc.strerror or exc}",
+                      file=sys.stderr)
 
     interrupted = False
     try:
@@ -228,19 +235,62 @@ def compare(config: CompareConfig, *, json_path: Path | None, quiet: bool,
         print(f"{method}: FAILED – {error}")
     for line in format_warnings(result):
         print(line)
-    if json_path is not None:
-        result.to_json(json_path)
-        print(f"wrote {json_path}")
-    if save:
-        run_id = save_comparison(RunStore(runs_dir), result, name=name, stopped=interrupted)
-        print(f"saved as run {run_id}" + (" (stopped)" if interrupted else ""))
-    if export is not None:
-        files = export_comparison(result, export)
-        print(f"exported {len(files)} files to {export}")
+    failed = write_outputs(
+        result.to_json, json_path=json_path,
+        save=(lambda: save_comparison(RunStore(runs_dir), result, name=name,
+                                      stopped=interrupted)) if save else None,
+        export=(lambda: export_comparison(result, export)) if export is not None else None,
+        export_to=export, stopped=interrupted)
     if interrupted:
         return 130
     all_failed = len(result.errors()) == len(result.methods)
-    return 2 if all_failed else 0
+    return 2 if all_failed or failed else 0
+
+
+def write_outputs(to_json: Callable[[Path], object], *, json_path: Path | None,
+                  save: Callable[[], str] | None, export: Callable[[], list[Path]] | None,
+                  export_to: Path | None, stopped: bool) -> bool:
+    """Write the JSON, save to the run store and export, each on its own: one that fails
+    (a read-only folder, a damaged store) is an ``error:`` line and the others still run.
+    When the JSON or the save was asked for and neither worked, the result is written to
+    the rescue folder so it is not lost.  Returns whether anything failed."""
+    failed = wrote_json = saved = False
+
+    def problem(what: str, exc: BaseException) -> None:
+        nonlocal failed
+        failed = True
+        detail = f"{exc.strerror}: {exc.filename}" if isinstance(exc, OSError) else exc
+        print(f"error: could not {what}: {detail}", file=sys.stderr)
+
+    if json_path is not None:
+        try:
+            to_json(json_path)
+            wrote_json = True
+            print(f"wrote {json_path}")
+        except OSError as exc:
+            problem(f"write {json_path}", exc)
+    if save is not None:
+        try:
+            run_id = save()
+            saved = True
+            print(f"saved as run {run_id}" + (" (stopped)" if stopped else ""))
+        except (GDAError, OSError) as exc:
+            problem("save to the run store", exc)
+    if failed and not (wrote_json or saved):
+        path = rescue_dir() / f"result-{time.strftime('%Y%m%d-%H%M%S')}.json"
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            to_json(path)
+            print(f"the result was written to {path} instead", file=sys.stderr)
+        except OSError as exc:
+            problem(f"write {path}", exc)
+    if export is not None:
+        try:
+            files = export()
+            print(f"exported {len(files)} files to {export_to}")
+        except (GDAError, OSError) as exc:
+            problem(f"export to {export_to}", exc)
+    return failed
 
 
 def sweep(config: CompareConfig, what: SweepArgs, args: argparse.Namespace, *,
@@ -275,16 +325,12 @@ def sweep(config: CompareConfig, what: SweepArgs, args: argparse.Namespace, *,
         print(f"FAILED – {err}")
     for w in result.warnings:
         print(f"note: {w}")
-    if args.json is not None:
-        result.to_json(args.json)
-        print(f"wrote {args.json}")
-    if args.save:
-        run_id = save_sweep(RunStore(args.runs_dir), result, name=args.name,
-                            stopped=interrupted)
-        print(f"saved as run {run_id}" + (" (stopped)" if interrupted else ""))
-    if args.export is not None:
-        files = export_sweep(result, args.export)
-        print(f"exported {len(files)} files to {args.export}")
+    failed = write_outputs(
+        result.to_json, json_path=args.json,
+        save=(lambda: save_sweep(RunStore(args.runs_dir), result, name=args.name,
+                                 stopped=interrupted)) if args.save else None,
+        export=(lambda: export_sweep(result, args.export)) if args.export is not None
+        else None, export_to=args.export, stopped=interrupted)
     if interrupted:
         return 130
-    return 2 if result.runs["error"].notna().all() else 0
+    return 2 if result.runs["error"].notna().all() or failed else 0

@@ -144,11 +144,50 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+OUTPUT_OPTIONS = (("json", "--json", False), ("csv", "--csv", False), ("out", "--out", False),
+                  ("export", "--export", True))
+"""Options naming a file (or, last field True, a folder) that a command writes."""
+
+
+def check_outputs(args: argparse.Namespace) -> None:
+    """Refuse, before any work starts, output paths that cannot be written (a read-only or
+    missing folder), rather than failing after a long computation.
+
+    Raises
+    ------
+    ConfigError
+        Naming the option, the path and the reason.
+    """
+    import tempfile
+
+    from gda_core.errors import ConfigError
+
+    for attr, option, is_folder in OUTPUT_OPTIONS:
+        path = getattr(args, attr, None)
+        if path is None:
+            continue
+        path = Path(path)
+        if path.is_dir() and not is_folder:
+            raise ConfigError(f"{option} {path} is a folder; give a file name")
+        folder = path if is_folder else path.parent
+        while not folder.exists() and folder != folder.parent:
+            folder = folder.parent  # --export creates missing folders
+        if not is_folder and folder != path.parent:
+            raise ConfigError(f"{option} {path}: the folder {path.parent} does not exist")
+        try:
+            with tempfile.TemporaryFile(dir=folder):
+                pass
+        except OSError as exc:
+            raise ConfigError(f"{option} {path}: cannot write in {folder} "
+                              f"({exc.strerror or exc})") from None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status (0 ok, 2 bad input, 130 interrupted)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        check_outputs(args)
         if args.command == "list":
             from gda_core.cli.commands import list_everything
 
@@ -178,6 +217,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                        executor=executor)
     except GDAError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # a file the user named cannot be read or written
+        where = f": {exc.filename}" if exc.filename else ""
+        print(f"error: {exc.strerror or exc}{where}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("\ninterrupted", file=sys.stderr)

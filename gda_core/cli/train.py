@@ -101,13 +101,19 @@ def train(args: argparse.Namespace) -> int:
         print(f"checkpoint: {checkpoint}")
     if grid:
         print(f"last sample grid: {grid}")
-    if args.json is not None:
-        args.json.write_text(json.dumps({
-            "run": run_id, "status": run.status, "error": run.error,
-            "seconds": run.seconds, "config": run.config, "summary": summary,
-            "last_event": store.events(run_id, after_seq=max(0, seq - 1))[-1:] or None,
-            "checkpoint": str(checkpoint) if checkpoint else None,
-            "grid": str(grid) if grid else None,
-        }, indent=1, default=str), encoding="utf-8")
-        print(f"wrote {args.json}")
+    if args.json is None:
+        return 0 if run.status in ("finished", "stopped") else 2
+    text = json.dumps({
+        "run": run_id, "status": run.status, "error": run.error,
+        "seconds": run.seconds, "config": run.config, "summary": summary,
+        "last_event": store.events(run_id, after_seq=max(0, seq - 1))[-1:] or None,
+        "checkpoint": str(checkpoint) if checkpoint else None,
+        "grid": str(grid) if grid else None,
+    }, indent=1, default=str)
+    try:
+        args.json.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        print(f"error: could not write {args.json}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    print(f"wrote {args.json}")
     return 0 if run.status in ("finished", "stopped") else 2

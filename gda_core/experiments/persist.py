@@ -22,7 +22,7 @@ from gda_core.experiments.sweep import RatioSweep
 from gda_core.metrics.stats import summarise
 from gda_core.runs import FAILED, RUNNING, RunStore
 from gda_core.runs.records import RunRecord
-from gda_core.runs.results import result_path
+from gda_core.runs.results import read_result
 from gda_core.viz.comparison import per_class_recall_figure, ratio_sweep_figure
 from gda_core.viz.figures import class_counts_figure, confusion_figure, metric_bars_figure
 from gda_core.viz.grids import image_grid, png_bytes
@@ -77,7 +77,7 @@ def load_comparison(store: RunStore, run_id: str) -> ComparisonResult:
     RunError
         When there is no such run, it is not a comparison, or its result file is gone.
     """
-    return ComparisonResult.from_json(result_path(store, run_id, RUN_KIND, "comparison"))
+    return read_result(store, run_id, RUN_KIND, "comparison", ComparisonResult.from_dict)
 
 
 def save_sweep(store: RunStore, sweep: RatioSweep, name: str = "", *,
@@ -109,7 +109,7 @@ def list_sweeps(store: RunStore, limit: int | None = 100) -> list[RunRecord]:
 
 def load_sweep(store: RunStore, run_id: str) -> RatioSweep:
     """The :class:`RatioSweep` saved by run ``run_id`` (:class:`RunError` if there is none)."""
-    return RatioSweep.from_json(result_path(store, run_id, SWEEP_KIND, "ratio sweep"))
+    return read_result(store, run_id, SWEEP_KIND, "ratio sweep", RatioSweep.from_dict)
 
 
 def _store(store: RunStore, kind: str, config: dict[str, Any], name: str,

@@ -247,7 +247,8 @@ class FeatureExtractor:
         -------
         FeatureExtractor
             With ``from_cache_`` True when it was loaded.  An unreadable cache file is
-            replaced by a freshly trained extractor.
+            replaced by a freshly trained extractor; a cache folder that cannot be written
+            only means it is not cached.
 
         Examples
         --------
@@ -269,7 +270,10 @@ class FeatureExtractor:
                 loaded.from_cache_ = True
                 return loaded
         ext.fit(images, labels, random_state=random_state, n_classes=n_classes)
-        ext.save(path)
+        try:
+            ext.save(path)
+        except OSError:
+            pass  # a read-only or full cache folder: use it uncached, train again next time
         return ext
 
 

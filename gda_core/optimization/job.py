@@ -19,7 +19,7 @@ from gda_core.optimization.front import Front
 from gda_core.optimization.study import StudyConfig, StudyResult, run_study
 from gda_core.runs import RunContext, RunStore, start_worker
 from gda_core.runs.records import RunRecord
-from gda_core.runs.results import result_path, run_whole
+from gda_core.runs.results import read_result, run_whole
 
 RUN_KIND = "drso_study"
 JOB = "gda_core.optimization.job:study_job"
@@ -61,5 +61,4 @@ def list_studies(store: RunStore, limit: int | None = 50) -> list[RunRecord]:
 
 def load_study(store: RunStore, run_id: str) -> StudyResult:
     """The result of study run ``run_id`` (:class:`RunError` when it has none)."""
-    path = result_path(store, run_id, RUN_KIND, "DRSO study")
-    return StudyResult.from_dict(json.loads(path.read_text(encoding="utf-8")))
+    return read_result(store, run_id, RUN_KIND, "DRSO study", StudyResult.from_dict)

@@ -17,7 +17,7 @@ from gda_core.replays.base import ReplayOptions, ReplayResult
 from gda_core.replays.registry import REPLAYS, run_replay
 from gda_core.runs import RunContext, RunStore, start_worker
 from gda_core.runs.records import RunRecord
-from gda_core.runs.results import result_path, run_whole
+from gda_core.runs.results import read_result, run_whole
 
 RUN_KIND = "replay"
 JOB = "gda_core.replays.job:replay_job"
@@ -57,5 +57,4 @@ def list_replays(store: RunStore, limit: int | None = 50) -> list[RunRecord]:
 
 def load_replay(store: RunStore, run_id: str) -> ReplayResult:
     """The result of replay run ``run_id`` (:class:`RunError` when it has none)."""
-    path = result_path(store, run_id, RUN_KIND, "replay")
-    return ReplayResult.from_dict(json.loads(path.read_text(encoding="utf-8")))
+    return read_result(store, run_id, RUN_KIND, "replay", ReplayResult.from_dict)

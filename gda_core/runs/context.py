@@ -106,8 +106,11 @@ class RunContext:
 
     def save_artifact(self, kind: str, data: bytes, *, step: int | None = None,
                       suffix: str = ".png") -> Path:
-        """Save any file of the run; see :meth:`RunStore.save_artifact`."""
-        return self.store.save_artifact(self.run_id, kind, data, step=step, suffix=suffix)
+        """Save any file of the run (a result, a checkpoint); see
+        :meth:`RunStore.save_artifact`.  When the store cannot take it, the file is kept in
+        :func:`~gda_core.runs.store.rescue_dir` and the error says so."""
+        return self.store.save_artifact(self.run_id, kind, data, step=step, suffix=suffix,
+                                        rescue=True)
 
     def request_stop(self) -> None:
         """Make :meth:`should_stop` true from now on (the worker's SIGTERM handler)."""

@@ -1,11 +1,12 @@
 """What job functions share: running a computation that is kept only complete, and finding
-the ``result`` artifact a job saved."""
+and reading the ``result`` artifact a job saved."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from gda_core.errors import RunError
 from gda_core.runs.context import RunContext
@@ -66,3 +67,25 @@ def result_path(store: RunStore, run_id: str, kind: str, what: str) -> Path:
                        + (" yet" if record.is_active else
                           "" if record.status == "finished" else f" ({record.status})"))
     return path
+
+
+def read_result(store: RunStore, run_id: str, kind: str, what: str,
+                parse: Callable[[Any], T]) -> T:
+    """``parse(json)`` of run ``run_id``'s ``result`` artifact (see :func:`result_path`).
+
+    Raises
+    ------
+    RunError
+        As :func:`result_path`, and when the file cannot be read or is not a saved
+        ``what`` (damaged, cut short, or edited by hand): the message names the file.
+    """
+    path = result_path(store, run_id, kind, what)
+    try:
+        return parse(json.loads(path.read_text(encoding="utf-8")))
+    except OSError as exc:
+        raise RunError(f"the result of {what} run {run_id} cannot be read "
+                       f"({exc.strerror or exc}): {path}") from None
+    except (ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
+        raise RunError(f"the result file of {what} run {run_id} is damaged "
+                       f"({type(exc).__name__}: {exc}); delete the run or restore {path}"
+                       ) from None

@@ -63,6 +63,20 @@ def default_runs_dir() -> Path:
     return Path(os.environ.get("GDA_RUNS_DIR") or "runs")
 
 
+def lock_wait(default: float) -> float:
+    """Seconds to wait for a locked database: ``GDA_RUNS_LOCK_WAIT`` when it is a number
+    >= 0, else ``default``.
+
+    >>> isinstance(lock_wait(60.0), float)
+    True
+    """
+    try:
+        value = float(os.environ.get("GDA_RUNS_LOCK_WAIT", ""))
+    except ValueError:
+        return default
+    return value if value >= 0 else default
+
+
 def _is_busy(exc: sqlite3.OperationalError) -> bool:
     code = getattr(exc, "sqlite_errorcode", None)
     if code is not None:
@@ -89,16 +103,17 @@ class RunStore:
         Folder of the store (created if missing); default :func:`default_runs_dir`.
     busy_timeout : float
         Seconds SQLite itself waits for a lock before an attempt fails.
-    retry_for : float
+    retry_for : float, optional
         Seconds to keep retrying an operation that failed because the database was
-        locked (backoff from 10 ms doubling up to 0.5 s) before giving up.
+        locked (backoff from 10 ms doubling up to 0.5 s) before giving up; default
+        :func:`lock_wait` (60 s unless ``GDA_RUNS_LOCK_WAIT`` says otherwise).
     """
 
     def __init__(self, root: str | Path | None = None, *, busy_timeout: float = 5.0,
-                 retry_for: float = 60.0) -> None:
+                 retry_for: float | None = None) -> None:
         self.root = Path(default_runs_dir() if root is None else root).absolute()
-        self.busy_timeout = float(busy_timeout)
-        self.retry_for = float(retry_for)
+        self.retry_for = lock_wait(60.0) if retry_for is None else float(retry_for)
+        self.busy_timeout = min(float(busy_timeout), max(self.retry_for, 0.1))
         try:
             self.root.mkdir(parents=True, exist_ok=True)
             (self.root / "artifacts").mkdir(exist_ok=True)
@@ -422,12 +437,26 @@ class RunStore:
     # -- artifacts ----------------------------------------------------------------------
 
     def save_artifact(self, run_id: str, kind: str, data: bytes, *, step: int | None = None,
-                      suffix: str = ".png") -> Path:
+                      suffix: str = ".png", rescue: bool = False) -> Path:
         """Write ``data`` to ``artifacts/<run_id>/<kind>[-<step>]<suffix>`` and record it.
 
         The file is written to a temporary name and renamed into place, so readers never
         see a half-written file.  Saving the same kind and step again replaces it; an
-        artifact without a step (e.g. the final ``result``) is one file per kind.
+        artifact without a step (e.g. the final ``result``) is one file per kind.  The file
+        is written before the database is touched, so a database that cannot be used
+        still leaves the file in place (the error names it).
+
+        Parameters
+        ----------
+        rescue : bool
+            When the file cannot be written into the store (a read-only or full folder),
+            write it to :func:`rescue_dir` instead and say where in the error: for results
+            and checkpoints that took long to compute.
+
+        Raises
+        ------
+        RunError
+            When the file cannot be written or recorded, or there is no such run.
         """
         rec.check_run_id(run_id)
         rec.check_name(kind, "artifact kind")
@@ -436,33 +465,33 @@ class RunStore:
             step = operator.index(step)
             if step < 0:
                 raise ValueError(f"artifact step must be >= 0, got {step}")
-        self._read(lambda con: self._status(con, run_id))
         folder = self.artifact_dir(run_id)
         name = f"{kind}{suffix}" if step is None else f"{kind}-{step:08d}{suffix}"
         try:
-            folder.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".tmp")
+            write_atomic(folder / name, data)
         except OSError as exc:
-            raise RunError(f"cannot write {name} of run {run_id} in {folder}: "
-                           f"{exc.strerror or exc} (is the runs folder read-only or full?)"
-                           ) from None
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(bytes(data))
-            os.replace(tmp, folder / name)
-        except OSError as exc:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise RunError(f"cannot write {name} of run {run_id} in {folder}: "
-                           f"{exc.strerror or exc} (is the disk full?)") from None
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
+            message = (f"cannot write {name} of run {run_id} in {folder}: "
+                       f"{exc.strerror or exc} (is the runs folder read-only or full?)")
+            if rescue:
+                message += " " + _rescue(run_id, name, data)
+            raise RunError(message) from None
         relpath = (folder / name).relative_to(self.root).as_posix()
-        self._write(lambda con: con.execute(
-            "INSERT OR REPLACE INTO artifacts (run_id, kind, step, relpath, created) "
-            "VALUES (?, ?, ?, ?, ?)", (run_id, kind, step, relpath, time.time())))
+
+        def record(con: sqlite3.Connection) -> None:
+            self._status(con, run_id)
+            con.execute("INSERT OR REPLACE INTO artifacts (run_id, kind, step, relpath, "
+                        "created) VALUES (?, ?, ?, ?, ?)",
+                        (run_id, kind, step, relpath, time.time()))
+
+        try:
+            self._write(record)
+        except RunError as exc:
+            if str(exc).startswith("there is no run"):
+                with contextlib.suppress(OSError):
+                    (folder / name).unlink()
+                    folder.rmdir()  # only when empty
+                raise
+            raise RunError(f"{exc} The file itself was written: {folder / name}") from None
         return folder / name
 
     def artifacts(self, run_id: str, kind: str | None = None) -> list[ArtifactRecord]:
@@ -484,3 +513,35 @@ class RunStore:
             "SELECT relpath FROM artifacts WHERE run_id = ? AND kind = ? "
             "ORDER BY created DESC, rowid DESC LIMIT 1", (run_id, kind)).fetchone())
         return None if row is None else self.root / row[0]
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file renamed into place (folders are
+    created); readers never see half a file.  Raises :class:`OSError`."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(bytes(data))
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def rescue_dir() -> Path:
+    """``<system temp>/gda-workbench-rescued``: where a result or checkpoint goes when the
+    run store cannot take it (``GDA_RESCUE_DIR`` overrides)."""
+    return Path(os.environ.get("GDA_RESCUE_DIR")
+                or Path(tempfile.gettempdir()) / "gda-workbench-rescued")
+
+
+def _rescue(run_id: str, name: str, data: bytes) -> str:
+    """Write an artifact the store refused to :func:`rescue_dir`; say where (or that not)."""
+    path = rescue_dir() / f"{run_id}-{name}"
+    try:
+        write_atomic(path, data)
+    except OSError as exc:
+        return f"It could not be kept elsewhere either ({path}: {exc.strerror or exc})."
+    return f"It was kept in {path}."
