@@ -148,7 +148,10 @@ def get_store(stop: bool = True) -> RunStore | None:
         store.list_runs(limit=1)  # a cheap read: is the database still usable?
     except (GDAError, OSError) as exc:
         _store.clear()  # try again from scratch next time (the user may have fixed it)
-        st.error(f"The run store cannot be used: {plain(exc)}", icon="🗄️")
+        text = str(exc)
+        if not text.startswith("the run store"):
+            text = f"the run store cannot be used: {text}"
+        st.error(plain(text[0].upper() + text[1:]), icon="🗄️")
         if stop:
             st.stop()
         return None

@@ -12,6 +12,7 @@ from gda_core.errors import GDAError
 from gda_core.experiments import CompareConfig, list_comparisons, load_comparison
 from gda_core.runs import RunStore, reap_orphans
 from gda_core.runs.records import RunRecord
+from pages._common import plain
 from pages._compare_labels import short_label
 
 RESULT_ID_KEY = "compare_result_id"
@@ -95,12 +96,12 @@ def render_history(store: RunStore, *, result_key: str, tab_key: str, tab_label:
     """
     error = st.session_state.pop("compare_open_error", None)
     if error:
-        st.error(error)
+        st.error(plain(error))
     try:
         reap_orphans(store)  # a killed worker's comparison shows as failed, with its runs
         records = list_comparisons(store)
     except (GDAError, OSError) as exc:
-        st.error(f"Could not read the run store ({store.root}): {exc}")
+        st.error(f"Could not read the run store ({plain(store.root)}): {plain(exc)}")
         return
     if not records:
         st.info("No comparison yet: every comparison you run here is kept in the run store "

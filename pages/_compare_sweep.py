@@ -23,6 +23,7 @@ from gda_core.oversampling import OVERSAMPLERS
 from gda_core.runs import RunStore
 from gda_core.runs.executors import ExecutorConfig
 from gda_core.viz.comparison import ratio_sweep_figure
+from pages._common import plain
 from pages._compare_job import (
     SWEEP_JOB_KEY,
     SWEEP_KEY,
@@ -111,7 +112,7 @@ def render_sweep(config: Callable[[], CompareConfig], methods: list[str],
             st.session_state[SWEEP_JOB_KEY] = start_sweep(store, cfg, method, ratios, metric,
                                                           executor=executor)
         except GDAError as exc:
-            st.error(f"The sweep could not start: {exc}")
+            st.error(f"The sweep could not start: {plain(exc)}")
         else:
             st.rerun()  # redraw with the button disabled and the job's progress
     if job is not None and not is_running(store, job):

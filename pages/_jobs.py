@@ -91,7 +91,7 @@ def follow_run(store: RunStore, run_id: str, job_key: str, stop_key: str,
         record = store.get_run(run_id)
     except (GDAError, OSError) as exc:
         st.session_state.pop(job_key, None)
-        st.error(f"The {what} {run_id} cannot be followed: {exc}")
+        st.error(f"The {what} {run_id} cannot be followed: {plain(exc)}")
         return
     if not record.is_active:
         st.rerun()

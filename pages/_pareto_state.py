@@ -37,6 +37,7 @@ from gda_core.optimization import (
     term_names,
 )
 from gda_core.viz.pareto import BEST, PICKED, SHORTLIST, selected_refs
+from pages._common import plain
 
 EXAMPLE_CSV = Path(__file__).resolve().parents[1] / "assets" / "printing_ink.csv"
 STATE_KEY = "pareto_cases"  # case key -> CaseState
@@ -140,7 +141,7 @@ def uploaded_fit() -> tuple[str, ExperimentFit] | None:
         try:
             fit = fit_upload(current[1])
         except GDAError as exc:
-            st.error(f"{current[0]} cannot be used: {exc}")
+            st.error(f"{plain(current[0])} cannot be used: {plain(exc)}")
             if good is not None:
                 st.caption(f"Still using the last file that fitted: **{good[0]}**.")
         else:

@@ -82,7 +82,7 @@ if submitted:
             new = DataConfig(**{**new.__dict__, "source": "folder", "path": str(target)})
         loaded = load_config(new)
     except GDAError as exc:
-        st.error(f"Could not load the dataset: {exc}")
+        st.error(f"Could not load the dataset: {plain(exc)}")
     else:
         if new != cfg:  # new data: start from an imbalance that fits it
             spec = suggest_spec(loaded)
@@ -94,7 +94,7 @@ if submitted:
 try:
     splits = load_config(cfg)
 except GDAError as exc:
-    st.error(f"Could not load the dataset: {exc}")
+    st.error(f"Could not load the dataset: {plain(exc)}")
     st.stop()
 
 pool = splits.train

@@ -15,7 +15,7 @@ from gda_core.optimization.job import RUN_KIND as STUDY_KIND
 from gda_core.optimization.job import load_study, start_study
 from gda_core.viz.pareto import fit_figure, fronts_figure, parallel_figure
 from pages import _pareto_state as ps
-from pages._common import bar_progress, ensure_shell, get_store
+from pages._common import bar_progress, ensure_shell, get_store, plain
 from pages._jobs import current_job, ended_result, follow_run, is_running
 
 ensure_shell()
@@ -63,7 +63,7 @@ else:
     try:
         base = ps.case_from_coefficients(table)
     except GDAError as exc:
-        st.error(f"The coefficients cannot be used: {exc}")
+        st.error(f"The coefficients cannot be used: {plain(exc)}")
         st.stop()
 
 bkey = ps.case_key(base)
@@ -80,7 +80,7 @@ bounds = c3.data_editor(ps.bounds_frame(base), key=f"pareto-bounds-{bkey}", widt
 try:
     case = ps.configure(base, objective, float(target), bounds)
 except GDAError as exc:
-    st.error(f"The problem is not valid: {exc}")
+    st.error(f"The problem is not valid: {plain(exc)}")
     st.stop()
 if (warning := case.check_target()) is not None:
     st.warning(warning)
@@ -124,7 +124,7 @@ if run or complete:
         else:
             cs.archive.complete(progress=bar_progress(bar))
     except GDAError as exc:
-        status.error(f"The run could not finish: {exc}")
+        status.error(f"The run could not finish: {plain(exc)}")
     finally:
         bar.empty()
 if clear:
@@ -168,7 +168,7 @@ with st.expander("Study: algorithms × populations × rates × repeats", key="pa
             study_job = start_study(store, case, config, cs.archive.fronts)
             st.session_state[STUDY_JOB_KEY] = study_job
         except GDAError as exc:
-            st.error(f"The study could not run: {exc}")
+            st.error(f"The study could not run: {plain(exc)}")
     if study_job is not None and not is_running(store, study_job):
         study = ended_result(store, study_job, STUDY_JOB_KEY, load_study, "study")
         if study is not None:  # its fronts join the best-known front of its case

@@ -8,7 +8,7 @@ from gda_core.errors import GDAError
 from gda_core.replays import REPLAYS, ReplayOptions, ReplayResult
 from gda_core.replays.job import RUN_KIND, load_replay, start_replay
 from gda_core.viz.training import training_figure
-from pages._common import ensure_shell, get_store
+from pages._common import ensure_shell, get_store, plain
 from pages._jobs import current_job, ended_result, follow_run, is_running
 from pages._results import render_result
 
@@ -59,7 +59,7 @@ elif run:
                                 download=download)
         st.session_state[JOB_KEY] = job = start_replay(store, name, options)
     except GDAError as exc:
-        st.error(f"The replay could not start: {exc}")
+        st.error(f"The replay could not start: {plain(exc)}")
 if job is not None and not is_running(store, job):
     finished = ended_result(store, job, JOB_KEY, load_replay, "replay")
     if finished is not None:

@@ -16,6 +16,7 @@ from pages._common import (
     get_store,
     load_config,
     param_widgets,
+    plain,
     read_png,
 )
 from pages._jobs import is_running
@@ -41,7 +42,7 @@ cfg, spec, split_seed = current_data()
 try:
     data = make_imbalanced(load_config(cfg), spec, random_state=split_seed)
 except GDAError as exc:
-    st.error(f"The data chosen on the Data page cannot be used: {exc}")
+    st.error(f"The data chosen on the Data page cannot be used: {plain(exc)}")
     st.stop()
 
 # ------------------------------------------------------------------ settings
@@ -98,7 +99,7 @@ if start:
                                   name=f"{cls.label} · {cfg.source} · classes {classes}")
         start_worker(store.root, run_id, JOB)
     except GDAError as exc:
-        st.error(f"Training could not start: {exc}")
+        st.error(f"Training could not start: {plain(exc)}")
     else:
         st.query_params["run"] = run_id
         st.rerun()
@@ -212,13 +213,13 @@ def show_run(rid: str) -> None:
                          + (f" · class {now}" if now is not None else ""))
             else:
                 st.warning(f"The sample grid of step {grids[-1].step} cannot be shown: "
-                           f"{problem}.", icon="🖼️")
+                           f"{plain(problem)}.", icon="🖼️")
 
 
 try:
     active = store.get_run(run_id).is_active
 except GDAError as exc:
-    st.error(f"Run {run_id!r} cannot be shown: {exc}")
+    st.error(f"Run {plain(run_id)} cannot be shown: {plain(exc)}")
     st.stop()
 if active:  # only this part reruns every second; the settings above stay put
     st.fragment(show_run, run_every=1.0)(run_id)

@@ -43,14 +43,16 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def launch_app(env: dict[str, str], *extra: str) -> Iterator[str]:
-    """``streamlit run app.py`` on a free localhost port; yields its URL, stops it after."""
+def launch_app(env: dict[str, str], *extra: str, popen: dict | None = None) -> Iterator[str]:
+    """``streamlit run app.py`` on a free localhost port; yields its URL, stops it after
+    (``popen``: more ``subprocess.Popen`` arguments)."""
     _require_browser()
     port = _free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
          "--server.address", "127.0.0.1", "--server.headless", "true", *extra],
         cwd=REPO, env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        **(popen or {}),
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60

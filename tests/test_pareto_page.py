@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import REPO, finish_job
+from conftest import REPO, finish_job, shown
 from streamlit.testing.v1 import AppTest
 
 from gda_core.errors import GDAError
@@ -129,7 +129,7 @@ def test_bad_uploads_are_messages_and_keep_the_last_good_fit(page):
     uploader.upload("bad.csv", b"x1,x2,y1,y2\n1,a,3,4\n", "text/csv")
     page.run()
     assert not page.exception
-    assert any("non-numeric" in e.value and "bad.csv" in e.value for e in page.error)
+    assert any("non-numeric" in shown(e.value) and "bad.csv" in shown(e.value) for e in page.error)
 
     _button(page, "Use the example").click().run()
     assert not page.exception and not page.error, [e.value for e in page.error]

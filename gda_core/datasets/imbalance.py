@@ -335,6 +335,8 @@ def _train_counts(
     majority = [c for c in classes if c not in minority]
     if not majority:
         raise ConfigError("at least one class must stay a majority class")
+    if spec.majority_count is not None and spec.majority_count < 1:
+        raise ConfigError(f"the majority count must be at least 1; got {spec.majority_count}")
     n_major = spec.majority_count or min(available[c] for c in majority)
     if n_major < 1:
         raise ConfigError("the majority count must be at least 1")

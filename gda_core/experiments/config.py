@@ -108,6 +108,9 @@ class CompareConfig:
             raise ConfigError("each method may be listed once")
         if not self.seeds:
             raise ConfigError("give at least one seed")
+        bad = [s for s in self.seeds if isinstance(s, bool) or not isinstance(s, int) or s < 0]
+        if bad:
+            raise ConfigError(f"seeds must be whole numbers >= 0; got {bad[0]!r}")
         c = self.classifier
         if c.epochs < 1 or c.batch_size < 1 or c.lr <= 0:
             raise ConfigError("epochs and batch size must be at least 1 and the learning "

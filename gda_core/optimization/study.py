@@ -62,6 +62,11 @@ class StudyConfig:
             raise ConfigError("repeats must be at least 1")
         if not self.algorithms:
             raise ConfigError("choose at least one algorithm")
+        if any(ALGORITHMS[a].genetic for a in self.algorithms) and not (self.pops
+                                                                        and self.rates):
+            raise ConfigError("choose at least one population and one rate pair")
+        if self.seed < 0:
+            raise ConfigError(f"the seed must be at least 0; got {self.seed}")
         out = []
         for alg in self.algorithms:
             grid = (itertools.product(self.pops, self.rates) if ALGORITHMS[alg].genetic

@@ -42,17 +42,19 @@ class ParamSpec:
         """Convert ``value`` (possibly a string from the CLI) and check its range."""
         try:
             if self.kind == "int":
+                if isinstance(value, float) and not value.is_integer():
+                    raise ValueError  # 3.7 is not silently 3
                 v: Any = int(value)
             elif self.kind == "float":
                 v = float(value)
             elif self.kind == "bool":
-                v = value if isinstance(value, bool) else str(value).lower() in {
-                    "1", "true", "yes", "on"}
+                v = value if isinstance(value, bool) else _BOOLS[str(value).strip().lower()]
             else:
                 v = value
-        except (TypeError, ValueError):
-            raise ConfigError(f"{self.name} must be a{'n' if self.kind == 'int' else ''} "
-                              f"{self.kind}; got {value!r}") from None
+        except (TypeError, ValueError, KeyError):
+            kind = "true or false" if self.kind == "bool" else (
+                f"a{'n' if self.kind == 'int' else ''} {self.kind}")
+            raise ConfigError(f"{self.name} must be {kind}; got {value!r}") from None
         if self.kind == "choice" and v not in self.choices:
             raise ConfigError(f"{self.name} must be one of {list(self.choices)}; got {v!r}")
         if self.kind in {"int", "float"}:
@@ -63,6 +65,11 @@ class ParamSpec:
             if self.high is not None and v > self.high:
                 raise ConfigError(f"{self.name} must be at most {self.high}; got {v}")
         return v
+
+
+_BOOLS = {"1": True, "true": True, "yes": True, "on": True,
+          "0": False, "false": False, "no": False, "off": False}
+"""Spellings of a boolean parameter's value; anything else is refused."""
 
 
 def parse_params(specs: tuple[ParamSpec, ...], given: dict[str, Any]) -> dict[str, Any]:

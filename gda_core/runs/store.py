@@ -53,6 +53,9 @@ _SCHEMA = (
         created REAL NOT NULL, PRIMARY KEY (run_id, relpath))""",
     "CREATE INDEX IF NOT EXISTS artifacts_kind ON artifacts (run_id, kind, created)",
 )
+_SCHEMA_NAMES = {"runs", "runs_created", "runs_status", "events", "artifacts",
+                 "artifacts_kind"}
+"""Tables and indexes :data:`_SCHEMA` creates."""
 _RUN_COLUMNS = ("id, kind, name, config, status, created, started, finished, error, pid, "
                 "pid_start, progress, summary")
 _RESERVED_EVENT_KEYS = ("seq", "step", "time")
@@ -202,15 +205,26 @@ class RunStore:
         return self._retry(attempt)
 
     def _init_db(self) -> None:
-        def wal() -> None:
+        """WAL mode and the tables, written only when missing: opening a store another
+        process is writing to (a worker) then only reads, and does not wait for the lock."""
+        def state() -> tuple[str, set[str]]:
             with self._connect() as con:
-                con.execute("PRAGMA journal_mode = WAL")
-        self._retry(wal)
+                mode = con.execute("PRAGMA journal_mode").fetchone()[0]
+                names = {r[0] for r in con.execute("SELECT name FROM sqlite_master")}
+                return str(mode).lower(), names
+        mode, names = self._retry(state)
 
-        def schema(con: sqlite3.Connection) -> None:
-            for statement in _SCHEMA:
-                con.execute(statement)
-        self._write(schema)
+        if mode != "wal":
+            def wal() -> None:
+                with self._connect() as con:
+                    con.execute("PRAGMA journal_mode = WAL")
+            self._retry(wal)
+
+        if not _SCHEMA_NAMES <= names:
+            def schema(con: sqlite3.Connection) -> None:
+                for statement in _SCHEMA:
+                    con.execute(statement)
+            self._write(schema)
 
     @staticmethod
     def _status(con: sqlite3.Connection, run_id: str) -> str:

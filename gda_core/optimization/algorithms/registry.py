@@ -91,6 +91,8 @@ def solve(case: DRSOCase, algorithm: str = "nsga2", *, pop: int = 100, gens: int
     info = ALGORITHMS[algorithm]
     if info.genetic:
         check_settings(pop, gens)
+    if seed < 0:
+        raise ConfigError(f"the seed must be at least 0; got {seed}")
     t0 = time.perf_counter()
     X = info.run(case, pop=pop, gens=gens, pc=pc, pm=pm, seed=seed, progress=progress,
                  **options)
