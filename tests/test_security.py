@@ -28,6 +28,9 @@ def _calls(name: str):
 
 
 def test_every_torch_load_is_weights_only():
+    """A lint over the source: catches the plain spelling only (an alias of ``torch.load``
+    would pass it); what proves that no loader runs code is
+    :func:`test_a_crafted_checkpoint_runs_no_code`."""
     found = list(_calls("torch.load"))
     assert found, "expected checkpoint loading somewhere"
     for path, node in found:
