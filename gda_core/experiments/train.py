@@ -8,6 +8,8 @@ when the browser tab closes and several runs can go at once.
 from __future__ import annotations
 
 import io
+import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -15,6 +17,7 @@ from gda_core.datasets import ImbalanceSpec, load_source, make_imbalanced
 from gda_core.errors import ConfigError
 from gda_core.experiments.config import CompareConfig, DataConfig
 from gda_core.runs import RunContext
+from gda_core.runs.eta import TimeLeft
 from gda_core.viz import image_grid, png_bytes
 
 JOB = "gda_core.experiments.train:train_job"
@@ -92,6 +95,64 @@ class TrainConfig:
         )
 
 
+class TrainProgress:
+    """The progress reports of a training run, with the time left (``eta_s``) at the pace
+    of its recent steps.
+
+    Start-up (loading the data, training the FID feature extractor) takes a while but
+    makes no progress; counting it in the pace, as an average since the start does,
+    promised several times the real time left at first.  So the pace is measured over the
+    last ``window`` seconds of training steps only, afresh for each model of a per-class
+    run (a class may take more or fewer steps than the one before), and no estimate is
+    given (``eta_s`` None: "estimating…") before ``min_span`` seconds and ``min_steps``
+    steps of the current model.
+
+    Parameters
+    ----------
+    ctx : RunContext
+        Where the reports go (:meth:`RunContext.progress`, which throttles writes).
+    window, min_span : float
+        Seconds of steps the pace is measured over, and before the first estimate.
+    min_steps : int
+        Steps of the current model before the first estimate.
+    clock : callable
+        Monotonic clock (tests pass a fake one).
+
+    Examples
+    --------
+    >>> class Ctx:
+    ...     def progress(self, fraction, summary):
+    ...         print(round(fraction, 2), summary["eta_s"])
+    >>> now = [0.0]
+    >>> report = TrainProgress(Ctx(), min_span=1.0, min_steps=2, clock=lambda: now[0])
+    >>> report.setup({"phase": "loading data"})             # 100 s of start-up: ignored
+    0.0 None
+    >>> now[0] = 100.0
+    >>> report.step(0.1, {"phase": "training"}, model=None)
+    0.1 None
+    >>> now[0] = 102.0
+    >>> report.step(0.2, {"phase": "training"}, model=None)  # 10% per 2 s; 80% left
+    0.2 16.0
+    """
+
+    def __init__(self, ctx: RunContext, *, window: float = 30.0, min_span: float = 3.0,
+                 min_steps: int = 5, clock: Callable[[], float] = time.monotonic) -> None:
+        self.ctx = ctx
+        self.eta = TimeLeft(window=window, min_span=min_span, clock=clock,
+                            min_points=min_steps)
+
+    def setup(self, summary: dict[str, Any]) -> None:
+        """Report a start-up phase (no progress, no estimate)."""
+        self.ctx.progress(0.0, {**summary, "eta_s": None})
+
+    def step(self, fraction: float, summary: dict[str, Any], model: Any) -> None:
+        """Report a training step: ``fraction`` of the run done, in ``model`` (its class,
+        ``"pretraining"``, or None for a model of every class)."""
+        left = self.eta.update(fraction, unit=model)
+        self.ctx.progress(fraction, {**summary, "eta_s": None if left is None
+                                     else round(left, 1)})
+
+
 def train_job(ctx: RunContext) -> None:
     """Worker job: load the data, train, stream diagnostics and grids, save the model.
 
@@ -106,7 +167,8 @@ def train_job(ctx: RunContext) -> None:
 
     cfg = TrainConfig.from_dict(ctx.config)
     cfg.validate()
-    ctx.progress(0.0, {"phase": "loading data"})
+    report = TrainProgress(ctx)
+    report.setup({"phase": "loading data"})
     splits = load_source(cfg.data.source, **cfg.data.load_kwargs())
     data = make_imbalanced(splits, cfg.imbalance, random_state=cfg.split_seed)
     classes = list(cfg.classes) if cfg.classes is not None else list(data.minority_classes)
@@ -128,7 +190,7 @@ def train_job(ctx: RunContext) -> None:
     if cfg.quality_every:
         from gda_core.experiments.train_quality import QualityProbe
 
-        ctx.progress(0.0, {**base, "phase": "training the FID feature extractor"})
+        report.setup({**base, "phase": "training the FID feature extractor"})
         probe = QualityProbe(splits, data, classes, conditional=synth.conditional,
                              every=cfg.quality_every,
                              cache_dir=ctx.store.root / "feature-cache")
@@ -149,8 +211,10 @@ def train_job(ctx: RunContext) -> None:
         done = 0 if synth.conditional else order.get(event.get("class"), 0)
         fraction = (done + event["step"] / max(1, event.get("total_steps", 1))) / n_models
         reached[0] = min(fraction, 0.999)
-        phase = "pretraining" if event.get("phase") == "pretrain" else "training"
-        ctx.progress(reached[0], {**base, "phase": phase, "class": event.get("class")})
+        pre = event.get("phase") == "pretrain"
+        report.step(reached[0], {**base, "phase": "pretraining" if pre else "training",
+                                 "class": event.get("class")},
+                    model="pretraining" if pre else event.get("class"))
         return not ctx.should_stop()
 
     def on_samples(step: int, images: Any) -> None:
@@ -171,6 +235,13 @@ def train_job(ctx: RunContext) -> None:
     ctx.save_artifact("checkpoint", buf.getvalue(), suffix=".pt")
     warnings = [asdict(w) for w in diagnose(synth.history_)]
     stopped = synth.stopped_early_
+    if synth.classes_:
+        from gda_core.experiments.train_checks import sample_findings
+
+        ctx.progress(reached[0], {**base, "phase": "checking the images against real ones"})
+        warnings += sample_findings(synth, data, classes, step=global_step[0],
+                                    extractor=None if probe is None else probe.extractor,
+                                    random_state=cfg.seed)
     ctx.progress(reached[0] if stopped else 1.0,
                  {**base, "phase": "stopped" if stopped else "finished",
                   "trained_classes": list(synth.classes_), "warnings": warnings})

@@ -162,6 +162,15 @@ class FeatureExtractor:
             return np.zeros((0, self.n_features), dtype=np.float64)
         return torch.cat(out).numpy()
 
+    def predict(self, images: np.ndarray) -> np.ndarray:
+        """The class the CNN gives each uint8 image (labels as in :meth:`fit`), int64."""
+        last = self.model_.classifier[-1]  # the Linear layer after the features
+        dev = next(last.parameters()).device
+        feats = torch.from_numpy(self.transform(images)).float().to(dev)
+        with torch.inference_mode():
+            logits = last(feats)
+        return logits.argmax(dim=1).cpu().numpy().astype(np.int64)
+
     # ------------------------------------------------------------- persistence
     def save(self, path: str | Path) -> Path:
         """Write the weights and metadata to ``path`` (a ``torch.save`` of plain values).

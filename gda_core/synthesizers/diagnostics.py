@@ -12,11 +12,20 @@ Checks
     :data:`VANISHING_GRAD_RATIO` of its earlier peak) while the discriminator rejects the
     fakes (recent median ``d_fake`` below :data:`VANISHING_D_FAKE`): the discriminator
     won and the generator has stopped learning.  Typical of the minimax loss.
+``d-wins``
+    For the recent stretch the discriminator tells real from generated images apart
+    (median D(x) above :data:`D_WINS_REAL`, D(G(z)) below :data:`D_WINS_FAKE`) while the
+    generator's loss climbs (recent median at least :data:`G_CLIMB` times its early one,
+    and higher by :data:`G_CLIMB_MIN`): the discriminator has won and the generator gets
+    little to learn from.  Its images stop improving, and often stop varying too: that is
+    said here, not called a mode collapse.
 ``mode-collapse``
-    The fixed-noise diversity fell below :data:`MODE_COLLAPSE_RATIO` of the best value it
-    had reached before (not of its very first value: a freshly initialised generator makes
-    near-identical images): the generator makes (nearly) the same image for every noise
-    vector.
+    Judged against the real images of the class, after :data:`MIN_STEPS_ABSOLUTE` steps:
+    the fixed-noise images are near-duplicates of one another (recent median
+    ``dup_share`` above :data:`DUP_SHARE`), or they vary less than
+    :data:`COLLAPSED_DIVERSITY` times as much as the real images (``diversity`` is
+    relative to them); or, at any length, the diversity fell below
+    :data:`MODE_COLLAPSE_RATIO` of the best value it had reached before.
 ``divergence``
     A loss or the gradient norm became NaN or infinite, or a loss exploded while staying
     finite: its recent median magnitude is above :data:`EXPLODE_RATIO` times its early one
@@ -27,6 +36,9 @@ Checks
     above :data:`SATURATED_D` and D(G(z)) below ``1 - SATURATED_D``.  It has memorised the
     real images or overpowered the generator (typical of a few real images without
     augmentation), and the generator learns little from it.
+
+Each :class:`TrainingWarning` names the logged ``signals`` it was judged on, so a view
+can plot them beside the message.
 
 "Recent" is the last :data:`WINDOW_FRACTION` of the records (at least one); "earlier
 peaks" are the largest 3-step medians before it.  Trend checks need :data:`MIN_STEPS` steps, and
@@ -51,6 +63,21 @@ MIN_DIVERSITY_RECORDS = 4
 EXPLODE_RATIO = 1000.0
 EXPLODE_MIN = 1000.0
 SATURATED_D = 0.99
+D_WINS_REAL = 0.9
+D_WINS_FAKE = 0.1
+G_CLIMB = 1.5
+G_CLIMB_MIN = 0.5
+MIN_STEPS_ABSOLUTE = 100
+DUP_SHARE = 0.5
+COLLAPSED_DIVERSITY = 0.3
+SIGNALS = {
+    "divergence": ("d_loss", "g_loss"),
+    "vanishing-gradient": ("g_grad_norm", "d_fake"),
+    "d-wins": ("d_real", "d_fake", "g_loss"),
+    "mode-collapse": ("diversity", "dup_share"),
+    "discriminator-saturated": ("d_real", "d_fake"),
+}
+"""The logged series each check judges: what to plot beside its warning."""
 _FINITE_KEYS = ("d_loss", "g_loss", "g_grad_norm")
 
 
@@ -60,7 +87,8 @@ class TrainingWarning:
 
     Attributes
     ----------
-    code : {"vanishing-gradient", "mode-collapse", "divergence", "discriminator-saturated"}
+    code : {"divergence", "vanishing-gradient", "d-wins", "mode-collapse", \
+"discriminator-saturated"}
     message : str
         What happened, what it means and what to try, for a non-specialist.
     step : int
@@ -73,6 +101,11 @@ class TrainingWarning:
     message: str
     step: int
     class_label: int | None = None
+
+    @property
+    def signals(self) -> tuple[str, ...]:
+        """The logged series this warning was judged on (:data:`SIGNALS`)."""
+        return SIGNALS.get(self.code, ())
 
 
 def diagnose(history: Sequence[dict[str, Any]]) -> list[TrainingWarning]:
@@ -88,7 +121,16 @@ def diagnose(history: Sequence[dict[str, Any]]) -> list[TrainingWarning]:
     -------
     list of TrainingWarning
         At most one per code and class, in the order divergence, vanishing gradient,
-        mode collapse, discriminator saturated (not repeated when the gradient vanished).
+        D wins, mode collapse, discriminator saturated.  A discriminator that won is said
+        once: no "saturated" after a vanishing gradient or D wins, and no mode collapse
+        after D wins (its message says the images may stop varying).
+
+    Examples
+    --------
+    >>> steps = [{"step": i, "d_loss": 0.1, "g_loss": 1.0 + i / 10, "g_grad_norm": 1.0,
+    ...           "d_real": 0.97, "d_fake": 0.03} for i in range(1, 201)]
+    >>> [w.code for w in diagnose(steps)]
+    ['d-wins']
     """
     groups: dict[Any, list[dict[str, Any]]] = {}
     for entry in history:
@@ -98,11 +140,12 @@ def diagnose(history: Sequence[dict[str, Any]]) -> list[TrainingWarning]:
     out: list[TrainingWarning] = []
     for (phase, label), entries in groups.items():
         label = None if label is None else int(label)
-        for check in (_divergence, _vanishing_gradient, _mode_collapse, _saturated):
+        for check in (_divergence, _vanishing_gradient, _d_wins, _mode_collapse,
+                      _saturated):
             found = check(entries)
-            if found is not None and found[0] == "discriminator-saturated" and any(
-                    w.code == "vanishing-gradient" and w.class_label == label for w in out):
-                continue  # the vanishing gradient already says D won
+            said = {w.code for w in out if w.class_label == label}
+            if found is not None and found[0] in _SAID_BY and said & _SAID_BY[found[0]]:
+                continue  # a discriminator that won is said once
             if found is not None:
                 code, message, step = found
                 if phase:
@@ -115,6 +158,37 @@ def diagnose(history: Sequence[dict[str, Any]]) -> list[TrainingWarning]:
 
 # ------------------------------------------------------------------------- checks
 Finding = tuple[str, str, int]
+_SAID_BY = {"discriminator-saturated": {"vanishing-gradient", "d-wins"},
+            "mode-collapse": {"d-wins"}}
+"""A finding left out when one of these was made (it would repeat it)."""
+
+
+def _d_wins(entries: list[dict[str, Any]]) -> Finding | None:
+    """D tells real from fake apart while G's loss climbs."""
+    rows = [e for e in entries if _finite(e.get("d_real")) and _finite(e.get("d_fake"))
+            and _finite(e.get("g_loss"))]
+    if len(rows) < MIN_STEPS:
+        return None
+    recent = _recent(rows)
+    early = rows[:len(recent)]
+    d_real = float(np.median([e["d_real"] for e in recent]))
+    d_fake = float(np.median([e["d_fake"] for e in recent]))
+    g_early = float(np.median([e["g_loss"] for e in early]))
+    g_now = float(np.median([e["g_loss"] for e in recent]))
+    climbing = g_now >= G_CLIMB * max(g_early, 1e-6) and g_now - g_early >= G_CLIMB_MIN
+    if not (d_real > D_WINS_REAL and d_fake < D_WINS_FAKE and climbing):
+        return None
+    step = _onset(rows, lambda e: e["d_real"] > D_WINS_REAL and e["d_fake"] < D_WINS_FAKE,
+                  recent[0]["step"])
+    return ("d-wins",
+            f"the discriminator has won since about step {step}: it tells real images "
+            f"from generated ones almost every time (D(x) = {d_real:.2f}, D(G(z)) = "
+            f"{d_fake:.2f}) and the generator's loss keeps climbing (from about "
+            f"{g_early:.3g} to {g_now:.3g}). The generator then gets little to learn from: "
+            "its images stop improving and often stop varying (that is why, not a collapse "
+            "of its own). Typical of a few real images: turn DiffAugment on (augment), lower "
+            "lr_D or the discriminator steps, or add label smoothing or spectral norm.",
+            step)
 
 
 def _divergence(entries: list[dict[str, Any]]) -> Finding | None:
@@ -205,6 +279,9 @@ def _mode_collapse(entries: list[dict[str, Any]]) -> Finding | None:
     if len(entries) < MIN_STEPS or len(rows) < MIN_DIVERSITY_RECORDS:
         return None
     recent = _recent(rows)
+    found = _collapsed_against_real(entries, rows, recent)
+    if found is not None:
+        return found
     before = rows[:len(rows) - len(recent)]
     # Reference: the best earlier value.  Fresh generators start with near-identical
     # images, so the first records are a poor reference; a collapse is a fall from the
@@ -222,6 +299,33 @@ def _mode_collapse(entries: list[dict[str, Any]]) -> Finding | None:
             "the noise (mode collapse), so the synthetic set would add little variety. Try "
             "MAD-GAN (several generators), a lower lr_G, label smoothing or the WGAN-GP "
             "loss, or train for fewer epochs.", step)
+
+
+def _collapsed_against_real(entries: list[dict[str, Any]], rows: list[dict[str, Any]],
+                            recent: list[dict[str, Any]]) -> Finding | None:
+    """Near-duplicates, or far less varied than the real images, once past the start
+    (a fresh generator draws near-identical images)."""
+    if entries[-1]["step"] < MIN_STEPS_ABSOLUTE or recent[0]["step"] < MIN_STEPS_ABSOLUTE / 2:
+        return None
+    dups = [e["dup_share"] for e in recent if _finite(e.get("dup_share"))]
+    dup = float(np.median(dups)) if dups else math.nan
+    div = float(np.median([e["diversity"] for e in recent]))
+    if _finite(dup) and dup > DUP_SHARE:
+        step = _onset([e for e in rows if _finite(e.get("dup_share"))],
+                      lambda e: e["dup_share"] > DUP_SHARE, recent[0]["step"])
+        detail = (f"{dup:.0%} of the images drawn from fixed noise are near-identical to "
+                  "another one")
+    elif div < COLLAPSED_DIVERSITY:
+        step = _onset(rows, lambda e: e["diversity"] < COLLAPSED_DIVERSITY, recent[0]["step"])
+        detail = (f"the images drawn from fixed noise vary {div:.2f}× as much as the real "
+                  "images of the class")
+    else:
+        return None
+    return ("mode-collapse",
+            f"the generator draws the same few images whatever the noise (mode collapse) "
+            f"since about step {step}: {detail}. The synthetic set would add copies of "
+            "those few images, not variety. Try DiffAugment (augment), MAD-GAN (several "
+            "generators), a lower lr_G, label smoothing or the WGAN-GP loss.", step)
 
 
 # ------------------------------------------------------------------------ helpers

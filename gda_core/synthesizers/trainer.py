@@ -42,6 +42,10 @@ After every generator update one dict is appended to ``history``:
     measured within each class and averaged (mixing classes would hide a collapse).
     When the real images are all identical (e.g. a single image) the raw RMS distance is
     logged instead.
+``dup_share`` (with ``diversity``)
+    Share of the fixed-noise images whose nearest other image (of their class) is closer
+    than :data:`DUP_FRACTION` of the real images' typical nearest-neighbour gap: the
+    generator draws the same few images (NaN when the real images are all identical).
 
 Fast path
 ---------
@@ -204,6 +208,51 @@ def mean_pairwise_rms(x: torch.Tensor, groups: torch.Tensor | None = None) -> fl
     return float(np.mean(values)) if values else 0.0
 
 
+DUP_FRACTION = 0.1
+"""An image whose nearest other image is closer than this fraction of the real images'
+typical nearest-neighbour gap counts as a near-duplicate (as in the quality gate)."""
+
+
+def _rms_distances(part: torch.Tensor) -> torch.Tensor:
+    """Pairwise per-pixel RMS distances of flattened images, the diagonal set to inf."""
+    dist = torch.cdist(part, part) / math.sqrt(part.shape[1])
+    dist.fill_diagonal_(math.inf)
+    return dist
+
+
+def nearest_gap(x: torch.Tensor, groups: torch.Tensor | None = None) -> float:
+    """Median distance (per-pixel RMS) from each image to its nearest other image of its
+    group: the real images' typical gap, the unit of :func:`near_duplicate_share`."""
+    flat = x.detach().float().reshape(len(x), -1)
+    if groups is None:
+        groups = torch.zeros(len(x), dtype=torch.long, device=x.device)
+    gaps = [_rms_distances(flat[groups == g]).min(dim=1).values
+            for g in torch.unique(groups) if int((groups == g).sum()) >= 2]
+    return float(torch.cat(gaps).median()) if gaps else 0.0
+
+
+def near_duplicate_share(x: torch.Tensor, gap: float,
+                         groups: torch.Tensor | None = None) -> float:
+    """Share of images whose nearest other image of their group is closer than
+    :data:`DUP_FRACTION` ``* gap``: near-identical outputs (a collapsed generator draws the
+    same few images whatever the noise; pixel diversity alone can miss it when those few
+    images differ a lot from one another).  NaN when ``gap`` is not positive."""
+    if not gap > 0:
+        return math.nan
+    flat = x.detach().float().reshape(len(x), -1)
+    if groups is None:
+        groups = torch.zeros(len(x), dtype=torch.long, device=x.device)
+    hits, total = 0, 0
+    for g in torch.unique(groups):
+        part = flat[groups == g]
+        if len(part) < 2:
+            continue
+        nearest = _rms_distances(part).min(dim=1).values
+        hits += int((nearest < DUP_FRACTION * gap).sum())
+        total += len(part)
+    return hits / total if total else math.nan
+
+
 # --------------------------------------------------------------------- the loop
 def _batches(n: int, size: int, gen: torch.Generator) -> Iterator[torch.Tensor]:
     """Endless stream of index batches of ``size`` over shuffled passes (crossing passes)."""
@@ -319,7 +368,8 @@ def train_gan(G: nn.Module, D: nn.Module, X: torch.Tensor, labels: torch.Tensor 
         fixed_cond = (rows % cfg.n_classes).to(dev)
     elif cfg.mode == "madgan":
         fixed_cond = (rows % k).to(dev)
-    real_div = _real_diversity(X, labels, cfg, gen) if cfg.monitor else math.nan
+    real_div, real_gap = (_real_diversity(X, labels, cfg, gen) if cfg.monitor
+                          else (math.nan, math.nan))
 
     def g_forward(z: torch.Tensor, cond: torch.Tensor | None) -> torch.Tensor:
         return G(z) if cond is None else G(z, cond)
@@ -395,6 +445,7 @@ def train_gan(G: nn.Module, D: nn.Module, X: torch.Tensor, labels: torch.Tensor 
                 groups = fixed_cond if cfg.mode == "conditional" else None
                 div = mean_pairwise_rms(images, groups)
                 entry["diversity"] = div / real_div if real_div > 0 else div
+                entry["dup_share"] = near_duplicate_share(images, real_gap, groups)
         entry["seconds"] = time.perf_counter() - t0
         history.append(entry)
         if want_img:
@@ -481,8 +532,9 @@ def _fixed_samples(G: nn.Module, z: torch.Tensor, cond: torch.Tensor | None) -> 
 
 
 def _real_diversity(X: torch.Tensor, labels: torch.Tensor | None, cfg: TrainConfig,
-                    gen: torch.Generator) -> float:
-    """:func:`mean_pairwise_rms` of up to ``n_fixed`` real images (per class if conditional)."""
+                    gen: torch.Generator) -> tuple[float, float]:
+    """:func:`mean_pairwise_rms` and :func:`nearest_gap` of up to ``n_fixed`` real images
+    (per class if conditional)."""
     if cfg.mode == "conditional" and labels is not None:
         per = max(2, cfg.n_fixed // max(cfg.n_classes, 1))
         picks = []
@@ -491,6 +543,6 @@ def _real_diversity(X: torch.Tensor, labels: torch.Tensor | None, cfg: TrainConf
             rows = torch.nonzero(cpu_labels == c).flatten()
             picks.append(rows[torch.randperm(len(rows), generator=gen)[:per]])
         idx = torch.cat(picks).to(X.device)
-        return mean_pairwise_rms(X[idx], labels[idx])
+        return (mean_pairwise_rms(X[idx], labels[idx]), nearest_gap(X[idx], labels[idx]))
     idx = torch.randperm(len(X), generator=gen)[:cfg.n_fixed].to(X.device)
-    return mean_pairwise_rms(X[idx])
+    return mean_pairwise_rms(X[idx]), nearest_gap(X[idx])
