@@ -1,27 +1,39 @@
-"""Seconds per GAN training step: our trainer (default fast path) vs a plain fp32 loop.
+"""Milliseconds per DCGAN training step: each speed-up of our trainer measured on its own.
 
-For a DCGAN at 64x64x3 and 32x32x1 (batch 64, ngf = ndf = 64, nz = 100) it times
+For a DCGAN at 64x64x3 and 32x32x1 (batch 64, ngf = ndf = 64, nz = 100) it times these
+variants of one step (D on real and detached fakes, then G on the same fakes; BCE on
+logits; Adam), each written out here so that exactly one thing changes between rows:
 
-* ``reference``  the PyTorch DCGAN example's step on the same networks: float32, NCHW,
-  D on real and on detached fakes, then G on the same fakes (BCE on logits);
-* ``ours``       :func:`gda_core.synthesizers.trainer.train_gan` with the defaults
-  (``fast=True``: channels_last + bfloat16 autocast where the CPU supports it) and all
-  per-step diagnostics (gradient norm, D(x), D(G(z)), diversity every 10 steps);
-* ``ours, no monitoring``  the same with ``monitor=False``;
-* ``ours, fast=False``  our loop in plain float32 NCHW (isolates the fast path's share);
+* ``reference``         the PyTorch DCGAN example: float32, NCHW; G's step also computes
+                        D's weight gradients (and throws them away);
+* ``+ skip D grads``    D's weights frozen (``requires_grad_(False)``) during G's step;
+* ``+ channels_last``   ... and the channels_last memory layout for nets and batches;
+* ``+ bf16 autocast``   ... and forward passes under ``torch.autocast(bfloat16)``
+                        (only where the CPU supports it): all three = our fast path;
+* ``bf16 only``, ``channels_last only``  each change alone on the reference;
+* ``train_gan, no monitoring`` / ``train_gan``  our trainer itself (``fast=True``) without
+                        and with the per-step diagnostics (gradient norm, D(x), D(G(z)),
+                        diversity and near-duplicates every 10 steps): the monitoring cost.
 
-in interleaved rounds (this machine's timings drift) and prints the medians, the speed-up
-and the monitoring overhead.  About a minute and a half on 2 CPU cores.
+Every variant is warmed up (two steps) before it is timed, and the variants run in
+interleaved rounds in a different order each round (this machine's timings drift); the
+medians are printed with the speed-up over the reference and the factor of each change.
 
-    python bench/gan_speed.py [--rounds 3] [--steps64 8] [--steps32 30]
+    python bench/gan_speed.py [--rounds 3] [--steps64 6] [--steps32 20]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import functools
+import os
+import platform
+import random
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -29,98 +41,135 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import torch
 import torch.nn.functional as F
 
-from gda_core.synthesizers.nets import (
-    DCGANDiscriminator,
-    DCGANGenerator,
-    weights_init,
-)
+from gda_core.synthesizers.nets import DCGANDiscriminator, DCGANGenerator, weights_init
 from gda_core.synthesizers.trainer import TrainConfig, amp_dtype, train_gan
 
 NZ, WIDTH, BATCH = 100, 64, 64
+WARMUP = 2
+
+VARIANTS: dict[str, dict[str, bool]] = {
+    "reference": {"skip": False, "cl": False, "bf16": False},
+    "+ skip D grads": {"skip": True, "cl": False, "bf16": False},
+    "+ channels_last": {"skip": True, "cl": True, "bf16": False},
+    "+ bf16 autocast": {"skip": True, "cl": True, "bf16": True},
+    "bf16 only": {"skip": False, "cl": False, "bf16": True},
+    "channels_last only": {"skip": False, "cl": True, "bf16": False},
+}
 
 
-def nets(channels: int, size: int) -> tuple[torch.nn.Module, torch.nn.Module]:
+def nets(channels: int, size: int, cl: bool) -> tuple[torch.nn.Module, torch.nn.Module]:
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(0)
         G, D = DCGANGenerator(NZ, channels, size, width=WIDTH), DCGANDiscriminator(
             channels, size, width=WIDTH)
         G.apply(weights_init)
         D.apply(weights_init)
+    if cl:
+        G.to(memory_format=torch.channels_last)
+        D.to(memory_format=torch.channels_last)
     return G, D
 
 
-def reference_seconds(X: torch.Tensor, steps: int) -> float:
-    """Plain float32 NCHW loop of the PyTorch DCGAN example; seconds per step."""
-    G, D = nets(X.shape[1], X.shape[2])
+def loop_seconds(X: torch.Tensor, steps: int, *, skip: bool, cl: bool, bf16: bool) -> float:
+    """One variant of the step (see the module docstring); seconds per step."""
+    G, D = nets(X.shape[1], X.shape[2], cl)
     opt_d = torch.optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999))
     opt_g = torch.optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
     gen = torch.Generator().manual_seed(0)
     ones, zeros = torch.ones(BATCH), torch.zeros(BATCH)
+    fmt = torch.channels_last if cl else torch.contiguous_format
+    cast = amp_dtype("cpu", X[0].numel(), True) if bf16 else None
+
+    def amp() -> contextlib.AbstractContextManager:
+        return torch.autocast("cpu", dtype=cast) if cast else contextlib.nullcontext()
 
     def step() -> None:
-        real = X[torch.randint(len(X), (BATCH,), generator=gen)]
-        fake = G(torch.randn(BATCH, NZ, generator=gen))
-        loss_d = (F.binary_cross_entropy_with_logits(D(real), ones)
-                  + F.binary_cross_entropy_with_logits(D(fake.detach()), zeros))
-        opt_d.zero_grad()
+        real = X[torch.randint(len(X), (BATCH,), generator=gen)].contiguous(memory_format=fmt)
+        z = torch.randn(BATCH, NZ, generator=gen)
+        with amp():
+            fake = G(z)
+            loss_d = (F.binary_cross_entropy_with_logits(D(real).float(), ones)
+                      + F.binary_cross_entropy_with_logits(D(fake.detach()).float(), zeros))
+        opt_d.zero_grad(set_to_none=True)
         loss_d.backward()
         opt_d.step()
-        loss_g = F.binary_cross_entropy_with_logits(D(fake), ones)
-        opt_g.zero_grad()
+        if skip:
+            for p in D.parameters():
+                p.requires_grad_(False)
+        with amp():
+            loss_g = F.binary_cross_entropy_with_logits(D(fake).float(), ones)
+        opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         opt_g.step()
+        if skip:
+            for p in D.parameters():
+                p.requires_grad_(True)
         _ = float(loss_d.detach()) + float(loss_g.detach())  # read the losses, as loops do
 
-    step()  # warm-up (kernel selection)
+    for _ in range(WARMUP):
+        step()
     t0 = time.perf_counter()
     for _ in range(steps):
         step()
     return (time.perf_counter() - t0) / steps
 
 
-def ours_seconds(X: torch.Tensor, steps: int, *, monitor: bool, fast: bool = True) -> float:
-    """:func:`train_gan` (default: fast path); seconds per step (warm-up excluded)."""
-    G, D = nets(X.shape[1], X.shape[2])
-    if fast:
-        G.to(memory_format=torch.channels_last)
-        D.to(memory_format=torch.channels_last)
-    config = TrainConfig(epochs=1, min_steps=steps + 1, batch_size=BATCH, monitor=monitor,
-                         fast=fast)
+def trainer_seconds(X: torch.Tensor, steps: int, *, monitor: bool) -> float:
+    """:func:`train_gan` with ``fast=True``; seconds per step after :data:`WARMUP` steps."""
+    G, D = nets(X.shape[1], X.shape[2], True)
+    config = TrainConfig(epochs=1, min_steps=steps + WARMUP, batch_size=BATCH,
+                         monitor=monitor, fast=True)
     history: list[dict] = []
     train_gan(G, D, X, None, config, seed=0, history=history)
-    # history[i]["seconds"] is the time since the start: drop the first (warm-up) step
-    return (history[-1]["seconds"] - history[0]["seconds"]) / steps
+    # history[i]["seconds"] is the time since the start of training
+    return (history[-1]["seconds"] - history[WARMUP - 1]["seconds"]) / steps
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--steps64", type=int, default=8)
-    parser.add_argument("--steps32", type=int, default=30)
+    parser.add_argument("--steps64", type=int, default=6)
+    parser.add_argument("--steps32", type=int, default=20)
     args = parser.parse_args()
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, "
-          f"CPU capability {torch.backends.cpu.get_cpu_capability()}")
+          f"CPU capability {torch.backends.cpu.get_cpu_capability()}, "
+          f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs")
     for channels, size, steps in ((3, 64, args.steps64), (1, 32, args.steps32)):
         X = torch.rand(256, channels, size, size) * 2 - 1
+        runs: dict[str, Callable[[], float]] = {
+            name: functools.partial(loop_seconds, X, steps, **v)
+            for name, v in VARIANTS.items()}
+        runs["train_gan, no monitoring"] = functools.partial(trainer_seconds, X, steps,
+                                                             monitor=False)
+        runs["train_gan"] = functools.partial(trainer_seconds, X, steps, monitor=True)
+        times: dict[str, list[float]] = {name: [] for name in runs}
+        order = list(runs)
+        for r in range(args.rounds):
+            random.Random(r).shuffle(order)
+            for name in order:
+                times[name].append(runs[name]())
+        med = {name: statistics.median(t) for name, t in times.items()}
         cast = amp_dtype("cpu", channels * size * size, True)
-        times: dict[str, list[float]] = {"reference": [], "ours": [], "ours_nomon": [],
-                                         "ours_fp32": []}
-        for _ in range(args.rounds):
-            times["reference"].append(reference_seconds(X, steps))
-            times["ours"].append(ours_seconds(X, steps, monitor=True))
-            times["ours_nomon"].append(ours_seconds(X, steps, monitor=False))
-            times["ours_fp32"].append(ours_seconds(X, steps, monitor=True, fast=False))
-        ref, ours, bare, fp32 = (statistics.median(times[k]) for k in (
-            "reference", "ours", "ours_nomon", "ours_fp32"))
-        print(f"\nDCGAN {size}x{size}x{channels}, batch {BATCH} (fast path: channels_last"
-              f"{' + ' + str(cast).replace('torch.', '') + ' autocast' if cast else ''})")
-        print(f"  reference fp32 loop     {ref * 1000:8.1f} ms/step")
-        print(f"  ours (default)          {ours * 1000:8.1f} ms/step   speed-up "
-              f"{ref / ours:4.2f}x")
-        print(f"  ours, no monitoring     {bare * 1000:8.1f} ms/step   monitoring overhead "
-              f"{(ours / bare - 1) * 100:+5.1f} %")
-        print(f"  ours, fast=False        {fp32 * 1000:8.1f} ms/step   fast path speed-up "
-              f"{fp32 / ours:4.2f}x")
+        print(f"\nDCGAN {size}x{size}x{channels}, batch {BATCH}, {args.rounds} rounds x "
+              f"{steps} steps (bf16 autocast {'on' if cast else 'not used here'})")
+        print(f"  {'variant':<26} {'ms/step':>9} {'vs reference':>13}")
+        for name in runs:
+            print(f"  {name:<26} {med[name] * 1000:9.1f} "
+                  f"{med['reference'] / med[name]:12.2f}x")
+        ratio = {
+            "skip D grads (on the reference)": ("reference", "+ skip D grads"),
+            "channels_last (after skip D grads)": ("+ skip D grads", "+ channels_last"),
+            "bf16 autocast (after both)": ("+ channels_last", "+ bf16 autocast"),
+            "channels_last alone": ("reference", "channels_last only"),
+            "bf16 autocast alone": ("reference", "bf16 only"),
+            "train_gan's loop vs the same three changes here": ("+ bf16 autocast",
+                                                                 "train_gan, no monitoring"),
+        }
+        print("  each change: time before / time after")
+        for label, (before, after) in ratio.items():
+            print(f"    {label:<50} {med[before] / med[after]:5.2f}x")
+        print(f"  monitoring overhead (train_gan vs no monitoring): "
+              f"{(med['train_gan'] / med['train_gan, no monitoring'] - 1) * 100:+.1f} %")
 
 
 if __name__ == "__main__":
