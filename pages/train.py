@@ -6,9 +6,11 @@ from gda_core.datasets import SOURCES, make_imbalanced
 from gda_core.errors import GDAError
 from gda_core.experiments.train import JOB, RUN_KIND, TrainConfig
 from gda_core.runs import reap_orphans, start_worker
+from gda_core.runs.eta import time_text
+from gda_core.runs.records import ArtifactRecord
 from gda_core.synthesizers import SYNTHESIZERS
 from gda_core.synthesizers.diagnostics import diagnose
-from gda_core.viz import runs_figure, training_figure
+from gda_core.viz import enlarged_png, grid_label, grids_gif, runs_figure, training_figure
 from pages._common import (
     PREFILL_KEY,
     current_data,
@@ -34,6 +36,8 @@ ORDER = ("Training", "Few images", "Model", "Autoencoder prior", "Optimiser", "S
 OVERLAY_METRICS = ["g_loss", "d_loss", "g_grad_norm", "d_real", "d_fake", "diversity", "q_loss",
                    "q_val_acc"]
 EVENTS_KEY = "train_events"
+SMOOTHING_KEY = "train-smoothing"  # chart settings: kept for the session, for every run
+LOG_KEY = "train-log-y"
 
 st.title("Train a synthesizer")
 store = get_store()
@@ -157,6 +161,7 @@ def show_run(rid: str) -> None:
     except GDAError as exc:
         st.error(str(exc))
         return
+    grids = store.artifacts(rid, "grid")  # first: the job logs a step before its grid
     events = load_events(rid)
     summary = run.summary or {}
     head, stop_col = st.columns([5, 1])
@@ -165,14 +170,16 @@ def show_run(rid: str) -> None:
         store.request_stop(rid)
     progress = run.progress or 0.0
     text = f"{run.status} · {progress:.0%}"
-    if run.is_active and 0.02 < progress < 1 and run.seconds:
-        text += f" · about {run.seconds * (1 - progress) / progress:.0f} s left"
-    elif run.seconds:
-        text += f" · {run.seconds:.0f} s"
-    if summary.get("phase") == "pretraining" and run.is_active:
+    phase = summary.get("phase")
+    when = time_text(run.seconds, summary.get("eta_s"), running=run.status == "running",
+                     estimating=phase in ("training", "pretraining"))
+    text += f" · {when}" if when else ""
+    if phase == "pretraining" and run.is_active:
         text += " · pretraining on the training images"
-    elif summary.get("class") is not None and run.is_active:
+    elif summary.get("class") is not None and phase == "training" and run.is_active:
         text += f" · learning class {summary['class']}"
+    elif phase and phase != "training" and run.is_active:
+        text += f" · {plain(phase)}"  # loading data, checking the images, …
     st.progress(min(max(progress, 0.0), 1.0), text=text)
     if run.error:
         st.error(f"The run failed: {run.error}")
@@ -194,7 +201,17 @@ def show_run(rid: str) -> None:
     left, right = st.columns([3, 2])
     with left:
         if events:
-            st.plotly_chart(training_figure(events), width="stretch", key=f"chart-{rid}")
+            smooth_col, log_col = st.columns([3, 1], vertical_alignment="bottom")
+            smoothing = smooth_col.slider(
+                "Smoothing", 0.0, 0.99, 0.0, 0.01, key=SMOOTHING_KEY, persist_state="session",
+                help="Exponential moving average of every series, as TensorBoard's: each "
+                     "point is this weight times the average so far plus the rest times the "
+                     "new value. The raw series stays behind, faint.")
+            log_y = log_col.toggle("Log scale", key=LOG_KEY, persist_state="session",
+                                   help="Of the losses and the gradient norm (values ≤ 0, "
+                                        "e.g. a WGAN critic's loss, cannot be drawn on it).")
+            st.plotly_chart(training_figure(events, smoothing=smoothing, log_y=log_y),
+                            width="stretch", key=f"chart-{rid}")
         else:
             st.caption("Waiting for the first training step…")
         if any("fid" in e for e in events):
@@ -203,17 +220,53 @@ def show_run(rid: str) -> None:
             st.caption("FID of the fixed-noise samples against the real images (lower is "
                        "closer); features of our own CNN, 64 samples: a trend, not a score.")
     with right:
-        grids = store.artifacts(rid, "grid")
         if grids:
-            now = summary.get("class") if run.is_active else None
-            image, problem = read_png(grids[-1].path)
-            if image is not None:
-                st.image(image, width="stretch",
-                         caption=f"Samples from fixed noise · step {grids[-1].step}"
-                         + (f" · class {now}" if now is not None else ""))
-            else:
-                st.warning(f"The sample grid of step {grids[-1].step} cannot be shown: "
-                           f"{plain(problem)}.", icon="🖼️")
+            show_grids(rid, grids, events)
+
+
+def pin_grid(key: str, state_key: str, latest: int) -> None:
+    """The grid slider moved: keep that grid, or follow new ones again at the latest."""
+    state = st.session_state[state_key]
+    value = st.session_state[key]
+    state["pinned"] = None if value == latest else value
+    state["gen"] += 1
+
+
+def show_grids(rid: str, grids: list[ArtifactRecord], events: list[dict]) -> None:
+    """The sample grid chosen on a slider over every saved grid (the latest, following new
+    ones, until the slider is moved), and a GIF of them all."""
+    steps = [g.step for g in grids]
+    state_key = f"grid-{rid}"
+    state = st.session_state.setdefault(state_key, {"pinned": None, "gen": 0})
+    step = state["pinned"] if state["pinned"] in steps else steps[-1]
+    if len(steps) > 1:
+        # the page never sets a shown slider's value (a live page's next rerun could send
+        # the old one back, as if moved): a new slider for each new grid while following
+        tail = "pinned" if state["pinned"] in steps else f"latest-{steps[-1]}"
+        key = f"grid-{rid}-{state['gen']}-{tail}"
+        st.select_slider("Sample grid at step", steps, value=step, key=key, on_change=pin_grid,
+                         args=(key, state_key, steps[-1]),
+                         help="Every grid the run saved; at the right end it follows new "
+                              "grids while the run goes on.")
+    grid = grids[steps.index(step)]
+    image, problem = read_png(grid.path)
+    if image is not None:
+        st.image(enlarged_png(image), width="stretch", output_format="PNG",  # not JPEG
+                 caption=f"Samples from fixed noise · {grid_label(step, events)}")
+    else:
+        st.warning(f"The sample grid of step {step} cannot be shown: {plain(problem)}.",
+                   icon="🖼️")
+    if len(steps) > 1:
+        def gif() -> bytes:  # built on click only (in a thread of its own)
+            frames = [(read_png(g.path)[0], grid_label(g.step, events)) for g in grids]
+            frames = [(f, label) for f, label in frames if f is not None]
+            if not frames:
+                return b""
+            return grids_gif([f for f, _ in frames], labels=[label for _, label in frames])
+
+        st.download_button(f"Download all {len(steps)} grids as GIF", gif,
+                           file_name=f"{rid}-grids.gif", mime="image/gif", on_click="ignore",
+                           key=f"gif-{rid}", icon=":material/download:")
 
 
 try:

@@ -168,6 +168,7 @@ def test_train_live_without_clicks_survives_reload_and_stops(server, page):
     page.locator(".js-plotly-plot").first.wait_for(timeout=60_000)
     page.wait_for_timeout(1500)
     _shot(page, "04-train-running")
+    assert page.get_by_text("Log scale").count() == 1        # the charts' own controls
     first_progress = page.get_by_text("running ·").first.inner_text()
     first_grid = page.locator("img").last.get_attribute("src")
     page.wait_for_timeout(4000)  # no click: the fragment refreshes by itself

@@ -103,3 +103,17 @@ def test_near_duplicates_are_counted_within_classes(digits):
     same_per_class = torch.stack([digits[c] for c in labels.tolist()])
     assert near_duplicate_share(same_per_class, gap, labels) == 1.0
     assert np.isnan(near_duplicate_share(digits[:8], 0.0))
+
+
+def test_each_warning_plots_its_own_signals_and_thresholds():
+    from gda_core.viz.diagnostics import warning_figure
+
+    history = run(d_real=0.97, d_fake=0.02, g_loss=lambda i: 1.0 + i / 50, cls=3)
+    (found,) = diagnose(history)
+    fig = warning_figure(history, {"code": found.code, "step": found.step,
+                                   "class_label": found.class_label})
+    assert [t.name for t in fig.data] == ["D(x)", "D(G(z))", "G loss"]
+    assert sorted(s.y0 for s in fig.layout.shapes if s.type == "line") == [0.1, 0.9]
+    assert any(s.type == "rect" and s.x0 == found.step for s in fig.layout.shapes)
+    # an end-of-training image check has no logged signal to plot
+    assert warning_figure(history, {"code": "copies", "step": 400, "class_label": 3}) is None

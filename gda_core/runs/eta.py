@@ -27,6 +27,10 @@ class TimeLeft:
     ----------
     window : float
         Seconds of history the pace is measured over.
+    min_span : float
+        Seconds of the unit before the first estimate.
+    min_points : int
+        Progress reports of the unit before the first estimate (e.g. training steps).
     clock : callable
         Monotonic clock (tests pass a fake one).
 
@@ -42,32 +46,37 @@ class TimeLeft:
     """
 
     def __init__(self, window: float = 60.0, min_span: float = 1.0,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic, *, min_points: int = 2) -> None:
         self.window = window
         self.min_span = min_span
+        self.min_points = min_points
         self.clock = clock
         self.points: deque[tuple[float, float]] = deque()
+        self.count = 0  # reports since the unit (or its pace) began
         self.unit: object = None
         self.start = clock()
 
     def update(self, fraction: float, unit: object = None) -> float | None:
         """Record ``fraction`` done now (within ``unit``, any label of the unit of work in
         progress); return the seconds left, or None before there is a pace (less than
-        ``min_span`` seconds or 0.1% of progress since the unit began, in the window)."""
+        ``min_span`` seconds, ``min_points`` reports or 0.1% of progress since the unit
+        began, in the window)."""
         now = self.clock()
         if not math.isfinite(fraction):
             return None
         fraction = min(max(fraction, 0.0), 1.0)
         if unit != self.unit or (self.points and fraction < self.points[-1][1]):
             self.points.clear()  # a new unit, or progress went back: a new pace
+            self.count = 0
             self.unit = unit
         self.points.append((now, fraction))
+        self.count += 1
         while len(self.points) > 2 and now - self.points[1][0] >= self.window:
             self.points.popleft()
         t0, f0 = self.points[0]
         if fraction >= 1.0:
             return 0.0
-        if now - t0 < self.min_span or fraction - f0 < 1e-3:
+        if now - t0 < self.min_span or fraction - f0 < 1e-3 or self.count < self.min_points:
             return None
         return (1.0 - fraction) * (now - t0) / (fraction - f0)
 
@@ -90,6 +99,32 @@ def format_duration(seconds: float) -> str:
     if seconds < 5400:
         return f"{seconds / 60:.0f} min"
     return f"{seconds / 3600:.1f} h"
+
+
+def time_text(seconds: float | None, eta_s: float | None, *, running: bool,
+              estimating: bool = True) -> str:
+    """The time part of a run's progress line: ``"12 s"`` once it ended; while it runs
+    ``"75 s elapsed · about 45 s left"``, or ``"… · estimating time left…"`` while its job
+    has no estimate yet (``eta_s`` None) but makes one (``estimating``: e.g. training,
+    not loading data).
+
+    Examples
+    --------
+    >>> time_text(75.0, 44.6, running=True)
+    '75 s elapsed · about 45 s left'
+    >>> time_text(12.0, None, running=True), time_text(130.0, None, running=False)
+    ('12 s elapsed · estimating time left…', '2 min')
+    >>> time_text(3.0, None, running=True, estimating=False)
+    '3 s elapsed'
+    """
+    if not running:
+        return "" if seconds is None else format_duration(seconds)
+    parts = [] if seconds is None else [f"{format_duration(seconds)} elapsed"]
+    if eta_s is not None and math.isfinite(float(eta_s)):
+        parts.append(f"about {format_duration(float(eta_s))} left")
+    elif estimating:
+        parts.append("estimating time left…")
+    return " · ".join(parts)
 
 
 def unit_of(message: str) -> str:
