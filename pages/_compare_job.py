@@ -16,6 +16,7 @@ import streamlit as st
 from gda_core.errors import GDAError
 from gda_core.experiments import ComparisonResult, load_comparison
 from gda_core.experiments.persist import load_sweep
+from gda_core.metrics import METRIC_LABELS
 from gda_core.runs import RunStore
 from gda_core.runs.executors import EXECUTORS, ExecutorConfig
 from gda_core.runs.records import RunRecord
@@ -123,16 +124,20 @@ def show_note() -> None:
         getattr(st, note[0])(plain(note[1]))
 
 
+MINORITY_COLUMN = METRIC_LABELS["minority_recall"]
+
+
 def runs_so_far(result: ComparisonResult) -> pd.DataFrame:
-    """One row per finished run: method, seed, macro F1, minority recall, warnings."""
+    """One row per finished run: method, seed, macro F1, R_min (mean over minority
+    classes), warnings."""
     rows = []
     for r in result.runs:
         codes = sorted({w.get("code", "") for w in r.warnings} - {""})
         rows.append({"Method": method_label(r.method), "Seed": r.seed,
                      "Macro F1": r.metrics.get("f1_macro", math.nan),
-                     "Minority recall": r.metrics.get("minority_recall", math.nan),
+                     MINORITY_COLUMN: r.metrics.get("minority_recall", math.nan),
                      "Warnings": "failed: " + r.error if r.error else ", ".join(codes)})
-    return pd.DataFrame(rows, columns=["Method", "Seed", "Macro F1", "Minority recall",
+    return pd.DataFrame(rows, columns=["Method", "Seed", "Macro F1", MINORITY_COLUMN,
                                        "Warnings"])
 
 
@@ -159,7 +164,7 @@ def follow_comparison(store: RunStore, run_id: str) -> None:
         if partial is not None and partial.runs:
             fmt = st.column_config.NumberColumn(format="%.3f")
             st.dataframe(runs_so_far(partial), hide_index=True, width="stretch",
-                         column_config={"Macro F1": fmt, "Minority recall": fmt})
+                         column_config={"Macro F1": fmt, MINORITY_COLUMN: fmt})
 
     follow_run(store, run_id, JOB_KEY, "compare_stop", "comparison", keeps_partial=True,
                details=finished_runs,

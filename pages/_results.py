@@ -19,8 +19,8 @@ import streamlit as st
 from gda_core.classifiers import ARCHITECTURE_LABELS
 from gda_core.classifiers.losses import LOSS_LABELS
 from gda_core.experiments import BASELINE, ComparisonResult, export_comparison
-from gda_core.metrics import METRIC_LABELS
-from gda_core.metrics.stats import summarise
+from gda_core.metrics import METRIC_HELP, METRIC_LABELS
+from gda_core.metrics.stats import significance_note, summarise
 from gda_core.viz import confusion_figure
 from gda_core.viz.comparison import per_class_recall_figure
 from pages._common import plain
@@ -28,10 +28,6 @@ from pages._compare_gallery import render_gallery
 from pages._compare_labels import method_label, short_label
 
 UP, DOWN = "▲", "▼"
-SIGNIFICANCE_LEGEND = (
-    f"{UP} / {DOWN}: significantly better / worse than the baseline — the 95% interval of "
-    "the paired difference excludes zero (pairs share a seed: the same split, oversampler "
-    "seed and initial weights).")
 HEADLINE_METRIC = "f1_macro"
 VIEWS = ("Confusion matrices", "Recall per class", "Gallery")
 QUALITY_COLUMNS = {
@@ -163,7 +159,7 @@ def headline(summary: pd.DataFrame, metric: str = HEADLINE_METRIC) -> str:
                                                  "significant"]].itertuples(index=False)
              if s and d < 0]
     label = METRIC_LABELS.get(metric, metric)
-    parts = [f"On **{label}**, significantly better than the baseline: "
+    parts = [f"On **{label}**, significantly better than the baseline (Holm-corrected): "
              + (", ".join(f"**{b}** {UP}" for b in better) or "none")]
     if worse:
         parts.append("significantly worse: " + ", ".join(f"**{w}** {DOWN}" for w in worse))
@@ -172,6 +168,23 @@ def headline(summary: pd.DataFrame, metric: str = HEADLINE_METRIC) -> str:
     if rest:
         parts.append("not distinguishable from it: " + ", ".join(rest))
     return "; ".join(parts) + "."
+
+
+def significance_legend(summary: pd.DataFrame) -> str:
+    """What ▲ / ▼ mean for the table built from ``summary`` (a
+    :func:`~gda_core.metrics.stats.summarise` table), with the number of tests corrected
+    for."""
+    return (f"{UP} / {DOWN}: significantly better / worse than the baseline — "
+            f"{significance_note(summary)} (pairs share a seed: the same split, oversampler "
+            "seed and initial weights). The intervals are not adjusted, so one may exclude "
+            "zero without a mark.")
+
+
+def metric_definitions(metrics: list[str]) -> str:
+    """One caption line per metric of ``metrics`` whose name alone could be read two ways
+    (the two G-means and the two minority recalls); ``""`` when none is there."""
+    return "  \n".join(f"**{METRIC_LABELS[k]}**: {METRIC_HELP[k]}" for k in metrics
+                       if k in METRIC_HELP)
 
 
 def _mark_style(marks: pd.DataFrame) -> pd.DataFrame:
@@ -205,9 +218,12 @@ def render_metrics(result: ComparisonResult) -> None:
                f"per class · minority classes: {minority} · "
                + (f"mean and 95% interval over {n_seeds} seeds (Student t)" if n_seeds > 1
                   else "one seed"))
+    definitions = metric_definitions(result.metric_names)
     if n_seeds == 1:
         shown, delta = metrics_frames(result)
         st.dataframe(shown.style.format(precision=3), width="stretch")
+        if definitions:
+            st.caption(definitions)
         if not delta.empty and len(delta) > 1:
             st.caption("Difference to the baseline (green = better)")
             styled = delta.drop(index=method_label(BASELINE)).style.format("{:+.3f}").map(
@@ -223,6 +239,8 @@ def render_metrics(result: ComparisonResult) -> None:
         st.markdown(text)
     st.markdown("**Mean [95% interval]**")
     st.dataframe(means, width="stretch")
+    if definitions:
+        st.caption(definitions)
     if diffs.empty:
         if BASELINE not in result.methods:
             st.caption("Add the baseline to the methods to test differences against it.")
@@ -230,8 +248,9 @@ def render_metrics(result: ComparisonResult) -> None:
     st.markdown("**Paired difference to the baseline** [95% interval]")
     st.dataframe(diffs.style.apply(lambda _: _mark_style(marks), axis=None),
                  width="stretch")
-    st.caption(SIGNIFICANCE_LEGEND + (" With 2 seeds the intervals are very wide; 3 or more "
-                                      "are better." if n_seeds == 2 else ""))
+    st.caption(significance_legend(summary) + (" With 2 seeds the intervals are very wide; "
+                                               "3 or more are better." if n_seeds == 2
+                                               else ""))
 
 
 def render_quality(result: ComparisonResult) -> None:

@@ -58,7 +58,9 @@ methods = top1.multiselect("Methods", choices, format_func=method_label, default
 n_seeds = top2.number_input("Seeds", 1, 10, 1, key="compare_seeds",
                             help="Seeds 0..n-1; each seeds the split, the oversampler and the "
                                  "classifier together. 3 or more give 95% intervals and "
-                                 "significance marks.")
+                                 "significance marks (paired t-tests, Holm-corrected over "
+                                 "every method × metric test, so with few seeds only large, "
+                                 "steady differences are marked).")
 
 with st.container(border=True):
     st.markdown("**Classifier** (retrained from scratch for every method and seed)")

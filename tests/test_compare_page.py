@@ -76,12 +76,14 @@ def test_three_seeds_show_intervals_and_significance(ran):
     at = _show(ran, view="Confusion matrices")
     means, diffs = at.dataframe[0].value, at.dataframe[1].value
     assert list(means.columns) == ["Baseline", "SMOTE", "Random oversampling"]
-    assert "Macro F1" in means.index and "G-mean" in means.index
+    assert "Macro F1" in means.index and "G-mean (recalls)" in means.index
+    assert "G-mean (sens×spec)" in means.index and "R_min (smallest class)" in means.index
     assert all(INTERVAL.match(v) for v in means.loc["Macro F1"]), means.loc["Macro F1"]
     assert list(diffs.columns) == ["SMOTE", "Random oversampling"]
     assert all(DIFF.match(v) for v in diffs.to_numpy().ravel()), diffs
     text = _texts(at)
-    assert "interval of the paired difference excludes zero" in text
+    assert "Holm-corrected over the" in text and "method × metric tests" in text
+    assert "**G-mean (sens×spec)**: Mean over classes of sqrt(sensitivity" in text
     assert "significantly better than the baseline" in text
     assert "over 3 seeds" in text
     assert len(at.get("plotly_chart")) == 3
@@ -170,7 +172,7 @@ def test_ratio_sweep_with_two_ratios(ran):
     assert list(summary["Seeds"]) == [3, 3]
     assert at.session_state["compare_sweep"].runs.shape[0] == 6
     at.selectbox(key="sweep_metric").set_value("gmean").run()  # redraw, no rerun of the sweep
-    assert "G-mean" in at.dataframe[0].value.columns
+    assert "G-mean (recalls)" in at.dataframe[0].value.columns
     _show(ran)
 
 

@@ -17,10 +17,12 @@ from gda_core.metrics import (
     confusion,
     evaluate,
     gmean,
+    gmean_sens_spec,
     majority_precision,
     minority_recall,
     per_class_scores,
     roc_auc_ovr,
+    smallest_class_recall,
     top_k_accuracy,
 )
 
@@ -111,6 +113,35 @@ def test_gmean_by_hand_and_differs_from_imblearn_macro():
         imblearn_macro)
 
 
+def test_gmean_sens_spec_by_hand():
+    # One-vs-rest, per class sqrt(sensitivity * specificity) (specificities as above):
+    #   class 0: sqrt(6/8 * 5/6), class 1: sqrt(2/4 * 8/10), class 2: sqrt(2/2 * 11/12)
+    expected = (math.sqrt(0.75 * 5 / 6) + math.sqrt(0.5 * 0.8) + math.sqrt(11 / 12)) / 3
+    assert gmean_sens_spec(CM3) == pytest.approx(expected)
+    assert gmean_sens_spec(CM3) == pytest.approx(0.7934840183)
+    assert per_class_scores(CM3)["specificity"] == pytest.approx([5 / 6, 0.8, 11 / 12])
+    # a class never recognised gives 0 for the recalls' G-mean, not for this one
+    assert gmean([[5, 0, 0], [0, 5, 0], [1, 1, 0]]) == 0.0
+    assert gmean_sens_spec([[5, 0, 0], [0, 5, 0], [1, 1, 0]]) > 0.5
+    # a class without samples does not count; an empty matrix is NaN
+    assert gmean_sens_spec([[4, 0, 1], [0, 0, 0], [0, 0, 2]]) == pytest.approx(
+        (math.sqrt(0.8 * 1.0) + math.sqrt(1.0 * 0.8)) / 2)
+    assert math.isnan(gmean_sens_spec(np.zeros((3, 3))))
+
+
+def test_gmean_sens_spec_can_exceed_acsa_but_recalls_cannot():
+    # Dam et al.'s G-mean (0.9781) is above their ACSA (0.9613): 10 classes with ~96%
+    # recall each have specificities near 0.996.
+    cm = np.full((10, 10), 4) + np.diag(np.full(10, 920))   # recall 924/960 each
+    assert acsa(cm) == pytest.approx(924 / 960)
+    assert gmean(cm) == pytest.approx(acsa(cm))
+    assert gmean_sens_spec(cm) > acsa(cm) + 0.015
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        m = rng.integers(0, 20, (4, 4)) + np.diag(rng.integers(1, 40, 4))
+        assert gmean(m) <= acsa(m) + 1e-12
+
+
 def test_gmean_is_zero_when_a_class_is_never_recognised():
     # class 1 recall 0/3 -> G-mean 0 even though class 0 is perfect
     assert gmean([[5, 0], [3, 0]]) == 0.0
@@ -131,10 +162,24 @@ def test_minority_recall_and_majority_precision_by_hand():
         minority_recall(CM3, [5])
 
 
+def test_smallest_class_recall_by_hand():
+    # CM3 recalls 6/8, 2/4, 2/2; the smallest training class decides which one
+    assert smallest_class_recall(CM3, [100, 10, 20]) == pytest.approx(0.5)
+    assert smallest_class_recall(CM3, [100, 20, 10]) == pytest.approx(1.0)
+    # the mean over minority classes 1 and 2 is 0.75: the two R_min differ
+    assert minority_recall(CM3, [1, 2]) == pytest.approx(0.75)
+    assert smallest_class_recall(CM3, [100, 10, 10]) == pytest.approx(0.75)   # tie: mean
+    assert math.isnan(smallest_class_recall(CM3, None))
+    assert math.isnan(smallest_class_recall([[4, 0, 1], [0, 0, 0], [0, 0, 2]], [9, 1, 5]))
+    with pytest.raises(GDAError, match="one count per class"):
+        smallest_class_recall(CM3, [1, 2])
+
+
 def test_perfect_predictions():
     y = np.array([0, 1, 2, 2, 1, 0, 2])
     proba = np.eye(3)[y]
-    r = evaluate(y, y, proba, n_classes=3, minority_classes=[1], majority_classes=[2])
+    r = evaluate(y, y, proba, n_classes=3, minority_classes=[1], majority_classes=[2],
+                 train_counts=[9, 3, 6])
     for key in METRIC_LABELS:
         assert r[key] == pytest.approx(1.0), key
 
@@ -206,6 +251,8 @@ def test_evaluate_is_flat_and_json_serialisable():
     assert r["accuracy"] == pytest.approx(10 / 14)
     assert r["gmean"] == pytest.approx(0.375 ** (1 / 3))
     assert r["minority_recall"] == pytest.approx(0.75)
+    assert math.isnan(r["smallest_class_recall"])   # no training counts given
+    assert r["gmean_sens_spec"] == pytest.approx(gmean_sens_spec(CM3))
     assert r["majority_precision"] == pytest.approx(6 / 7)
     assert r["confusion_matrix"] == CM3.tolist()
     assert r["per_class"]["support"] == [8, 4, 2]
@@ -222,7 +269,11 @@ def test_evaluate_rejects_bad_input():
 
 
 def test_labels_cover_higher_is_better():
-    assert {"f1_macro", "acsa", "gmean", "minority_recall", "majority_precision"} <= set(
-        METRIC_LABELS)
-    assert METRIC_LABELS["gmean"] == "G-mean"
+    assert {"f1_macro", "acsa", "gmean", "gmean_sens_spec", "minority_recall",
+            "smallest_class_recall", "majority_precision"} <= set(METRIC_LABELS)
+    assert METRIC_LABELS["gmean"] == "G-mean (recalls)"
+    assert METRIC_LABELS["gmean_sens_spec"] == "G-mean (sens×spec)"
+    assert METRIC_LABELS["minority_recall"] == "R_min (mean over minority classes)"
+    assert METRIC_LABELS["smallest_class_recall"] == "R_min (smallest class)"
+    assert len(set(METRIC_LABELS.values())) == len(METRIC_LABELS)   # no two alike
     assert HIGHER_IS_BETTER <= set(METRIC_LABELS)

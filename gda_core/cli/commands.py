@@ -27,7 +27,8 @@ from gda_core.experiments import (
     save_comparison,
     save_sweep,
 )
-from gda_core.metrics.stats import summarise
+from gda_core.metrics import METRIC_HELP, METRIC_LABELS
+from gda_core.metrics.stats import significance_note, summarise
 from gda_core.oversampling import OVERSAMPLERS
 from gda_core.runs import RunStore
 from gda_core.runs.eta import TimeLeft, format_duration, unit_of
@@ -86,7 +87,9 @@ def format_table(result: ComparisonResult) -> str:
 
     With one seed the cells are the values; with several, ``mean ± h`` where ``h`` is the
     half-width of the 95% t interval, a ``*`` marking a paired difference to the baseline
-    whose interval excludes zero, followed by the table of those differences.
+    that is significant after Holm's correction over every method × metric test of the
+    table (see :func:`~gda_core.metrics.stats.summarise`), followed by the table of those
+    differences.  Headers whose short name could be read two ways are explained below.
     """
     mean = result.metrics_table()
     if mean.empty:
@@ -95,18 +98,19 @@ def format_table(result: ComparisonResult) -> str:
     flags = [("! " + ", ".join(codes[m])) if m in codes else "" for m in mean.index]
     legend = ("\n\n! = warnings (listed below the table): the quality gate or the GAN's "
               "training found a problem; such a method's scores are not a result")
+    metrics = metric_legend(list(mean.columns))
     if len(result.config["seeds"]) <= 1:
         shown = mean.rename(columns={k: _short(k) for k in mean.columns})
         shown["warnings"] = flags
         text = shown.to_string(float_format=lambda v: f"{v:.4f}")
-        return text + (legend if codes else "")
+        return text + (legend if codes else "") + metrics
     table = summarise(result)
     pivot = _pivot(table, "mean", "ci_low", "ci_high")
     pivot["warnings"] = [("! " + ", ".join(codes[m])) if m in codes else ""
                          for m in pivot.index]
-    text = pivot.to_string() + (legend if codes else "")
-    text += ("\n\n± half-width of the 95% interval over seeds; * = differs from the baseline "
-             "(paired 95% interval excludes 0)")
+    text = pivot.to_string() + (legend if codes else "") + metrics
+    text += ("\n\n± half-width of the 95% interval over seeds (not adjusted for multiple "
+             f"tests); * = differs from the baseline: {significance_note(table)}")
     diffs = table[table["method"] != BASELINE]
     if not diffs.empty and BASELINE in result.methods:
         text += "\n\ndifference to the baseline (paired over seeds):\n"
@@ -181,10 +185,33 @@ def format_sweep(sweep: RatioSweep) -> str:
     return table.to_string(index=False, float_format=lambda v: f"{v:.4f}")
 
 
+SHORT_METRICS: dict[str, str] = {
+    "precision_macro": "precision", "recall_macro": "recall", "f1_macro": "f1",
+    "gmean": "gmean_rec", "gmean_sens_spec": "gmean_ss", "minority_recall": "R_min_mean",
+    "smallest_class_recall": "R_min_small", "majority_precision": "P_maj",
+    "top2_accuracy": "top2", "roc_auc_ovr": "auc"}
+"""Short table headers of the metrics (the JSON and CSV keep the metric keys)."""
+
+
 def _short(key: str) -> str:
-    return {"precision_macro": "precision", "recall_macro": "recall", "f1_macro": "f1",
-            "minority_recall": "R_min", "majority_precision": "P_maj",
-            "top2_accuracy": "top2", "roc_auc_ovr": "auc"}.get(key, key)
+    return SHORT_METRICS.get(key, key)
+
+
+def metric_legend(metrics: list[str]) -> str:
+    """Lines explaining the headers of the G-means and minority recalls in ``metrics``
+    (``""`` when none is there).
+
+    Examples
+    --------
+    >>> print(metric_legend(["f1_macro", "gmean", "minority_recall"]).strip())
+    gmean_rec = G-mean (recalls): Geometric mean of the per-class recalls; never above ACSA.
+    R_min_mean = R_min (mean over minority classes): Mean recall over all minority classes.
+    >>> metric_legend(["f1_macro"])
+    ''
+    """
+    lines = [f"{_short(k)} = {METRIC_LABELS[k]}: {METRIC_HELP[k]}" for k in metrics
+             if k in METRIC_HELP]
+    return ("\n\n" + "\n".join(lines)) if lines else ""
 
 
 def compare(config: CompareConfig, *, json_path: Path | None, quiet: bool,

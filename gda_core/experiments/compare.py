@@ -321,7 +321,9 @@ def run_method(config: CompareConfig, split: SeedSplit, method: str, seed: int,
             proba = clf.predict_proba(data.test.images)
         scores = evaluate(data.test.labels, proba.argmax(1), proba, n_classes=n_classes,
                           minority_classes=data.minority_classes,
-                          majority_classes=data.majority_classes)
+                          majority_classes=data.majority_classes,
+                          train_counts=np.bincount(data.train.labels,
+                                                   minlength=n_classes).tolist())
     except GDAError as exc:
         run.error = str(exc)
         report(1.0, f"seed {seed} · {method}: failed")

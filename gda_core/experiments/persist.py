@@ -19,6 +19,7 @@ import plotly.graph_objects as go
 from gda_core.experiments.config import BASELINE
 from gda_core.experiments.result import ComparisonResult
 from gda_core.experiments.sweep import RatioSweep
+from gda_core.metrics.classification import METRIC_LABELS
 from gda_core.metrics.stats import summarise
 from gda_core.runs import FAILED, RUNNING, RunStore
 from gda_core.runs.records import RunRecord
@@ -198,8 +199,9 @@ def figures_html(result: ComparisonResult) -> str:
             continue
         half = ((part["ci_high"] - part["ci_low"]) / 2).fillna(0.0)
         base = part["mean"].get(BASELINE)
-        parts.append((f"{metric} (mean, 95% interval)", metric_bars_figure(
-            part["mean"].to_dict(), half.to_dict(), metric=metric,
+        label = METRIC_LABELS.get(metric, metric)
+        parts.append((f"{label} (mean, 95% interval)", metric_bars_figure(
+            part["mean"].to_dict(), half.to_dict(), metric=label,
             baseline=None if base is None or math.isnan(base) else float(base))))
     recall = result.per_class_recall_table()
     if not recall.empty:

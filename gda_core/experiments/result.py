@@ -17,7 +17,8 @@ from gda_core.notices import notice_dict
 
 SCALAR_METRICS = (
     "accuracy", "precision_macro", "recall_macro", "f1_macro", "acsa", "gmean",
-    "minority_recall", "majority_precision", "top2_accuracy", "roc_auc_ovr",
+    "gmean_sens_spec", "minority_recall", "smallest_class_recall", "majority_precision",
+    "top2_accuracy", "roc_auc_ovr",
 )
 
 QUALITY_METRICS = ("fid_equal", "fid_real", "coverage_equal", "coverage_real",
