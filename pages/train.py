@@ -1,5 +1,7 @@
 """Train: fit a GAN synthesizer in a worker process and watch it learn, live."""
 
+from dataclasses import asdict
+
 import streamlit as st
 
 from gda_core.datasets import SOURCES, make_imbalanced
@@ -11,6 +13,7 @@ from gda_core.runs.records import ArtifactRecord
 from gda_core.synthesizers import SYNTHESIZERS
 from gda_core.synthesizers.diagnostics import diagnose
 from gda_core.viz import enlarged_png, grid_label, grids_gif, runs_figure, training_figure
+from gda_core.viz.diagnostics import warning_figure
 from pages._common import (
     PREFILL_KEY,
     current_data,
@@ -194,10 +197,7 @@ def show_run(rid: str) -> None:
                     "comparable.",
         }
         st.switch_page("pages/compare.py")
-    for w in diagnose(events):
-        st.warning(f"**{w.code}** (step {w.step}"
-                   + (f", class {w.class_label}" if w.class_label is not None else "")
-                   + f"): {w.message}", icon="⚠️")
+    show_warnings(rid, run, summary, events)
     left, right = st.columns([3, 2])
     with left:
         if events:
@@ -267,6 +267,27 @@ def show_grids(rid: str, grids: list[ArtifactRecord], events: list[dict]) -> Non
         st.download_button(f"Download all {len(steps)} grids as GIF", gif,
                            file_name=f"{rid}-grids.gif", mime="image/gif", on_click="ignore",
                            key=f"gif-{rid}", icon=":material/download:")
+
+
+def show_warnings(rid: str, run, summary: dict, events: list[dict]) -> None:
+    """The run's warnings, each with the signals it was judged on: while it trains, the
+    checks of its history so far; once it ended, those and the checks of its images
+    against the real ones (stored in the summary)."""
+    if run.is_active or "warnings" not in summary:
+        found = [asdict(w) for w in diagnose(events)]
+    else:
+        found = list(summary["warnings"])
+    names = list(summary.get("class_names") or [])
+    for i, w in enumerate(found):
+        cls = w.get("class_label")
+        where = ("" if cls is None else f", class '{names[cls]}'" if 0 <= cls < len(names)
+                 else f", class {cls}")
+        st.warning(f"**{w['code']}** (step {w['step']}{plain(where)}): {plain(w['message'])}",
+                   icon="⚠️")
+        figure = warning_figure(events, w)
+        if figure is not None:
+            with st.expander(f"What {w['code']} was judged on"):
+                st.plotly_chart(figure, width="stretch", key=f"warning-{rid}-{i}")
 
 
 try:
