@@ -207,3 +207,25 @@ def test_save_to_a_damaged_run_store_keeps_the_json_and_exits_2(tmp_path, capsys
     assert code == 2 and "Traceback" not in captured.err
     assert "the run store" in captured.err and "damaged" in captured.err
     assert [r["method"] for r in json.loads(out.read_text())["runs"]] == ["baseline", "smote"]
+
+
+def test_a_folder_without_imbalance_options_starts_as_the_data_page_does(tmp_path, capsys):
+    """Already imbalanced photos keep every image, the smaller class the minority (before,
+    the digits default asked for minority class 3 of a two-class folder)."""
+    import numpy as np
+    from PIL import Image
+
+    from gda_core.cli.main import main
+
+    rng = np.random.default_rng(0)
+    for name, n in (("normal", 40), ("defect", 8)):
+        (tmp_path / name).mkdir()
+        for i in range(n):
+            Image.fromarray(rng.integers(0, 255, (12, 12, 3), dtype=np.uint8)).save(
+                tmp_path / name / f"{i}.png")
+    code = main(["compare", "--dataset", "folder", "--path", str(tmp_path), "--image-size",
+                 "8", "--test-per-class", "3", "--methods", "baseline", "--epochs", "1",
+                 "--quiet"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "classes: defect, normal  (train [5, 37], test [3, 3])" in out

@@ -87,6 +87,14 @@ def imbalance_from_args(args: argparse.Namespace) -> ImbalanceSpec:
             majority_count=args.majority_count, test_per_class=30, name="ratio",
         )
         return with_overrides(spec, **overrides)
+    if getattr(args, "dataset", None) in ("folder", "zip"):
+        # the user's own images: the Data page's starting point (already imbalanced data
+        # keeps every image; else ratio 0.1 for the smallest class)
+        from gda_core.datasets import load_source, suggest_spec
+
+        data = data_from_args(args)
+        spec = suggest_spec(load_source(data.source, **data.load_kwargs()))
+        return with_overrides(spec, **overrides)
     return with_overrides(CompareConfig().imbalance, **overrides)
 
 
