@@ -16,11 +16,17 @@ def add_drso_parsers(sub) -> None:
     _case_args(one)
     a = one.add_argument_group("algorithm")
     a.add_argument("--algorithm", default="nsga2", help="nsga2, spea2, npga or eps")
-    a.add_argument("--pop", type=int, default=100)
-    a.add_argument("--gens", type=int, default=200)
+    a.add_argument("--pop", type=int, help="population size (genetic algorithms; default 100)")
+    a.add_argument("--gens", type=int, help="generations (genetic algorithms; default 200)")
     a.add_argument("--pc", type=float, default=0.5, help="crossover rate")
     a.add_argument("--pm", type=float, default=0.5, help="mutation rate")
+    a.add_argument("--eps-points", type=int, default=50,
+                   help="eps: number of eps values, i.e. front points (default 50)")
     a.add_argument("--seed", type=int, default=1)
+    a.add_argument("--reference", default="best-known", metavar="best-known|none|CSV",
+                   help="front the metrics are measured against: best-known (default: this "
+                   "front, 2 NSGA-II restarts and a 60-point eps sweep merged), none, or a "
+                   "CSV with columns F1 and F2 (e.g. an earlier --out)")
     a.add_argument("--out", type=Path, help="write the front as CSV (F1, F2, mean, sd, x1..)")
 
     study = sub.add_parser("drso-study", help="the study's tables: algorithms x populations "
@@ -115,7 +121,7 @@ def case_from_args(args: argparse.Namespace):
 
 
 def drso(args: argparse.Namespace) -> int:
-    from gda_core.optimization import ALGORITHMS, front_metrics, solve
+    from gda_core.optimization import ALGORITHMS, solve
 
     case = case_from_args(args)
     if warning := case.check_target():
@@ -123,11 +129,23 @@ def drso(args: argparse.Namespace) -> int:
     if args.algorithm not in ALGORITHMS:
         raise ConfigError(f"unknown algorithm {args.algorithm!r}; choose from "
                           f"{', '.join(ALGORITHMS)}")
-    front = solve(case, args.algorithm, pop=args.pop, gens=args.gens, pc=args.pc,
-                  pm=args.pm, seed=args.seed)
-    metrics = front_metrics(front.F, front.F)
+    if ALGORITHMS[args.algorithm].genetic:
+        front = solve(case, args.algorithm, pop=100 if args.pop is None else args.pop,
+                      gens=200 if args.gens is None else args.gens, pc=args.pc, pm=args.pm,
+                      seed=args.seed)
+    else:
+        if args.pop is not None or args.gens is not None:
+            print(f"note: --pop and --gens do not apply to {args.algorithm}; it finds "
+                  f"--eps-points {args.eps_points} points", file=sys.stderr)
+        front = solve(case, args.algorithm, seed=args.seed, n_points=args.eps_points)
     print(f"{front.label}: {len(front)} non-dominated points in {front.seconds:.2f} s")
-    print("  " + ", ".join(f"{k} {v:.4g}" for k, v in metrics.items()))
+    reference, described = reference_front(case, front, args.reference, seed=args.seed)
+    if reference is not None:
+        from gda_core.optimization import front_metrics
+
+        metrics = front_metrics(front.F, reference)
+        print(f"  against {described}: "
+              + ", ".join(f"{k} {v:.4g}" for k, v in metrics.items()))
     table = front.to_frame(case.variables)
     print(table.iloc[:: max(1, len(table) // 10)].to_string(
         index=False, float_format=lambda v: f"{v:.4g}"))
@@ -135,6 +153,41 @@ def drso(args: argparse.Namespace) -> int:
         table.to_csv(args.out, index=False)
         print(f"wrote {args.out}")
     return 0
+
+
+def reference_front(case, front, spec: str, *, seed: int = 1):
+    """``(F, description)`` of the front that metrics are measured against, or
+    ``(None, "")`` for ``spec == "none"``.
+
+    ``"best-known"``: ``front`` merged with two NSGA-II restarts and a 60-point
+    eps-constraint sweep (:meth:`FrontArchive.complete`); else a CSV with columns F1, F2.
+    """
+    import numpy as np
+
+    if spec == "none":
+        return None, ""
+    if spec == "best-known":
+        from gda_core.optimization.archive import FrontArchive
+
+        archive = FrontArchive(case)
+        archive.add(front)
+        best = archive.complete(restarts=2, eps_points=60, seed=seed)
+        return best.F, (f"the best-known front ({len(best)} points: this front, 2 NSGA-II "
+                        "restarts and a 60-point eps sweep)")
+    import pandas as pd
+
+    path = Path(spec)
+    try:
+        table = pd.read_csv(path)
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"--reference {spec}: cannot read it as a CSV ({exc})") from None
+    if not {"F1", "F2"} <= set(table.columns):
+        raise ConfigError(f"--reference {spec} needs columns F1 and F2 (as --out writes); "
+                          f"it has {', '.join(map(str, table.columns))}")
+    F = table[["F1", "F2"]].to_numpy(dtype=float)
+    if len(F) == 0 or not np.isfinite(F).all():
+        raise ConfigError(f"--reference {spec}: F1 and F2 must be numbers, at least one row")
+    return F, f"{path.name} ({len(F)} points)"
 
 
 def drso_study(args: argparse.Namespace) -> int:

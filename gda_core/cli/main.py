@@ -7,13 +7,15 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from gda_core.classifiers.factory import ARCHITECTURES
-from gda_core.classifiers.losses import LOSSES
-from gda_core.cli.args import config_from_args, sweep_from_args
+from gda_core.cli.choices import LazyChoices
 from gda_core.cli.drso import add_drso_parsers
 from gda_core.cli.replay import add_replay_parser
 from gda_core.errors import GDAError
-from gda_core.runs.executors import ExecutorConfig
+
+# Heavy modules (torch, scikit-learn, the datasets) are imported by the command that needs
+# them, so ``drso`` and ``--help`` start fast; the choices below are read when checked.
+LOSSES = LazyChoices("gda_core.classifiers.losses", "LOSSES")
+ARCHITECTURES = LazyChoices("gda_core.classifiers.factory", "ARCHITECTURES")
 
 
 def add_data_args(parser: argparse.ArgumentParser) -> None:
@@ -45,11 +47,12 @@ def add_data_args(parser: argparse.ArgumentParser) -> None:
 
 def add_classifier_args(group: argparse._ArgumentGroup) -> None:
     """Loss and architecture of the classifier (compare)."""
-    group.add_argument("--loss", default="cross-entropy", choices=LOSSES,
-                       help="training loss (default cross-entropy)")
+    group.add_argument("--loss", default="cross-entropy", choices=LOSSES, metavar="LOSS",
+                       help="training loss: %(choices)s (default cross-entropy)")
     group.add_argument("--focal-gamma", type=float, default=2.0,
                        help="focusing parameter of --loss focal (default 2)")
     group.add_argument("--architecture", default="am-cnn", choices=ARCHITECTURES,
+                       metavar="NAME",
                        help="am-cnn (default), resnet18 (from scratch, slow on CPU) or "
                        "ensemble (soft voting of AM-study CNNs)")
     group.add_argument("--ensemble-size", type=int, default=3,
@@ -205,7 +208,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             from gda_core.cli.replay import replay
 
             return replay(args)
+        from gda_core.cli.args import config_from_args, sweep_from_args
         from gda_core.cli.commands import compare, sweep
+        from gda_core.runs.executors import ExecutorConfig
 
         config = config_from_args(args)
         executor = ExecutorConfig(args.executor, args.ray_address, args.ray_cpus)
@@ -218,6 +223,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except GDAError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # the output was piped into e.g. head, which closed early
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except OSError as exc:  # a file the user named cannot be read or written
         where = f": {exc.filename}" if exc.filename else ""
         print(f"error: {exc.strerror or exc}{where}", file=sys.stderr)

@@ -9,11 +9,13 @@ from pathlib import Path
 
 def add_replay_parser(sub) -> None:
     """Add the ``replay`` sub-command."""
-    from gda_core.replays import REPLAYS
+    from gda_core.cli.choices import LazyChoices
 
     p = sub.add_parser("replay", help="replay a source study at a CPU-friendly scale and "
                        "print the published numbers beside ours")
-    p.add_argument("name", choices=[*REPLAYS, "list"], help="which replay ('list' lists them)")
+    p.add_argument("name", metavar="NAME",
+                   choices=LazyChoices("gda_core.replays", "REPLAYS", extra=("list",)),
+                   help="which replay: %(choices)s ('list' lists them)")
     p.add_argument("--scale", default="quick", choices=("smoke", "quick", "full"),
                    help="smoke: seconds, checks it runs; quick: minutes (default); full: the "
                         "study's sizes where feasible")
