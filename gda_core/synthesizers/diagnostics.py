@@ -16,9 +16,10 @@ Checks
     For the recent stretch the discriminator tells real from generated images apart
     (median D(x) above :data:`D_WINS_REAL`, D(G(z)) below :data:`D_WINS_FAKE`) while the
     generator's loss climbs (recent median at least :data:`G_CLIMB` times its early one,
-    and higher by :data:`G_CLIMB_MIN`): the discriminator has won and the generator gets
-    little to learn from.  Its images stop improving, and often stop varying too: that is
-    said here, not called a mode collapse.
+    and higher by :data:`G_CLIMB_MIN`) or D has been that sure for at least
+    :data:`D_WINS_SHARE` of the run (rolling medians): the discriminator has won and the
+    generator gets little to learn from.  Its images stop improving, and often stop
+    varying too: that is said here, not called a mode collapse.
 ``mode-collapse``
     Judged against the real images of the class, after :data:`MIN_STEPS_ABSOLUTE` steps:
     the fixed-noise images are near-duplicates of one another (recent median
@@ -67,6 +68,7 @@ D_WINS_REAL = 0.9
 D_WINS_FAKE = 0.1
 G_CLIMB = 1.5
 G_CLIMB_MIN = 0.5
+D_WINS_SHARE = 0.6
 MIN_STEPS_ABSOLUTE = 100
 DUP_SHARE = 0.5
 COLLAPSED_DIVERSITY = 0.3
@@ -176,15 +178,21 @@ def _d_wins(entries: list[dict[str, Any]]) -> Finding | None:
     g_early = float(np.median([e["g_loss"] for e in early]))
     g_now = float(np.median([e["g_loss"] for e in recent]))
     climbing = g_now >= G_CLIMB * max(g_early, 1e-6) and g_now - g_early >= G_CLIMB_MIN
-    if not (d_real > D_WINS_REAL and d_fake < D_WINS_FAKE and climbing):
+    smooth = _rolling_medians(rows, ("d_real", "d_fake"))
+    won = [r for r in smooth if r["d_real"] > D_WINS_REAL and r["d_fake"] < D_WINS_FAKE]
+    most = len(won) > D_WINS_SHARE * len(smooth)
+    if not (d_real > D_WINS_REAL and d_fake < D_WINS_FAKE and (climbing or most)):
         return None
-    step = _onset(rows, lambda e: e["d_real"] > D_WINS_REAL and e["d_fake"] < D_WINS_FAKE,
-                  recent[0]["step"])
+    step = won[0]["step"] if most else _onset(
+        smooth, lambda e: e["d_real"] > D_WINS_REAL and e["d_fake"] < D_WINS_FAKE,
+        recent[0]["step"])
+    how = (f"the generator's loss keeps climbing (from about {g_early:.3g} to {g_now:.3g})"
+           if climbing else f"it has done so for {len(won) / len(smooth):.0%} of the run, "
+           f"the generator's loss staying high (about {g_now:.3g})")
     return ("d-wins",
             f"the discriminator has won since about step {step}: it tells real images "
             f"from generated ones almost every time (D(x) = {d_real:.2f}, D(G(z)) = "
-            f"{d_fake:.2f}) and the generator's loss keeps climbing (from about "
-            f"{g_early:.3g} to {g_now:.3g}). The generator then gets little to learn from: "
+            f"{d_fake:.2f}) and {how}. The generator then gets little to learn from: "
             "its images stop improving and often stop varying (that is why, not a collapse "
             "of its own). Typical of a few real images: turn DiffAugment on (augment), lower "
             "lr_D or the discriminator steps, or add label smoothing or spectral norm.",
@@ -338,6 +346,18 @@ def _peak(values: list[float]) -> float:
     if not values:
         return 0.0
     return max(float(np.median(values[max(0, i - 1):i + 2])) for i in range(len(values)))
+
+
+def _rolling_medians(rows: list[dict[str, Any]], keys: tuple[str, ...]
+                     ) -> list[dict[str, Any]]:
+    """``rows`` with ``keys`` replaced by their centred rolling median (a window of about
+    2 % of the rows, at least 5): single noisy steps neither start nor end a stretch."""
+    w = max(5, len(rows) // 50)
+    out = []
+    for i, e in enumerate(rows):
+        part = rows[max(0, i - w // 2):i + w // 2 + 1]
+        out.append({**e, **{k: float(np.median([r[k] for r in part])) for k in keys}})
+    return out
 
 
 def _recent(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
