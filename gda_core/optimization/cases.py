@@ -13,6 +13,8 @@ from typing import Literal
 import numpy as np
 
 from gda_core.errors import ConfigError
+from gda_core.notices import Notice
+from gda_core.optimization.fitcheck import negative_sd_notice
 from gda_core.optimization.surfaces import QuadraticSurface
 
 ObjectiveType = Literal["nominal", "smaller", "larger"]
@@ -80,17 +82,24 @@ class DRSOCase:
     def to_dict(self) -> dict:
         """JSON-ready form (coefficients, bounds, objective); :meth:`from_dict` reads it.
 
+        A surface on the log scale adds ``"mean_link"`` / ``"sd_link"`` = ``"log"`` (absent
+        for the plain scale, so plain cases keep their old form).
+
         Examples
         --------
         >>> DRSOCase.from_dict(WELDING.to_dict()) == WELDING
         True
         """
-        return {"name": self.name, "mean": [float(c) for c in self.mean.coef],
-                "sd": [float(c) for c in self.sd.coef],
-                "lower": [float(v) for v in self.lower], "upper": [float(v) for v in self.upper],
-                "objective": self.objective,
-                "target": None if self.target is None else float(self.target),
-                "variables": list(self.variables), "description": self.description}
+        d = {"name": self.name, "mean": [float(c) for c in self.mean.coef],
+             "sd": [float(c) for c in self.sd.coef],
+             "lower": [float(v) for v in self.lower], "upper": [float(v) for v in self.upper],
+             "objective": self.objective,
+             "target": None if self.target is None else float(self.target),
+             "variables": list(self.variables), "description": self.description}
+        for key, surface in (("mean_link", self.mean), ("sd_link", self.sd)):
+            if surface.link != "identity":
+                d[key] = surface.link
+        return d
 
     @classmethod
     def from_dict(cls, d: dict) -> DRSOCase:
@@ -99,7 +108,9 @@ class DRSOCase:
                                      upper=d["upper"], objective=d.get("objective", "nominal"),
                                      target=d.get("target"),
                                      variables=tuple(d.get("variables", ())),
-                                     description=d.get("description", ""))
+                                     description=d.get("description", ""),
+                                     mean_link=d.get("mean_link", "identity"),
+                                     sd_link=d.get("sd_link", "identity"))
 
     def with_settings(self, **changes) -> DRSOCase:
         """A copy with some fields changed (validated again)."""
@@ -108,10 +119,13 @@ class DRSOCase:
     @classmethod
     def from_coefficients(cls, name: str, mean_coef, sd_coef, *, lower, upper,
                           objective: ObjectiveType = "nominal", target: float | None = None,
-                          variables: tuple[str, ...] = (), description: str = "") -> DRSOCase:
-        """Build a case from typed-in coefficients (see :mod:`surfaces` for their order)."""
-        return cls(name, QuadraticSurface.from_coefficients(mean_coef),
-                   QuadraticSurface.from_coefficients(sd_coef), tuple(map(float, lower)),
+                          variables: tuple[str, ...] = (), description: str = "",
+                          mean_link: str = "identity", sd_link: str = "identity") -> DRSOCase:
+        """Build a case from typed-in coefficients (see :mod:`surfaces` for their order);
+        ``sd_link="log"`` when the sd coefficients are those of ``log(s)``."""
+        return cls(name, QuadraticSurface.from_coefficients(mean_coef, link=mean_link),
+                   QuadraticSurface.from_coefficients(sd_coef, link=sd_link),
+                   tuple(map(float, lower)),
                    tuple(map(float, upper)), objective,
                    None if target is None else float(target), tuple(variables), description)
 
@@ -134,6 +148,22 @@ class DRSOCase:
                     f"in these bounds (about {lo:.4g} to {hi:.4g}): every solution misses it, "
                     "and the front reduces to the trade-off near the closest edge")
         return None
+
+    def check_sd(self, seed: int = 0) -> Notice | None:
+        """A ``negative-sd`` notice when the sd surface goes below zero within the bounds
+        (searched by sampling and local polishing), with the smallest value and where.
+
+        Examples
+        --------
+        >>> WELDING.check_sd() is None
+        True
+        >>> dip = DRSOCase.from_coefficients("dip", [0, 1, 0], [0.2, 0, -1], lower=(-1,),
+        ...                                  upper=(1,), objective="smaller")
+        >>> dip.check_sd().code
+        'negative-sd'
+        """
+        return negative_sd_notice(self.sd, self.lower, self.upper, variables=self.variables,
+                                  seed=seed)
 
 
 PRINTING = DRSOCase.from_coefficients(

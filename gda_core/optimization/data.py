@@ -1,4 +1,10 @@
-"""Fit a dual response case from a designed experiment (a CSV of design and replicates)."""
+"""Fit a dual response case from a designed experiment (a CSV of design and replicates).
+
+Both fits carry their checks (ANOVA, lack of fit, term tests, intervals; see
+:class:`~gda_core.optimization.surfaces.SurfaceFit`) and :attr:`ExperimentFit.notices` says
+in words what is wrong with them (weak fit, lack of fit, negative predicted sd; codes in
+:mod:`gda_core.optimization.fitcheck`).
+"""
 
 from __future__ import annotations
 
@@ -11,8 +17,11 @@ import numpy as np
 import pandas as pd
 
 from gda_core.errors import ConfigError
+from gda_core.notices import Notice
+from gda_core.optimization.anova import pure_error_from_replicates
 from gda_core.optimization.cases import DRSOCase, ObjectiveType
-from gda_core.optimization.surfaces import SurfaceFit, fit_quadratic, n_terms
+from gda_core.optimization.fitcheck import fit_notices
+from gda_core.optimization.surfaces import SurfaceFit, fit_quadratic, n_terms, term_names
 
 _DESIGN = re.compile(r"^x\d+$", re.IGNORECASE)
 _REPLICATE = re.compile(r"^y\d+$", re.IGNORECASE)
@@ -20,19 +29,38 @@ _REPLICATE = re.compile(r"^y\d+$", re.IGNORECASE)
 
 @dataclass(frozen=True)
 class ExperimentFit:
-    """A case fitted from an experiment, with both fits and the per-run summary table."""
+    """A case fitted from an experiment, with both fits and the per-run summary table.
+
+    Attributes
+    ----------
+    case : DRSOCase
+        The fitted case.
+    mean_fit, sd_fit : SurfaceFit
+        The two fits (``sd_fit`` of ``log(s)`` for the log model).
+    table : DataFrame
+        Design columns, then ``mean, mean_fitted, mean_residual, sd, sd_fitted,
+        sd_residual`` per run (fitted values and residuals on the response's own scale).
+    notices : tuple of Notice
+        What the checks found (:func:`~gda_core.optimization.fitcheck.fit_notices`).
+    """
 
     case: DRSOCase
     mean_fit: SurfaceFit
     sd_fit: SurfaceFit
-    table: pd.DataFrame  # design columns, mean, sd, fitted and residuals per run
+    table: pd.DataFrame
+    notices: tuple[Notice, ...] = ()
 
     def coefficient_table(self) -> pd.DataFrame:
-        """Coefficients of both models, one row per term."""
-        from gda_core.optimization.surfaces import term_names
-
+        """Coefficients of both models, one row per term (of ``log(s)`` for the log model)."""
         return pd.DataFrame({"mean": self.case.mean.coef, "sd": self.case.sd.coef},
                             index=term_names(self.case.k))
+
+    def summary_table(self) -> pd.DataFrame:
+        """Headline numbers of both fits, one row each (``mean``, ``sd``): scale, runs, terms,
+        R², adjusted and predicted R², residual sd, the regression's F and p and the
+        lack-of-fit p (empty without pure error)."""
+        rows = {"mean": self.mean_fit.summary(), "sd": self.sd_fit.summary()}
+        return pd.DataFrame.from_dict(rows, orient="index").drop(columns="response")
 
 
 def read_table(source: str | Path | bytes | pd.DataFrame) -> pd.DataFrame:
@@ -81,12 +109,21 @@ def fit_experiment(source, *, design: list[str] | None = None,
                    replicates: list[str] | None = None, mean_col: str | None = None,
                    sd_col: str | None = None, objective: ObjectiveType = "nominal",
                    target: float | None = None, lower=None, upper=None,
-                   name: str = "uploaded") -> ExperimentFit:
+                   name: str = "uploaded", log_sd: bool = False, reduce: bool = False,
+                   alpha: float = 0.10) -> ExperimentFit:
     """Fit mean and standard-deviation surfaces to a designed experiment.
 
     Each row is one design point. The response is either several replicate columns (the
     row mean and sample standard deviation, ``ddof=1``, are fitted) or a mean column and
     an sd column given explicitly. Bounds default to the range of each design column.
+
+    With replicate columns the mean model's lack of fit is tested against the replicates'
+    pure error; otherwise (and for the sd model) against runs at repeated design points,
+    when there are any.  ``log_sd`` fits ``log(s)`` (every sd must be positive), so the
+    predicted sd is positive everywhere; ``reduce`` drops insignificant terms of both models
+    (backward elimination at ``alpha``, keeping hierarchy).  The fit's
+    :attr:`~ExperimentFit.notices` report weak fits, lack of fit and negative predicted sd
+    within the bounds.
 
     Examples
     --------
@@ -102,6 +139,7 @@ def fit_experiment(source, *, design: list[str] | None = None,
     if not design:
         raise ConfigError("no design columns: name them x1, x2, ... or choose them")
     X = _numeric(df, design, "design")
+    Y = None
     if mean_col or sd_col:
         if not (mean_col and sd_col):
             raise ConfigError("give both a mean column and an sd column, or replicate columns")
@@ -118,15 +156,25 @@ def fit_experiment(source, *, design: list[str] | None = None,
     if len(df) < n_terms(k):
         raise ConfigError(f"a full quadratic model in {k} variables has {n_terms(k)} terms, "
                           f"so it needs at least {n_terms(k)} runs; the file has {len(df)}")
-    mean_fit, sd_fit = fit_quadratic(X, mean), fit_quadratic(X, sd)
+    mean_fit = fit_quadratic(X, mean, reduce=reduce, alpha=alpha, name="mean",
+                             pure_error=None if Y is None else pure_error_from_replicates(Y))
+    sd_fit = fit_quadratic(X, sd, log=log_sd, reduce=reduce, alpha=alpha, name="sd")
     lo = X.min(axis=0) if lower is None else lower
     hi = X.max(axis=0) if upper is None else upper
+    variables = tuple(str(c) for c in design)
+    how = [f"fitted from {len(df)} runs"]
+    if log_sd:
+        how.append("log(s) model")
+    if reduce:
+        how.append(f"reduced models (p > {alpha:g} dropped)")
     case = DRSOCase(name, mean_fit.surface, sd_fit.surface, tuple(map(float, lo)),
                     tuple(map(float, hi)), objective,
-                    None if target is None else float(target),
-                    tuple(str(c) for c in design), f"fitted from {len(df)} runs")
+                    None if target is None else float(target), variables, ", ".join(how))
     table = pd.DataFrame(X, columns=[str(c) for c in design])
+    mean_fitted, sd_fitted = mean_fit.surface.predict(X), sd_fit.surface.predict(X)
     table["mean"], table["mean_fitted"], table["mean_residual"] = (
-        mean, mean_fit.fitted, mean_fit.residuals)
-    table["sd"], table["sd_fitted"], table["sd_residual"] = sd, sd_fit.fitted, sd_fit.residuals
-    return ExperimentFit(case, mean_fit, sd_fit, table)
+        mean, mean_fitted, mean - mean_fitted)
+    table["sd"], table["sd_fitted"], table["sd_residual"] = sd, sd_fitted, sd - sd_fitted
+    notices = (fit_notices(mean_fit, case.lower, case.upper, variables=variables)
+               + fit_notices(sd_fit, case.lower, case.upper, sd=True, variables=variables))
+    return ExperimentFit(case, mean_fit, sd_fit, table, tuple(notices))
