@@ -79,3 +79,42 @@ def test_constructor_only_stores(name):
     if p.kind != "bool":
         with pytest.raises(ValueError):
             sampler.fit_resample(np.zeros((6, 1, 2, 2), np.uint8), np.array([0] * 4 + [1] * 2))
+
+
+# --------------------------------------------- scikit-learn's estimator API, imblearn Pipeline
+@pytest.mark.parametrize("name", list(OVERSAMPLERS))
+def test_clone_get_and_set_params(name):
+    from sklearn.base import clone
+
+    sampler = make_oversampler(name, random_state=4, **fast_params(name))
+    params = sampler.get_params(deep=True)
+    twin = clone(sampler)
+    assert type(twin) is type(sampler) and twin is not sampler
+    assert twin.get_params(deep=False) == params
+    assert twin.set_params(random_state=9) is twin and twin.random_state == 9
+    assert sampler.random_state == 4                      # the original is untouched
+    with pytest.raises(ValueError, match="invalid parameter 'nope'"):
+        twin.set_params(nope=1)
+
+
+@pytest.mark.parametrize("name", list(OVERSAMPLERS))
+def test_in_an_imblearn_pipeline_with_a_flattening_step(name, near_border_xy):
+    """What imbalanced-learn users do: sampler -> flatten -> scikit-learn classifier; the
+    sampler runs in fit only, predict sees the test images unchanged."""
+    from imblearn.pipeline import Pipeline
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import GridSearchCV
+    from sklearn.preprocessing import FunctionTransformer
+
+    X, y = near_border_xy
+    pipe = Pipeline([
+        ("oversample", make_oversampler(name, random_state=0, **fast_params(name))),
+        ("flatten", FunctionTransformer(lambda a: a.reshape(len(a), -1) / 255.0)),
+        ("clf", LogisticRegression(max_iter=200)),
+    ])
+    pipe.fit(X, y)
+    assert pipe.predict(X[:7]).shape == (7,)
+    assert pipe.named_steps["oversample"].n_original_ == len(y)
+    search = GridSearchCV(pipe, {"oversample__random_state": [0, 1]}, cv=2)
+    search.fit(X, y)
+    assert search.best_params_["oversample__random_state"] in (0, 1)

@@ -74,11 +74,39 @@ class ImageOversampler:
             return f"class {names[int(c)]!r}"
         return f"class {c}"
 
-    def get_params(self) -> dict[str, Any]:
-        """The constructor parameters, as stored."""
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """The constructor parameters, as stored (scikit-learn's estimator API: with
+        :meth:`set_params` it lets ``sklearn.base.clone``, imbalanced-learn's ``Pipeline``
+        and grid searches use a sampler; ``deep`` changes nothing, a sampler holds no other
+        estimator).
+
+        Examples
+        --------
+        >>> from sklearn.base import clone
+        >>> from gda_core.oversampling import make_oversampler
+        >>> clone(make_oversampler("smote", k_neighbors=3)).get_params()["k_neighbors"]
+        3
+        """
         out = {"sampling_strategy": self.sampling_strategy, "random_state": self.random_state}
         out.update({p.name: getattr(self, p.name) for p in self.params})
         return out
+
+    def set_params(self, **params: Any) -> ImageOversampler:
+        """Set constructor parameters (stored as given, checked by :meth:`fit_resample`).
+
+        Raises
+        ------
+        ValueError
+            For a name that is not a parameter of this sampler (as scikit-learn does).
+        """
+        valid = self.get_params(deep=False)
+        unknown = sorted(set(params) - set(valid))
+        if unknown:
+            raise ValueError(f"invalid parameter {unknown[0]!r} for {type(self).__name__}; "
+                             f"valid parameters: {', '.join(valid)}")
+        for key, value in params.items():
+            setattr(self, key, value)
+        return self
 
     def fit_resample(self, X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Balance the classes of ``X`` by adding synthesized images.
