@@ -12,8 +12,8 @@ class LazyChoices:
 
     Examples
     --------
-    >>> names = LazyChoices("gda_core.errors", "__all__", extra=("list",))
-    >>> "GDAError" in names, "list" in names, "nope" in names
+    >>> names = LazyChoices("gda_core.runs.records", "STATUSES", extra=("list",))
+    >>> "finished" in names, "list" in names, "nope" in names
     (True, True, False)
     """
 

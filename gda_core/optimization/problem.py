@@ -13,6 +13,7 @@ class DualResponseProblem(Problem):
 
     Examples
     --------
+    >>> import numpy as np
     >>> from gda_core.optimization.cases import WELDING
     >>> p = DualResponseProblem(WELDING)
     >>> p.evaluate(np.zeros((1, 2))).shape
