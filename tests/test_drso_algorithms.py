@@ -7,7 +7,7 @@ import pytest
 from pymoo.algorithms.moo.spea2 import SPEA2, _truncation_candidate
 
 from gda_core.errors import ConfigError
-from gda_core.optimization.algorithms.registry import ALGORITHMS, _pymoo_runner, solve
+from gda_core.optimization.algorithms.registry import ALGORITHMS, pymoo_runner, solve
 from gda_core.optimization.algorithms.spea2_fast import (
     FastSPEA2,
     domination_matrix,
@@ -66,7 +66,7 @@ def test_unknown_algorithm_is_a_config_error():
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
 def test_fast_spea2_returns_what_pymoo_spea2_returns(case):
-    old, new = _pymoo_runner(SPEA2), _pymoo_runner(FastSPEA2)
+    old, new = pymoo_runner(SPEA2), pymoo_runner(FastSPEA2)
     for pop, gens, seed in ((20, 25, 1), (30, 15, 7)):
         a = old(case, pop=pop, gens=gens, pc=0.5, pm=0.5, seed=seed)
         b = new(case, pop=pop, gens=gens, pc=0.5, pm=0.5, seed=seed)

@@ -10,10 +10,12 @@ from gda_core.optimization import CASES, Front, FrontArchive, merge_fronts, piec
 from gda_core.optimization.front import dominates, non_dominated
 from gda_core.optimization.indicators import (
     Normaliser,
+    ObjectiveRanges,
     delta_prime,
     front_metrics,
     hypervolume,
     igd,
+    m1_best_known,
     m1_prime,
 )
 from gda_core.optimization.picking import asf, by_pseudo_weight, knee, min_mse, pseudo_weights
@@ -42,10 +44,18 @@ def test_non_dominated_filter_by_brute_force():
 
 
 def test_m1_prime_by_hand():
+    # the study's eq. (4): the sum over objectives of the normalised means
     F = np.array([[0.0, 1.0], [0.6, 0.8], [1.0, 0.0]])
-    assert m1_prime(F, UNIT) == pytest.approx(1.0)
+    assert m1_prime(F, UNIT) == pytest.approx(1.6 / 3 + 1.8 / 3)
     norm = Normaliser(np.array([10.0, 0.0]), np.array([20.0, 2.0]))
-    assert m1_prime(np.array([[15.0, 1.0]]), norm) == pytest.approx(np.hypot(0.5, 0.5))
+    assert m1_prime(np.array([[15.0, 1.0]]), norm) == pytest.approx(1.0)
+
+
+def test_m1_best_known_by_hand():
+    F = np.array([[0.0, 1.0], [0.6, 0.8], [1.0, 0.0]])
+    assert m1_best_known(F, UNIT) == pytest.approx(1.0)
+    norm = Normaliser(np.array([10.0, 0.0]), np.array([20.0, 2.0]))
+    assert m1_best_known(np.array([[15.0, 1.0]]), norm) == pytest.approx(np.hypot(0.5, 0.5))
 
 
 def test_delta_prime_zero_for_even_spacing_with_extremes():
@@ -78,8 +88,10 @@ def test_metrics_cope_with_disconnected_fronts():
     left = np.column_stack([np.linspace(0, 0.2, 5), np.linspace(1, 0.8, 5)])
     right = np.column_stack([np.linspace(0.8, 1, 5), np.linspace(0.2, 0, 5)])
     F = np.vstack([left, right])
-    m = front_metrics(F, F)
+    ranges = ObjectiveRanges(np.zeros(2), np.ones(2), np.array([[0.0, 1.0], [1.0, 0.0]]))
+    m = front_metrics(F, F, ranges)
     assert 0 < m["Delta'"] < 1 and m["IGD"] == 0 and m["HV"] > 0
+    assert m["Delta'"] == pytest.approx(m["Delta' (best-known)"])  # same box, same ends
     f = Front(np.zeros((10, 1)), F, F[:, 0], F[:, 1], "demo")
     assert [len(p) for p in pieces(f)] == [5, 5]
 

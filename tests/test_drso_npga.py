@@ -9,13 +9,12 @@ import pytest
 from pymoo.core.population import Population
 
 from gda_core.errors import ConfigError
+from gda_core.optimization.algorithms.elitist import nd_mask, normalise
 from gda_core.optimization.algorithms.npga import (
     NPGA,
     comparison_sets,
-    nd_mask,
     niche_counts,
     niched_pareto_tournament,
-    normalise,
     run_npga,
     tournament_winner,
 )
@@ -129,9 +128,17 @@ def test_npga_run_returns_a_front_and_is_deterministic():
     assert non_dominated(f1.F).all()
 
 
-def test_npga_archive_is_bounded_and_returned_with_the_population():
-    X = run_npga(WELDING, pop=20, gens=15, pc=0.9, pm=0.5, seed=2, archive_size=8)
-    assert 20 <= len(X) <= 28
+def test_npga_returns_its_final_population_as_horn_et_al():
+    X = run_npga(WELDING, pop=20, gens=15, pc=0.9, pm=0.5, seed=2)
+    assert X.shape == (20, 2)  # the population, no archive
+    front = solve(WELDING, "npga", pop=20, gens=15, pc=0.9, pm=0.5, seed=2)
+    assert len(front) <= 20 and "archive" not in front.label
+
+
+def test_npga_with_the_archive_option_is_bounded_by_its_cap():
+    X = run_npga(WELDING, pop=20, gens=15, pc=0.9, pm=0.5, seed=2, archive=True,
+                 archive_size=8)
+    assert len(X) == 8
 
 
 def test_npga_bad_settings_raise_config_error():

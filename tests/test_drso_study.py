@@ -22,8 +22,11 @@ def test_study_tables_have_one_row_per_setting():
     assert len(result.runs) == 2 * 2 * 2 * 2
     summary = result.summary()
     assert len(summary) == 8 and set(summary["runs"]) == {2}
-    assert {"M1' mean", "M1' sd", "Delta' mean", "Delta' sd", "HV mean", "IGD mean",
-            "seconds"} <= set(summary.columns)
+    assert {"label", "archive", "M1' mean", "M1' sd", "Delta' mean", "Delta' sd", "HV mean",
+            "IGD mean", "points", "seconds"} <= set(summary.columns)
+    assert (summary["points"] <= summary["pop"]).all()
+    assert {"M1'", "Delta'", "M1' (best-known)", "Delta' (best-known)", "points"} <= set(
+        result.runs.columns)
     assert seen[-1] == 1.0 and seen == sorted(seen)
     assert len(archive.fronts) == 16
     # metrics are computed against the union of every front: IGD >= 0, HV <= the union's
@@ -36,6 +39,38 @@ def test_study_is_deterministic():
     a = run_study(CASES["printing"], cfg).runs.drop(columns="seconds")
     b = run_study(CASES["printing"], cfg).runs.drop(columns="seconds")
     pd.testing.assert_frame_equal(a, b)
+
+
+def test_study_archive_option_runs_every_genetic_algorithm_both_ways():
+    cfg = StudyConfig(algorithms=("nsga2", "npga", "eps"), pops=(12,), rates=((0.5, 0.5),),
+                      repeats=1, gens=5, archives=(False, True))
+    result = run_study(CASES["welding"], cfg)
+    summary = result.summary()
+    assert summary["label"].tolist() == ["NSGA-II", "NSGA-II + archive", "NPGA",
+                                         "NPGA + archive", "epsilon-constraint"]
+    assert (summary.loc[summary["pop"].notna(), "points"] <= 12).all()
+    labels = [f.label for f in result.fronts]
+    assert sum("+ archive" in label for label in labels) == 2
+    back = StudyConfig.from_dict(cfg.to_dict())
+    assert back == cfg and StudyConfig.from_dict(
+        {k: v for k, v in cfg.to_dict().items() if k != "archives"}).archives == (False,)
+
+
+def test_a_study_saved_before_the_studys_metrics_reads_back_upgraded():
+    from gda_core.optimization import StudyResult
+
+    cfg = StudyConfig(algorithms=("nsga2",), pops=(12,), rates=((0.5, 0.5),), repeats=2,
+                      gens=4)
+    result = run_study(CASES["welding"], cfg)
+    d = result.to_dict()
+    old = result.runs.drop(columns=["M1'", "Delta'", "archive"]).rename(
+        columns={"M1' (best-known)": "M1'", "Delta' (best-known)": "Delta'"})
+    d["runs"] = {"columns": list(old.columns), "rows": old.values.tolist()}
+    del d["config"]["archives"]
+    back = StudyResult.from_dict(d)
+    for col in ("M1'", "Delta'", "M1' (best-known)", "Delta' (best-known)"):
+        assert back.runs[col].tolist() == pytest.approx(result.runs[col].tolist()), col
+    assert back.summary()["label"].tolist() == ["NSGA-II"]
 
 
 def test_study_rejects_unknown_algorithms():

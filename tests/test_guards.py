@@ -28,6 +28,7 @@ from gda_core.experiments.train import TrainConfig, train_job
 from gda_core.optimization import DRSOCase
 from gda_core.optimization.algorithms.epsilon import polish
 from gda_core.optimization.algorithms.npga import NPGA
+from gda_core.optimization.algorithms.registry import solve
 from gda_core.optimization.cases import WELDING, get_case
 from gda_core.optimization.data import fit_experiment
 from gda_core.optimization.indicators import Normaliser
@@ -402,8 +403,8 @@ def _case(**changes):
         (lambda: polish(WELDING, np.zeros((1, 2)), n_starts=-1),
          r"^the number of starts must be a whole number of at least 0, got -1$"),
         (lambda: NPGA(pop_size=3), r"^population size must be at least 4, got 3$"),
-        (lambda: NPGA(pop_size=10, archive_size=0), r"^the archive size must be at least 1, "
-                                                    r"got 0$"),
+        (lambda: solve(WELDING, "npga", pop=10, gens=2, archive=True, archive_size=0),
+         r"^the archive size must be at least 1, got 0$"),
     ],
     ids=["sd-variables", "infinite-bound", "objective", "unknown-case", "unreadable-csv",
          "missing-design-column", "empty-cell", "mean-without-sd", "nominal-no-target",

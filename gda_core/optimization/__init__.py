@@ -12,12 +12,18 @@ Examples
 ['F1', 'F2', 'mean', 'sd', 'x1', 'x2']
 """
 
-from gda_core.optimization.algorithms.registry import ALGORITHMS, AlgorithmInfo, solve
+from gda_core.optimization.algorithms.registry import (
+    ALGORITHMS,
+    AlgorithmInfo,
+    algorithm_label,
+    solve,
+)
 from gda_core.optimization.archive import FrontArchive, pieces
 from gda_core.optimization.cases import CASES, OBJECTIVE_TYPES, DRSOCase, get_case
 from gda_core.optimization.data import ExperimentFit, fit_experiment
 from gda_core.optimization.front import Front, merge_fronts, non_dominated
-from gda_core.optimization.indicators import front_metrics
+from gda_core.optimization.indicators import ObjectiveRanges, front_metrics
+from gda_core.optimization.ranges import objective_ranges
 from gda_core.optimization.study import STUDY_RATES, StudyConfig, StudyResult, run_study
 from gda_core.optimization.surfaces import QuadraticSurface, fit_quadratic, term_names
 
@@ -31,15 +37,18 @@ __all__ = [
     "ExperimentFit",
     "Front",
     "FrontArchive",
+    "ObjectiveRanges",
     "QuadraticSurface",
     "StudyConfig",
     "StudyResult",
+    "algorithm_label",
     "fit_experiment",
     "fit_quadratic",
     "front_metrics",
     "get_case",
     "merge_fronts",
     "non_dominated",
+    "objective_ranges",
     "pieces",
     "run_study",
     "solve",

@@ -72,12 +72,13 @@ class Front:
                filter_dominated: bool = True, **kwargs) -> Front:
         """Evaluate ``X`` on the case, optionally keep only its non-dominated rows."""
         X = np.atleast_2d(np.asarray(X, dtype=float)).reshape(-1, case.k)
+        F = evaluate_case(case, X)[0]
+        keep = non_dominated(F) if filter_dominated and len(F) else np.ones(len(F), bool)
+        X = X[keep][np.argsort(F[keep, 0], kind="stable")]
+        # evaluate the kept rows as they are stored: BLAS may round a row differently in a
+        # batch of another size, and evaluate_case(case, front.X) must give front.F exactly
         F, mean, sd = evaluate_case(case, X)
-        if filter_dominated and len(F):
-            keep = non_dominated(F)
-            X, F, mean, sd = X[keep], F[keep], mean[keep], sd[keep]
-        order = np.argsort(F[:, 0], kind="stable")
-        return cls(X[order], F[order], mean[order], sd[order], algorithm, **kwargs)
+        return cls(X, F, mean, sd, algorithm, **kwargs)
 
     def __len__(self) -> int:
         return len(self.F)

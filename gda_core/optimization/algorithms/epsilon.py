@@ -33,8 +33,17 @@ _SLSQP = {"maxiter": 200, "ftol": 1e-12}
 _N_SCREEN = 2000  # random points screened for starting points
 
 
-def _quadratic(surface) -> tuple[float, np.ndarray, np.ndarray]:
-    """``(c, b, Q)`` with ``y(x) = c + b.x + x.Q.x / 2`` (``Q`` symmetric)."""
+def quadratic_form(surface) -> tuple[float, np.ndarray, np.ndarray]:
+    """``(c, b, Q)`` with ``y(x) = c + b.x + x.Q.x / 2`` (``Q`` symmetric) of a full quadratic
+    surface (coefficients in :mod:`~gda_core.optimization.surfaces` order).
+
+    Examples
+    --------
+    >>> from gda_core.optimization.surfaces import QuadraticSurface
+    >>> c, b, Q = quadratic_form(QuadraticSurface.from_coefficients([1, 2, 3, 4, 5, 6]))
+    >>> c, b.tolist(), Q.tolist()
+    (1.0, [2.0, 3.0], [[8.0, 6.0], [6.0, 10.0]])
+    """
     k, coef = surface.k, np.asarray(surface.coef, dtype=float)
     Q = np.diag(2.0 * coef[1 + k:1 + 2 * k])
     for t, (i, j) in enumerate(combinations(range(k), 2)):
@@ -47,8 +56,8 @@ class _Model:
 
     def __init__(self, case: DRSOCase) -> None:
         self.case = case
-        self.mean = _quadratic(case.mean)
-        self.sd = _quadratic(case.sd)
+        self.mean = quadratic_form(case.mean)
+        self.sd = quadratic_form(case.sd)
         # F1 <= eps  <=>  eps - s * (mean - c) >= 0 for each sign s
         if case.objective == "nominal":
             self.signs, self.centre = np.array([1.0, -1.0]), float(case.target)
@@ -215,6 +224,71 @@ def epsilon_constraint(case: DRSOCase, *, n_points: int = 50, n_starts: int = 8,
     X, E = np.array(X).reshape(-1, case.k), np.array(E)
     keep = non_dominated(evaluate_case(case, X)[0]) if len(X) else np.zeros(0, dtype=bool)
     return X[keep], E[keep]
+
+
+def _f1_under_sd(model: _Model, cap: float, starts: np.ndarray, tol: float) -> np.ndarray:
+    """Best feasible point of ``min F1 s.t. sd <= cap`` over local solves from ``starts``."""
+    fun, jac = model.smooth_f1()
+    cons = ({"type": "ineq", "fun": lambda x: cap - model.value(model.sd, x),
+             "jac": lambda x: -model.grad(model.sd, x)},)
+    best, best_key = None, None
+    for x0 in starts:
+        for x in (model.clip(x0), model.clip(_local(fun, jac, x0, model.bounds, cons))):
+            sd = model.value(model.sd, x)
+            if sd > cap + tol:
+                continue
+            key = (model.f1(x), sd)
+            if best_key is None or key < best_key:
+                best, best_key = x, key
+    return best
+
+
+def front_end_points(case: DRSOCase, x_f1: np.ndarray, x_sd: np.ndarray, *,
+                     n_starts: int = 4, seed: int = 0) -> np.ndarray:
+    """The two ends of the case's Pareto front over the whole design region, by
+    lexicographic minimisation.
+
+    The first row minimises sd among the points with the smallest F1; the second minimises
+    F1 among the points with the smallest sd.
+
+    Parameters
+    ----------
+    case : DRSOCase
+        The problem.
+    x_f1, x_sd : numpy.ndarray
+        Global minimisers of F1 and of sd over the box (e.g. from
+        :func:`gda_core.optimization.ranges.objective_ranges`); they fix the first
+        criterion, and start the local solves.
+    n_starts : int
+        Extra seeded Latin-hypercube starts for each solve.
+    seed : int
+        Seed of those starts.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(2, k)``: the decision vectors of the two end points.
+
+    Examples
+    --------
+    >>> from gda_core.optimization.cases import WELDING
+    >>> E = front_end_points(WELDING, np.array([0.5, 0.0]), np.array([1.0, -1.0]))
+    >>> E.shape
+    (2, 2)
+    """
+    _check(2, n_starts)
+    model = _Model(case)
+    rng = np.random.default_rng(seed)
+    x_f1, x_sd = model.clip(np.asarray(x_f1, float)), model.clip(np.asarray(x_sd, float))
+    f1_min, sd_min = model.f1(x_f1), model.value(model.sd, x_sd)
+    F_hint = evaluate_case(case, np.vstack([x_f1, x_sd]))[0]
+    tol_f1 = 1e-9 * max(abs(F_hint[1, 0] - F_hint[0, 0]), 1e-12)
+    tol_sd = 1e-9 * max(abs(F_hint[0, 1] - F_hint[1, 1]), 1e-12)
+    starts = np.vstack([x_f1, latin_hypercube(n_starts, model.lo, model.hi, rng)])
+    first = _sd_under_eps(model, f1_min + tol_f1, starts, tol_f1)
+    starts = np.vstack([x_sd, latin_hypercube(n_starts, model.lo, model.hi, rng)])
+    second = _f1_under_sd(model, sd_min + tol_sd, starts, tol_sd)
+    return np.vstack([x_f1 if first is None else first, x_sd if second is None else second])
 
 
 def run_epsilon(case: DRSOCase, *, pop: int = 0, gens: int = 0, pc: float = 0.0,

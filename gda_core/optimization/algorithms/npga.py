@@ -12,12 +12,12 @@ space normalised by the current population's per-objective range.  As in Horn et
 generation (the winners of the earlier tournaments), so the pool spreads out along the front.
 
 Replacement is generational (the offspring replace the population), as in the original,
-non-elitist NPGA.  The explorer keeps the non-dominated solutions of what an algorithm
-returns, so :class:`NPGA` also keeps an external archive of the non-dominated solutions seen
-so far (at most ``archive_size``, default ``2 * pop_size``, truncated like SPEA2's archive in
-normalised objective space); :func:`run_npga` returns the archive together with the final
-population, so the front is never worse than the final population's own non-dominated set.
-The archive does not feed back into selection.
+non-elitist NPGA, and the output is the final population (the explorer keeps its
+non-dominated points), as Horn et al. define it.  Like every genetic algorithm here, NPGA can
+run with the elitist archive option (``solve(..., archive=True)``, see
+:mod:`gda_core.optimization.algorithms.elitist`): then the output is the non-dominated union
+of every generation's population, capped, by the same rule as for the others, and tables name
+it "NPGA + archive".
 """
 
 from __future__ import annotations
@@ -33,28 +33,10 @@ from pymoo.termination.default import DefaultMultiObjectiveTermination
 from pymoo.util.display.multi import MultiObjectiveOutput
 
 from gda_core.errors import ConfigError
+from gda_core.optimization.algorithms.elitist import normalise
 from gda_core.optimization.algorithms.run import run_genetic
-from gda_core.optimization.algorithms.spea2_fast import (
-    domination_matrix,
-    pairwise_distances,
-    truncate_by_distance,
-)
+from gda_core.optimization.algorithms.spea2_fast import domination_matrix
 from gda_core.optimization.cases import DRSOCase
-from gda_core.optimization.front import non_dominated
-
-
-def normalise(F: np.ndarray) -> np.ndarray:
-    """Objectives scaled to ``[0, 1]`` by their per-column range (a constant column gives 0).
-
-    Examples
-    --------
-    >>> normalise(np.array([[0.0, 5.0], [2.0, 5.0], [1.0, 5.0]])).tolist()
-    [[0.0, 0.0], [1.0, 0.0], [0.5, 0.0]]
-    """
-    F = np.asarray(F, dtype=float)
-    lo = F.min(axis=0)
-    span = F.max(axis=0) - lo
-    return (F - lo) / np.where(span > 0, span, 1.0)
 
 
 def sharing_matrix(F_norm: np.ndarray, sigma_share: float,
@@ -179,37 +161,32 @@ def niched_pareto_tournament(pop, P: np.ndarray, algorithm, random_state=None,
     return S[:, None]
 
 
-def nd_mask(F: np.ndarray) -> np.ndarray:
-    """Rows of ``F`` that no other row dominates, duplicates kept once (the rule of
-    :func:`gda_core.optimization.front.non_dominated`, vectorised for two objectives)."""
-    F = np.asarray(F, dtype=float)
-    keep = np.zeros(len(F), dtype=bool)
-    if len(F) == 0:
-        return keep
-    if F.shape[1] != 2:
-        return non_dominated(F)
-    order = np.lexsort(F.T[::-1])
-    f2 = F[order, 1]
-    best_before = np.concatenate([[np.inf], np.minimum.accumulate(f2)[:-1]])
-    keep[order[f2 < best_before]] = True
-    return keep
-
-
 class NPGA(GeneticAlgorithm):
-    """Niched Pareto Genetic Algorithm with an external non-dominated archive.
+    """Niched Pareto Genetic Algorithm (Horn, Nafpliotis & Goldberg 1994): niched Pareto
+    tournaments, generational replacement, no archive; the final population is the output.
 
     Parameters
     ----------
-    pop_size : population size (at least 4)
-    t_dom : comparison set size (default 10 % of ``pop_size``, at least 2)
-    sigma_share : niche radius in objective space normalised to ``[0, 1]`` per objective
-    archive_size : bound of the non-dominated archive (default ``2 * pop_size``)
-    sampling, crossover, mutation : as for pymoo's NSGA2
+    pop_size : int
+        Population size (at least 4).
+    t_dom : int, optional
+        Comparison set size (default 10 % of ``pop_size``, at least 2).
+    sigma_share : float
+        Niche radius in objective space normalised to ``[0, 1]`` per objective.
+    sampling, crossover, mutation : optional
+        As for pymoo's NSGA2.
+    **kwargs
+        Passed to pymoo's ``GeneticAlgorithm`` (e.g. ``eliminate_duplicates``).
+
+    Examples
+    --------
+    >>> NPGA(pop_size=50).t_dom
+    5
     """
 
     def __init__(self, pop_size: int = 100, t_dom: int | None = None,
-                 sigma_share: float = 0.1, archive_size: int | None = None,
-                 sampling=None, crossover=None, mutation=None, **kwargs) -> None:
+                 sigma_share: float = 0.1, sampling=None, crossover=None, mutation=None,
+                 **kwargs) -> None:
         if pop_size < 4:
             raise ConfigError(f"population size must be at least 4, got {pop_size}")
         t_dom = max(2, round(0.1 * pop_size)) if t_dom is None else int(t_dom)
@@ -219,9 +196,6 @@ class NPGA(GeneticAlgorithm):
         if not (np.isfinite(sigma_share) and sigma_share > 0):
             raise ConfigError(f"the niche radius sigma_share must be above 0, got "
                               f"{sigma_share:g}")
-        archive_size = 2 * pop_size if archive_size is None else int(archive_size)
-        if archive_size < 1:
-            raise ConfigError(f"the archive size must be at least 1, got {archive_size}")
         super().__init__(
             pop_size=pop_size,
             sampling=FloatRandomSampling() if sampling is None else sampling,
@@ -236,22 +210,7 @@ class NPGA(GeneticAlgorithm):
         self.termination = DefaultMultiObjectiveTermination()
         self.t_dom = t_dom
         self.sigma_share = float(sigma_share)
-        self.archive_size = archive_size
-        self.nd_archive = None
         self._npga_cache = None
-
-    def _update_archive(self, pop) -> None:
-        merged = pop if self.nd_archive is None else Population.merge(self.nd_archive, pop)
-        F = _objectives(merged)
-        keep = np.flatnonzero(nd_mask(F))
-        if len(keep) > self.archive_size:
-            sub = truncate_by_distance(pairwise_distances(normalise(F[keep])),
-                                       self.archive_size)
-            keep = keep[sub]
-        self.nd_archive = merged[keep]
-
-    def _initialize_advance(self, infills=None, **kwargs) -> None:
-        self._update_archive(self.pop)
 
     def _advance(self, infills=None, **kwargs) -> None:
         if infills is None or len(infills) == 0:
@@ -263,20 +222,21 @@ class NPGA(GeneticAlgorithm):
             off = Population.merge(off, self.pop[fill])
         self.pop = off  # generational replacement
         self._npga_cache = None
-        self._update_archive(infills)
-
-    def _set_optimum(self, **kwargs) -> None:
-        self.opt = self.nd_archive
 
 
 def run_npga(case: DRSOCase, *, pop: int, gens: int, pc: float, pm: float, seed: int,
              progress=None, **options) -> np.ndarray:
-    """Run NPGA on a case; the archive's and the final population's decision vectors.
+    """Run NPGA on a case; the final population's decision vectors.
 
-    ``options``: ``t_dom``, ``sigma_share``, ``archive_size`` (see :class:`NPGA`).
+    ``options``: ``t_dom``, ``sigma_share`` (see :class:`NPGA`) and the archive option
+    ``archive`` / ``archive_size`` shared by every genetic algorithm (then the archive's
+    decision vectors; see :func:`~gda_core.optimization.algorithms.run.run_genetic`).
+
+    Examples
+    --------
+    >>> from gda_core.optimization.cases import WELDING
+    >>> run_npga(WELDING, pop=12, gens=4, pc=0.9, pm=0.5, seed=1).shape
+    (12, 2)
     """
-    res = run_genetic(NPGA, case, pop=pop, gens=gens, pc=pc, pm=pm, seed=seed,
-                      progress=progress, **options)
-    final = res.algorithm
-    return np.vstack([np.atleast_2d(final.nd_archive.get("X")),
-                      np.atleast_2d(final.pop.get("X"))])
+    return run_genetic(NPGA, case, pop=pop, gens=gens, pc=pc, pm=pm, seed=seed,
+                       progress=progress, **options)
