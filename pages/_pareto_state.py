@@ -31,6 +31,7 @@ from gda_core.optimization import (
     StudyResult,
     fit_experiment,
     front_metrics,
+    objective_ranges,
     picking,
     pieces,
     solve,
@@ -220,9 +221,10 @@ def run_algorithms(case: DRSOCase, archive: FrontArchive, algorithms: Sequence[s
 def metrics_table(archive: FrontArchive, best: Front) -> pd.DataFrame:
     """One row per run: its metrics against the best-known front, and its time."""
     rows = []
+    ranges = objective_ranges(archive.case)
     for i, front in enumerate(archive.fronts):
         info = ALGORITHMS.get(front.algorithm)
-        m = front_metrics(front.F, best.F) if len(best) else {}
+        m = front_metrics(front.F, best.F, ranges) if len(best) else {}
         rows.append({"run": i + 1, "algorithm": info.label if info else front.algorithm,
                      **m, "seconds": front.seconds, "settings": front.label})
     return pd.DataFrame(rows)
