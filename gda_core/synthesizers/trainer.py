@@ -53,11 +53,10 @@ With ``fast=True`` the networks and batches use the channels_last layout and, wh
 images have at least :data:`AMP_MIN_VALUES` values (C x H x W) and the CPU supports
 bfloat16, forward passes run under ``torch.autocast("cpu", torch.bfloat16)``; losses
 and optimiser states stay float32.  On CUDA, autocast uses bfloat16 where supported.
-Measured with ``bench/gan_speed.py`` on 2 AMD EPYC cores (AVX512-BF16), DCGAN step at
-batch 64: 64x64x3 290 ms vs 560 ms for a plain float32 NCHW loop (1.9x), 32x32x1 59 ms vs
-111 ms (1.9x); bfloat16 alone gives 1.5-1.7x, channels_last the rest.  At 8x8 bfloat16
-was ~15 % slower (tiny matrices), hence :data:`AMP_MIN_VALUES`.  The per-step
-diagnostics cost 0-4 %.
+``bench/gan_speed.py`` measures each change on its own (figures in the README: on 2
+AVX512 cores under load, the trainer's step was 2.1x the plain float32 NCHW loop at
+64x64x3 and 1.8x at 32x32x1, bfloat16 giving most of it).  At 8x8 bfloat16 was ~15 %
+slower (tiny matrices), hence :data:`AMP_MIN_VALUES`.
 """
 
 from __future__ import annotations
@@ -73,7 +72,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from gda_core.errors import ConfigError, GDAError
+from gda_core.errors import GDAError
 from gda_core.synthesizers import losses
 from gda_core.synthesizers.diffaugment import diff_augment
 
@@ -88,8 +87,9 @@ N_FIXED_COLS = 8
 
 
 @dataclass
-class TrainConfig:
-    """Settings of one training run (validated by the synthesizer facade).
+class GANLoopConfig:
+    """Settings of one run of the GAN training loop, :func:`train_gan` (validated by the
+    synthesizer facade, which builds one per model it trains).
 
     The fields without a description mirror the synthesizers' parameters (see
     :func:`gda_core.synthesizers.base.gan_params`); ``betas`` is (beta1, beta2).
@@ -138,17 +138,6 @@ class TrainOutcome:
 
 
 # ------------------------------------------------------------------------ devices
-def resolve_device(device: str) -> str:
-    """``"auto"`` -> ``"cuda"`` when available else ``"cpu"``; check ``"cuda"`` exists."""
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if device not in ("cpu", "cuda"):
-        raise ConfigError(f"device must be 'auto', 'cpu' or 'cuda'; got {device!r}")
-    if device == "cuda" and not torch.cuda.is_available():
-        raise ConfigError("device 'cuda' was asked for but no CUDA GPU is available")
-    return device
-
-
 def amp_dtype(device: str, n_values: int, fast: bool) -> torch.dtype | None:
     """Autocast dtype of the fast path, or ``None`` for plain float32."""
     if not fast:
@@ -254,7 +243,7 @@ def near_duplicate_share(x: torch.Tensor, gap: float,
 
 
 # --------------------------------------------------------------------- the loop
-def _batches(n: int, size: int, gen: torch.Generator) -> Iterator[torch.Tensor]:
+def index_batches(n: int, size: int, gen: torch.Generator) -> Iterator[torch.Tensor]:
     """Endless stream of index batches of ``size`` over shuffled passes (crossing passes)."""
     buf = torch.empty(0, dtype=torch.long)
     while True:
@@ -264,8 +253,8 @@ def _batches(n: int, size: int, gen: torch.Generator) -> Iterator[torch.Tensor]:
         buf = buf[size:]
 
 
-def _balanced_batches(labels: torch.Tensor, n_classes: int, size: int,
-                      gen: torch.Generator) -> Iterator[torch.Tensor]:
+def balanced_batches(labels: torch.Tensor, n_classes: int, size: int,
+                     gen: torch.Generator) -> Iterator[torch.Tensor]:
     """Endless stream of index batches whose classes are drawn uniformly.
 
     Every slot of a batch takes a class uniformly at random, then the next image of that
@@ -275,14 +264,15 @@ def _balanced_batches(labels: torch.Tensor, n_classes: int, size: int,
     cpu = labels.cpu()
     members = [torch.nonzero(cpu == c).flatten() for c in range(n_classes)]
     present = [c for c in range(n_classes) if len(members[c])]
-    streams = {c: _batches(len(members[c]), 1, gen) for c in present}
+    streams = {c: index_batches(len(members[c]), 1, gen) for c in present}
     table = torch.as_tensor(present, dtype=torch.long)
     while True:
         picks = table[torch.randint(len(present), (size,), generator=gen)].tolist()
         yield torch.stack([members[c][next(streams[c])[0]] for c in picks])
 
 
-def _grad_norm(params: list[torch.Tensor]) -> torch.Tensor:
+def grad_norm(params: list[torch.Tensor]) -> torch.Tensor:
+    """Total L2 norm of the gradients of ``params`` (0 when none has a gradient)."""
     grads = [p.grad for p in params if p.grad is not None]
     if not grads:
         return torch.zeros(())
@@ -291,7 +281,7 @@ def _grad_norm(params: list[torch.Tensor]) -> torch.Tensor:
 
 
 def train_gan(G: nn.Module, D: nn.Module, X: torch.Tensor, labels: torch.Tensor | None,
-              config: TrainConfig, *, seed: int, history: list[dict[str, Any]],
+              config: GANLoopConfig, *, seed: int, history: list[dict[str, Any]],
               extra: dict[str, Any] | None = None, callback: StepCallback | None = None,
               on_samples: SamplesCallback | None = None) -> TrainOutcome:
     """Train ``G`` against ``D`` on images ``X`` in [-1, 1]; append diagnostics to ``history``.
@@ -304,7 +294,7 @@ def train_gan(G: nn.Module, D: nn.Module, X: torch.Tensor, labels: torch.Tensor 
         Training images in [-1, 1], on ``config.device``.
     labels : Tensor of int64, shape (N,), or None
         Class indices ``0..n_classes-1`` (conditional mode only).
-    config : TrainConfig
+    config : GANLoopConfig
     seed : int
         Seeds the private generator of batches and noise (and the fixed noise).
     history : list of dict
@@ -348,9 +338,9 @@ def train_gan(G: nn.Module, D: nn.Module, X: torch.Tensor, labels: torch.Tensor 
     g_params = [p for p in G.parameters() if p.requires_grad]
     d_params = [p for p in D.parameters() if p.requires_grad]
     if cfg.mode == "conditional" and labels is not None:
-        batches = _balanced_batches(labels, cfg.n_classes, b, gen)
+        batches = balanced_batches(labels, cfg.n_classes, b, gen)
     else:
-        batches = _batches(n, b, gen)
+        batches = index_batches(n, b, gen)
 
     def d_forward(x: torch.Tensor, cond: torch.Tensor | None) -> torch.Tensor:
         if cfg.augment:
@@ -415,7 +405,7 @@ def train_gan(G: nn.Module, D: nn.Module, X: torch.Tensor, labels: torch.Tensor 
         for p in d_params:
             p.requires_grad_(True)
         if cfg.monitor:
-            g_norm = _grad_norm(g_params)
+            g_norm = grad_norm(g_params)
             d_real, d_fake = _probabilities(cfg, out_real.detach(), out_g.detach(), k)
             stats = torch.stack([torch.stack(d_losses).mean(), loss_g.detach().float(),
                                  g_norm.to(dev), d_real, d_fake]).tolist()
@@ -462,7 +452,7 @@ def _latent_dim(G: nn.Module) -> int:
     return int(G.latent_dim)
 
 
-def _conditions(cfg: TrainConfig, labels: torch.Tensor | None, idx: torch.Tensor, b: int,
+def _conditions(cfg: GANLoopConfig, labels: torch.Tensor | None, idx: torch.Tensor, b: int,
                 dev: torch.device) -> tuple[torch.Tensor | None, torch.Tensor | None]:
     """(generator condition, discriminator condition) for one batch.
 
@@ -479,7 +469,7 @@ def _conditions(cfg: TrainConfig, labels: torch.Tensor | None, idx: torch.Tensor
     return None, None
 
 
-def _d_objective(cfg: TrainConfig, out_real: torch.Tensor, out_fake: torch.Tensor, k: int,
+def _d_objective(cfg: GANLoopConfig, out_real: torch.Tensor, out_fake: torch.Tensor, k: int,
                  index: torch.Tensor | None) -> torch.Tensor:
     if cfg.mode == "madgan":
         assert index is not None
@@ -488,7 +478,7 @@ def _d_objective(cfg: TrainConfig, out_real: torch.Tensor, out_fake: torch.Tenso
     return losses.d_loss(cfg.loss, out_real, out_fake, label_smoothing=cfg.label_smoothing)
 
 
-def _g_objective(cfg: TrainConfig, out_fake: torch.Tensor, k: int,
+def _g_objective(cfg: GANLoopConfig, out_fake: torch.Tensor, k: int,
                  index: torch.Tensor | None) -> torch.Tensor:
     if cfg.mode == "madgan":
         assert index is not None
@@ -498,7 +488,7 @@ def _g_objective(cfg: TrainConfig, out_fake: torch.Tensor, k: int,
     return losses.g_loss(cfg.loss, out_fake)
 
 
-def _probabilities(cfg: TrainConfig, out_real: torch.Tensor, out_fake: torch.Tensor,
+def _probabilities(cfg: GANLoopConfig, out_real: torch.Tensor, out_fake: torch.Tensor,
                    k: int) -> tuple[torch.Tensor, torch.Tensor]:
     if cfg.mode == "madgan":
         return (torch.softmax(out_real.float(), 1)[:, k].mean(),
@@ -531,7 +521,7 @@ def _fixed_samples(G: nn.Module, z: torch.Tensor, cond: torch.Tensor | None) -> 
         G.train(was)
 
 
-def _real_diversity(X: torch.Tensor, labels: torch.Tensor | None, cfg: TrainConfig,
+def _real_diversity(X: torch.Tensor, labels: torch.Tensor | None, cfg: GANLoopConfig,
                     gen: torch.Generator) -> tuple[float, float]:
     """:func:`mean_pairwise_rms` and :func:`nearest_gap` of up to ``n_fixed`` real images
     (per class if conditional)."""
