@@ -40,6 +40,11 @@ def ensure_shell() -> None:
     runs ``pages/data.py`` directly, so ``app.py`` (page config, top navigation) never
     runs.  Then this runs ``app.py``, whose ``st.navigation`` routes to the same page,
     and stops the direct run.
+
+    Tried (2026-11-30, Streamlit 1.67): with the folder renamed (``views/``) a fresh
+    server's first deep link runs ``app.py`` by itself, so neither this nor
+    ``showSidebarNavigation = false`` would be needed.  The folder keeps the name the
+    project's layout gives it (``pages/``), at the price of these three lines.
     """
     if st.session_state.get(SHELL_KEY):
         return
