@@ -313,7 +313,7 @@ def test_pareto_run_pick_shortlist_download(server, page, tmp_path):
     table = page.locator('[data-testid="stTable"]').first.inner_text()
     for name in ("x1", "x2", "x3", "mean", "sd", "F1", "F2"):
         assert name in table
-    assert page.locator(".js-plotly-plot").count() == 2  # + parallel coordinates
+    assert page.locator(".js-plotly-plot").count() == 3  # + parallel coordinates, design space
 
     page.get_by_role("button", name="Add to shortlist").click()
     page.get_by_text("Shortlist (1)").wait_for()

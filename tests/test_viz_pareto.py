@@ -49,6 +49,7 @@ def test_traces_per_run_share_a_colour_per_algorithm(runs):
     spea = [t for t in run_traces if t.legendgroup == "spea2"]
     assert len(nsga) == 2 and len(spea) == 1
     assert nsga[0].marker.color == nsga[1].marker.color != spea[0].marker.color
+    assert nsga[0].marker.symbol == nsga[1].marker.symbol != spea[0].marker.symbol
     assert [t.showlegend for t in nsga] == [True, False]  # one legend entry per algorithm
     assert nsga[0].name == "NSGA-II" and spea[0].name == "SPEA2"
     assert fig.layout.clickmode == "event+select"
@@ -131,3 +132,57 @@ def test_fit_figure_has_observed_vs_fitted_for_mean_and_sd():
     assert len(points) == 2 and all(len(t.x) == 27 for t in points)
     titles = [a.text for a in fig.layout.annotations]
     assert titles[0].startswith("mean: R²") and titles[1].startswith("sd: R²")
+
+
+def test_archive_variants_get_their_own_colour_marker_and_name():
+    runs = [solve(WELDING, "nsga2", pop=12, gens=5, seed=1),
+            solve(WELDING, "nsga2", pop=12, gens=5, seed=1, archive=True),
+            solve(WELDING, "npga", pop=12, gens=5, seed=1)]
+    fig = fronts_figure(runs, None)
+    traces = [t for t in fig.data if t.meta and t.meta["run"] >= 0]
+    assert [t.legendgroup for t in traces] == ["nsga2", "nsga2+archive", "npga"]
+    assert [t.name for t in traces] == ["NSGA-II", "NSGA-II + archive", "NPGA"]
+    assert len({t.marker.symbol for t in traces}) == 3
+    assert len({t.marker.color for t in traces}) == 3
+
+
+def test_design_space_contours_front_and_pick():
+    from gda_core.viz.pareto import design_space_figure
+
+    case = CASES["printing"]
+    front = solve(case, "nsga2", pop=16, gens=5, seed=1)
+    picked = {"x": tuple(front.X[2])}
+    fig = design_space_figure(case, 0, 2, fixed=front.X[2], front=front, picked=picked, n=9)
+    roles = [t.meta["role"] for t in fig.data]
+    assert roles == ["mean", "front", "picked", "sd", "front", "picked"]
+    mean = fig.data[0]
+    x = np.array([mean.x[4], front.X[2, 1], mean.y[7]])  # x2 held at the pick's value
+    assert mean.z[7][4] == pytest.approx(case.mean.predict(x[None])[0])
+    sd = fig.data[3]
+    assert sd.z[7][4] == pytest.approx(case.sd.predict(x[None])[0])
+    np.testing.assert_allclose(fig.data[1].x, front.X[:, 0])
+    np.testing.assert_allclose(fig.data[1].y, front.X[:, 2])
+    assert fig.data[2].x[0] == front.X[2, 0] and fig.data[2].y[0] == front.X[2, 2]
+    assert "x2 = " in fig.layout.title.text
+    centre = design_space_figure(case, 0, 1, n=5)  # others at the centre, nothing overlaid
+    assert [t.meta["role"] for t in centre.data] == ["mean", "sd"]
+    assert "x3 = 0" in centre.layout.title.text
+    with pytest.raises(ValueError, match="two different factors"):
+        design_space_figure(case, 1, 1)
+
+
+def test_multi_front_figure_3d_and_scatter_matrix():
+    import dataclasses
+
+    from gda_core.optimization.multi import MULTI_CASES, Response, solve_multi
+    from gda_core.viz.pareto import multi_front_figure
+
+    case = MULTI_CASES["printing-cost"]
+    front = solve_multi(case, pop=12, gens=3, seed=1)
+    fig = multi_front_figure(front, picked=1)
+    assert [t.type for t in fig.data] == ["scatter3d", "scatter3d"]
+    assert fig.data[1].z[0] == front.Y[1, 2]
+    four = dataclasses.replace(case, responses=(*case.responses,
+                                                Response("y4", case.responses[2].surface)))
+    f4 = solve_multi(four, pop=12, gens=3, seed=1)
+    assert [t.type for t in multi_front_figure(f4).data] == ["splom"]

@@ -28,6 +28,10 @@ def add_drso_parsers(sub) -> None:
                    "front, 2 NSGA-II restarts and a 60-point eps sweep merged), none, or a "
                    "CSV with columns F1 and F2 (e.g. an earlier --out)")
     a.add_argument("--out", type=Path, help="write the front as CSV (F1, F2, mean, sd, x1..)")
+    a.add_argument("--pick", metavar="knee|mse|F1:SD",
+                   help="print the suggested point of the front: the knee, the minimum "
+                   "mean squared error, or the point nearest to the aspiration levels F1:SD "
+                   "(each objective scaled by the front's range)")
 
     study = sub.add_parser("drso-study", help="the study's tables: algorithms x populations "
                            "x rate pairs x repeats, M1', Delta', HV, IGD and run time")
@@ -49,11 +53,19 @@ def _case_args(parser: argparse.ArgumentParser) -> None:
     c = parser.add_argument_group("problem")
     c.add_argument("--case", default="printing",
                    help="printing, welding, or a CSV of design columns x1.. and replicate "
-                        "columns y1..")
+                        "columns y1..; drso also takes printing-cost (three responses: "
+                        "--algorithm nsga3, unsga3, moead, smsemoa, spea2)")
     c.add_argument("--objective", choices=("nominal", "smaller", "larger"),
                    help="type of the mean's objective (default: the case's, or nominal)")
     c.add_argument("--target", type=float, help="target of the mean (nominal-the-best)")
     c.add_argument("--bounds", help="per-variable bounds, e.g. --bounds=-1:1,-1:1,-1:1 (with =)")
+    c.add_argument("--sd-max", type=float, help="constraint: sd <= SD_MAX")
+    c.add_argument("--lsl", type=float, help="constraint: mean >= LSL (lower spec limit)")
+    c.add_argument("--usl", type=float, help="constraint: mean <= USL (upper spec limit)")
+    c.add_argument("--log-sd", action="store_true",
+                   help="CSV cases: fit log(s) (the predicted sd is then always positive)")
+    c.add_argument("--reduce", action="store_true",
+                   help="CSV cases: drop insignificant terms (backward elimination, p > 0.10)")
 
 
 def parse_rates(text: str) -> tuple[tuple[float, float], ...]:
@@ -100,7 +112,10 @@ def case_from_args(args: argparse.Namespace):
     if args.bounds:
         lo, hi = parse_bounds(args.bounds)
         changes["lower"], changes["upper"] = tuple(lo), tuple(hi)
+    constraints = {key: getattr(args, key) for key in ("sd_max", "lsl", "usl")
+                   if getattr(args, key, None) is not None}
     if args.case in CASES:
+        changes.update(constraints)
         case = CASES[args.case]
         return case.with_settings(**changes) if changes else case
     path = Path(args.case)
@@ -113,19 +128,31 @@ def case_from_args(args: argparse.Namespace):
                           "(or --objective smaller / larger)")
     fit = fit_experiment(path, objective=objective, target=target,
                          lower=changes.get("lower"), upper=changes.get("upper"),
-                         name=path.stem)
+                         name=path.stem, log_sd=getattr(args, "log_sd", False),
+                         reduce=getattr(args, "reduce", False))
     print(f"fitted {path.name}: R^2 mean {fit.mean_fit.r2:.3f}, sd {fit.sd_fit.r2:.3f}")
     print(f"  mean = {fit.case.mean.equation(fit.case.variables)}")
-    print(f"  sd   = {fit.case.sd.equation(fit.case.variables)}")
-    return fit.case
+    sd_name = "log(s)" if fit.case.sd.link == "log" else "sd"
+    print(f"  {sd_name:<4} = {fit.case.sd.equation(fit.case.variables)}")
+    for notice in fit.notices:
+        print(f"{'note' if notice.code == 'model-reduced' else 'warning'}: {notice.message}",
+              file=sys.stderr)
+    return fit.case.with_settings(**constraints) if constraints else fit.case
 
 
 def drso(args: argparse.Namespace) -> int:
     from gda_core.optimization import ALGORITHMS, solve
+    from gda_core.optimization.multi import MULTI_CASES
 
+    if args.case in MULTI_CASES:
+        return drso_multi(args)
     case = case_from_args(args)
     if warning := case.check_target():
         print(f"warning: {warning}", file=sys.stderr)
+    if (notice := case.check_sd()) is not None and args.case in _builtin_names():
+        print(f"warning: {notice.message}", file=sys.stderr)
+    if case.constrained:
+        print(f"constraints: {case.constraints_text()} (feasible points only)")
     if args.algorithm not in ALGORITHMS:
         raise ConfigError(f"unknown algorithm {args.algorithm!r}; choose from "
                           f"{', '.join(ALGORITHMS)}")
@@ -139,6 +166,9 @@ def drso(args: argparse.Namespace) -> int:
                   f"--eps-points {args.eps_points} points", file=sys.stderr)
         front = solve(case, args.algorithm, seed=args.seed, n_points=args.eps_points)
     print(f"{front.label}: {len(front)} non-dominated points in {front.seconds:.2f} s")
+    if not len(front):
+        print("no feasible point: loosen the constraints", file=sys.stderr)
+        return 1
     from gda_core.optimization import front_metrics, objective_ranges
 
     ranges = objective_ranges(case)
@@ -154,10 +184,84 @@ def drso(args: argparse.Namespace) -> int:
     table = front.to_frame(case.variables)
     print(table.iloc[:: max(1, len(table) // 10)].to_string(
         index=False, float_format=lambda v: f"{v:.4g}"))
+    if args.pick:
+        row, how = pick_row(case, front, args.pick)
+        print(f"picked ({how}):")
+        print(table.iloc[[row]].to_string(index=False, float_format=lambda v: f"{v:.6g}"))
     if args.out:
         table.to_csv(args.out, index=False)
         print(f"wrote {args.out}")
     return 0
+
+
+def drso_multi(args: argparse.Namespace) -> int:
+    """``drso --case printing-cost``: a k-response case solved by a pymoo algorithm by name
+    (``--algorithm nsga3`` by default; ``nsga2`` is read as pymoo's), picked with
+    ``--pick compromise`` or response levels ``--pick 500:30:9``."""
+    from gda_core.optimization import explorer
+    from gda_core.optimization.multi import MULTI_ALGORITHMS, MULTI_CASES, compromise, solve_multi
+
+    case = MULTI_CASES[args.case]
+    algorithm = "nsga3" if args.algorithm == "nsga2" else args.algorithm
+    if algorithm not in MULTI_ALGORITHMS:
+        raise ConfigError(f"{args.case} has {case.n_obj} objectives; choose --algorithm from "
+                          f"{', '.join(MULTI_ALGORITHMS)}")
+    front = solve_multi(case, algorithm, pop=92 if args.pop is None else args.pop,
+                        gens=200 if args.gens is None else args.gens, seed=args.seed)
+    print(f"{front.label}: {len(front)} non-dominated points of {case.n_obj} objectives "
+          f"({', '.join(r.objective_label() for r in case.responses)}) in "
+          f"{front.seconds:.2f} s")
+    table = front.to_frame()
+    print(table.iloc[:: max(1, len(table) // 10)].to_string(
+        index=False, float_format=lambda v: f"{v:.4g}"))
+    if args.pick:
+        if args.pick == "compromise":
+            row, how = compromise(front.F), "compromise: nearest to the ideal point"
+        else:
+            try:
+                levels = [float(v) for v in args.pick.split(":")]
+                ref = [r.objective([y])[0] for r, y in zip(case.responses, levels,
+                                                            strict=True)]
+            except ValueError:
+                raise ConfigError(f"--pick is compromise or {case.n_obj} response levels "
+                                  f"like 500:30:9; got {args.pick!r}") from None
+            row, how = explorer.nearest_to_reference(front.F, ref), f"nearest to {args.pick}"
+        print(f"picked ({how}):")
+        print(table.iloc[[row]].to_string(index=False, float_format=lambda v: f"{v:.6g}"))
+    if args.out:
+        table.to_csv(args.out, index=False)
+        print(f"wrote {args.out}")
+    return 0
+
+
+def _builtin_names() -> tuple[str, ...]:
+    from gda_core.optimization import CASES
+
+    return tuple(CASES)
+
+
+def pick_row(case, front, spec: str) -> tuple[int, str]:
+    """Row of ``front`` chosen by ``--pick``: ``knee``, ``mse`` or ``F1:SD`` aspiration
+    levels (:func:`~gda_core.optimization.explorer.nearest_to_reference`)."""
+    from gda_core.optimization import explorer
+
+    if spec == "knee":
+        return explorer.suggestion_rows(case, front, 0.5, 0.5)["knee"], "knee"
+    if spec == "mse":
+        row = explorer.suggestion_rows(case, front, 0.5, 0.5)["minimum MSE"]
+        if row is None:
+            raise ConfigError("--pick mse is not defined for larger-the-better")
+        return row, "minimum mean squared error"
+    f1, sep, sd = spec.partition(":")
+    try:
+        if not sep:
+            raise ValueError
+        ref = (float(f1), float(sd))
+    except ValueError:
+        raise ConfigError(f"--pick is knee, mse or F1:SD aspiration levels; got {spec!r}"
+                          ) from None
+    return (explorer.nearest_to_reference(front.F, ref),
+            f"nearest to F1 {ref[0]:g}, sd {ref[1]:g}")
 
 
 def reference_front(case, front, spec: str, *, seed: int = 1):

@@ -2,7 +2,10 @@
 front metrics, a study runner and posterior-preference suggestions.
 
 A case (:class:`DRSOCase`) has a mean and a standard-deviation surface over a box; its two
-objectives, F1 (from the mean: off-target, smaller or larger) and F2 = sd, are minimised.
+objectives, F1 (from the mean: off-target, smaller or larger) and F2 = sd, are minimised,
+optionally under an sd cap and spec limits on the mean.  :mod:`.explorer` holds the Pareto
+explorer's logic without a user interface (runs, tables, picks, natural units) and
+:mod:`.multi` cases of k >= 2 responses solved by pymoo algorithms by name (NSGA-III).
 
 Examples
 --------

@@ -38,6 +38,15 @@ class DRSOCase:
     target : the target of the mean for nominal-the-best
     variables : names of the variables (default ``x1..xk``)
     description : one line shown in the UI
+    sd_max : optional cap on the standard deviation (constraint ``sd <= sd_max``)
+    lsl, usl : optional spec limits on the mean (constraints ``lsl <= mean <= usl``)
+
+    The constraints hold for every algorithm alike: the genetic algorithms minimise
+    penalised objectives (an infeasible point is worse than every feasible one in both, and
+    worse the more it violates, see :class:`~gda_core.optimization.problem.
+    DualResponseProblem`), and every front keeps its feasible points only
+    (:meth:`~gda_core.optimization.front.Front.from_X`), which for the eps-constraint method
+    is the whole of its constraint handling.
     """
 
     name: str
@@ -49,6 +58,9 @@ class DRSOCase:
     target: float | None = None
     variables: tuple[str, ...] = ()
     description: str = ""
+    sd_max: float | None = None
+    lsl: float | None = None
+    usl: float | None = None
 
     def __post_init__(self) -> None:
         k = self.mean.k
@@ -70,6 +82,63 @@ class DRSOCase:
         if self.objective == "nominal":
             if self.target is None or not np.isfinite(self.target):
                 raise ConfigError("nominal-the-best needs a finite target value")
+        for label, v in (("sd cap", self.sd_max), ("lower spec limit", self.lsl),
+                         ("upper spec limit", self.usl)):
+            if v is not None and not np.isfinite(v):
+                raise ConfigError(f"the {label} must be a finite number")
+        if self.sd_max is not None and self.sd_max <= 0:
+            raise ConfigError(f"the sd cap must be positive, got {self.sd_max:g}")
+        if self.lsl is not None and self.usl is not None and not self.lsl < self.usl:
+            raise ConfigError(f"the lower spec limit ({self.lsl:g}) must be below the upper "
+                              f"({self.usl:g})")
+
+    @property
+    def constrained(self) -> bool:
+        """True when the case has an sd cap or a spec limit."""
+        return any(v is not None for v in (self.sd_max, self.lsl, self.usl))
+
+    def constraint_values(self, mean, sd) -> np.ndarray:
+        """One column per constraint, ``G <= 0`` where it holds: ``sd - sd_max``,
+        ``lsl - mean``, ``mean - usl`` (only those set; shape ``(n, 0)`` for none).
+
+        Examples
+        --------
+        >>> c = WELDING.with_settings(sd_max=0.5, usl=4.0)
+        >>> c.constraint_values([3.0, 4.5], [0.4, 0.6]).tolist()
+        [[-0.09999999999999998, -1.0], [0.09999999999999998, 0.5]]
+        """
+        mean, sd = np.asarray(mean, float).ravel(), np.asarray(sd, float).ravel()
+        cols = []
+        if self.sd_max is not None:
+            cols.append(sd - self.sd_max)
+        if self.lsl is not None:
+            cols.append(self.lsl - mean)
+        if self.usl is not None:
+            cols.append(mean - self.usl)
+        return np.column_stack(cols) if cols else np.zeros((len(mean), 0))
+
+    def violation(self, mean, sd) -> np.ndarray:
+        """Total constraint violation per point (0 where every constraint holds)."""
+        return np.clip(self.constraint_values(mean, sd), 0.0, None).sum(axis=1)
+
+    def constraints_text(self) -> str:
+        """The constraints in words ("" for none).
+
+        Examples
+        --------
+        >>> WELDING.with_settings(sd_max=0.5, lsl=3.5).constraints_text()
+        'sd ≤ 0.5, mean ≥ 3.5'
+        """
+        parts = []
+        if self.sd_max is not None:
+            parts.append(f"sd ≤ {self.sd_max:g}")
+        if self.lsl is not None and self.usl is not None:
+            parts.append(f"{self.lsl:g} ≤ mean ≤ {self.usl:g}")
+        elif self.lsl is not None:
+            parts.append(f"mean ≥ {self.lsl:g}")
+        elif self.usl is not None:
+            parts.append(f"mean ≤ {self.usl:g}")
+        return ", ".join(parts)
 
     @property
     def k(self) -> int:
@@ -99,6 +168,9 @@ class DRSOCase:
         for key, surface in (("mean_link", self.mean), ("sd_link", self.sd)):
             if surface.link != "identity":
                 d[key] = surface.link
+        for key in ("sd_max", "lsl", "usl"):  # constraints only when set
+            if getattr(self, key) is not None:
+                d[key] = float(getattr(self, key))
         return d
 
     @classmethod
@@ -110,7 +182,9 @@ class DRSOCase:
                                      variables=tuple(d.get("variables", ())),
                                      description=d.get("description", ""),
                                      mean_link=d.get("mean_link", "identity"),
-                                     sd_link=d.get("sd_link", "identity"))
+                                     sd_link=d.get("sd_link", "identity"),
+                                     sd_max=d.get("sd_max"), lsl=d.get("lsl"),
+                                     usl=d.get("usl"))
 
     def with_settings(self, **changes) -> DRSOCase:
         """A copy with some fields changed (validated again)."""
@@ -120,14 +194,21 @@ class DRSOCase:
     def from_coefficients(cls, name: str, mean_coef, sd_coef, *, lower, upper,
                           objective: ObjectiveType = "nominal", target: float | None = None,
                           variables: tuple[str, ...] = (), description: str = "",
-                          mean_link: str = "identity", sd_link: str = "identity") -> DRSOCase:
+                          mean_link: str = "identity", sd_link: str = "identity",
+                          sd_max: float | None = None, lsl: float | None = None,
+                          usl: float | None = None) -> DRSOCase:
         """Build a case from typed-in coefficients (see :mod:`surfaces` for their order);
-        ``sd_link="log"`` when the sd coefficients are those of ``log(s)``."""
+        ``sd_link="log"`` when the sd coefficients are those of ``log(s)``; ``sd_max``,
+        ``lsl`` and ``usl`` are the optional constraints."""
+        def opt(v):
+            return None if v is None else float(v)
+
         return cls(name, QuadraticSurface.from_coefficients(mean_coef, link=mean_link),
                    QuadraticSurface.from_coefficients(sd_coef, link=sd_link),
                    tuple(map(float, lower)),
                    tuple(map(float, upper)), objective,
-                   None if target is None else float(target), tuple(variables), description)
+                   opt(target), tuple(variables), description, opt(sd_max), opt(lsl),
+                   opt(usl))
 
     def mean_range(self, n: int = 20_000, seed: int = 0) -> tuple[float, float]:
         """Approximate range of the mean over the box (random points plus corners)."""

@@ -70,8 +70,12 @@ class Front:
     @classmethod
     def from_X(cls, case: DRSOCase, X: np.ndarray, algorithm: str, *,
                filter_dominated: bool = True, **kwargs) -> Front:
-        """Evaluate ``X`` on the case, optionally keep only its non-dominated rows."""
+        """Evaluate ``X`` on the case, optionally keep only its non-dominated rows (of a
+        constrained case, its feasible non-dominated rows)."""
         X = np.atleast_2d(np.asarray(X, dtype=float)).reshape(-1, case.k)
+        if filter_dominated and case.constrained and len(X):
+            _, mean, sd = evaluate_case(case, X)
+            X = X[case.violation(mean, sd) <= 0]
         F = evaluate_case(case, X)[0]
         keep = non_dominated(F) if filter_dominated and len(F) else np.ones(len(F), bool)
         X = X[keep][np.argsort(F[keep, 0], kind="stable")]

@@ -17,10 +17,21 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from gda_core.optimization.archive import pieces
+from gda_core.optimization.cases import DRSOCase
+from gda_core.optimization.explorer import (
+    BEST,
+    PICKED,
+    SHORTLIST,
+    front_name,
+    selected_refs,
+)
 from gda_core.optimization.front import Front
+from gda_core.optimization.multi import MultiFront
 
 View = Literal["mean", "objectives"]
-BEST, SHORTLIST, PICKED = -1, -2, -3
+__all__ = ["BEST", "PICKED", "SHORTLIST", "algorithm_colors", "algorithm_symbols",
+           "design_space_figure", "fit_figure", "fronts_figure", "multi_front_figure",
+           "parallel_figure", "selected_refs"]
 PALETTE = ("#4C78A8", "#F58518", "#54A24B", "#E45756", "#B279A2", "#72B7B2", "#9D755D",
            "#EECA3B")
 BEST_COLOR = "#555555"
@@ -31,6 +42,21 @@ SHORTLIST_COLOR = "#8c564b"
 def algorithm_colors(algorithms: Sequence[str]) -> dict[str, str]:
     """A distinct colour per algorithm name, in the order given (cycling the palette)."""
     return {a: PALETTE[i % len(PALETTE)] for i, a in enumerate(dict.fromkeys(algorithms))}
+
+
+SYMBOLS = ("circle", "square", "diamond", "triangle-up", "x", "triangle-down", "cross",
+           "pentagon", "hexagon", "star-triangle-up")
+
+
+def algorithm_symbols(names: Sequence[str]) -> dict[str, str]:
+    """A distinct marker symbol per name, in the order given (cycling the symbols).
+
+    Examples
+    --------
+    >>> algorithm_symbols(["NSGA-II", "SPEA2", "NSGA-II"])
+    {'NSGA-II': 'circle', 'SPEA2': 'square'}
+    """
+    return {a: SYMBOLS[i % len(SYMBOLS)] for i, a in enumerate(dict.fromkeys(names))}
 
 
 def _labels() -> dict[str, str]:
@@ -75,26 +101,34 @@ def fronts_figure(fronts: Sequence[Front], best: Front | None = None, *,
 
     ``view="mean"`` plots sd against the mean (with the target as a vertical line for
     nominal-the-best); ``view="objectives"`` plots F2 against F1. Runs of one algorithm
-    share a colour and a legend group; the best-known front is a neutral line, one segment
-    per connected piece. ``picked`` and ``shortlist`` items are dicts with ``F1, F2, mean,
-    sd`` and ``x`` (drawn as stars).
+    share a colour, a marker symbol and a legend group (an algorithm run with the elitist
+    archive is a group of its own, ``"nsga2+archive"``, named "NSGA-II + archive";
+    ``colors`` maps these group keys to colours); the best-known front is a neutral line,
+    one segment per connected piece. ``picked`` and ``shortlist`` items are dicts with
+    ``F1, F2, mean, sd`` and ``x`` (drawn as stars).
     """
     k = fronts[0].X.shape[1] if fronts else best.X.shape[1] if best is not None else 0
     variables = tuple(variables) or tuple(f"x{i + 1}" for i in range(k))
     labels = {**_labels(), **(labels or {})}
-    colors = dict(colors or algorithm_colors([*labels, *(f.algorithm for f in fronts)]))
+    groups = [f.algorithm + ("+archive" if f.settings.get("archive") else "")
+              for f in fronts]
+    names = {g: (front_name(f) if f.settings.get("archive")
+                 else labels.get(f.algorithm, f.algorithm))
+             for g, f in zip(groups, fronts, strict=True)}
+    order = list(dict.fromkeys(groups))  # in the order they were run
+    colors = {**algorithm_colors(order), **(colors or {})}
+    symbols = algorithm_symbols(order)
     fig = go.Figure()
     shown: set[str] = set()
-    for r, front in enumerate(fronts):
+    for r, (front, alg) in enumerate(zip(fronts, groups, strict=True)):
         if not len(front):
             continue
-        alg = front.algorithm
         x, y = _xy(front.F, front.mean, front.sd, view)
         fig.add_trace(go.Scatter(
-            x=x, y=y, mode="markers", name=labels.get(alg, alg), legendgroup=alg,
+            x=x, y=y, mode="markers", name=names[alg], legendgroup=alg,
             showlegend=alg not in shown, customdata=_customdata(r, front.X),
-            marker=dict(color=colors.get(alg, "#888"), size=7, opacity=0.75,
-                        line=dict(width=0)),
+            marker=dict(color=colors.get(alg, "#888"), symbol=symbols[alg], size=8,
+                        opacity=0.8, line=dict(width=0.5, color="white")),
             hovertemplate=_hover(variables, f"run {r + 1}: {front.label or alg}"),
             meta=dict(run=r),
         ))
@@ -144,28 +178,6 @@ def fronts_figure(fronts: Sequence[Front], best: Front | None = None, *,
     fig.update_traces(selected=dict(marker=dict(opacity=1.0)),
                       unselected=dict(marker=dict(opacity=0.5)))
     return fig
-
-
-def selected_refs(selection: Mapping[str, Any] | None) -> list[tuple[int, int]]:
-    """``(run, row)`` of each point in a Streamlit plotly selection (``event.selection``).
-
-    Plotly sends a point's customdata as a list, or, for numpy-backed (typed array) data,
-    as a dict keyed by position (``{"0": run, "1": row, ...}``); both are understood.
-    """
-    if not selection:
-        return []
-    out = []
-    for point in selection.get("points", []) or []:
-        data = point.get("customdata")
-        if isinstance(data, Mapping):  # typed arrays arrive as {"0": run, "1": row, ...}
-            data = [data.get("0", data.get(0)), data.get("1", data.get(1))]
-        if data is None or len(data) < 2:
-            continue
-        try:
-            out.append((int(data[0]), int(data[1])))
-        except (TypeError, ValueError):
-            continue
-    return out
 
 
 def parallel_figure(front: Front, variables: Sequence[str] = (), *,
@@ -272,4 +284,124 @@ def fit_figure(fit) -> go.Figure:
         fig.update_xaxes(title_text="observed", row=1, col=col)
         fig.update_yaxes(title_text="fitted", row=1, col=col)
     fig.update_layout(height=330, margin=dict(l=10, r=10, t=40, b=10))
+    return fig
+
+
+def design_space_figure(case: DRSOCase, i: int, j: int, *,
+                        fixed: Sequence[float] | None = None, front: Front | None = None,
+                        picked: Mapping[str, Any] | None = None, n: int = 60,
+                        height: int = 420) -> go.Figure:
+    """Contours of the mean and the sd over factors ``i`` and ``j`` (two panels).
+
+    The other factors are held at ``fixed`` (a full point, e.g. the picked solution's
+    ``x``; default the centre of the bounds). The Pareto set's points (``front.X``
+    projected on the two factors) are overlaid as dots and the picked point as a star.
+    Traces: ``meta["role"]`` is ``"mean"`` / ``"sd"`` (contours), ``"front"`` and
+    ``"picked"`` (one per panel).
+
+    Examples
+    --------
+    >>> from gda_core.optimization import CASES
+    >>> fig = design_space_figure(CASES["printing"], 0, 2)
+    >>> [t.meta["role"] for t in fig.data]
+    ['mean', 'sd']
+    """
+    k = case.k
+    if not (0 <= i < k and 0 <= j < k) or i == j:
+        raise ValueError(f"choose two different factors among 0..{k - 1}; got {i} and {j}")
+    lo, hi = case.bounds
+    base = (lo + hi) / 2 if fixed is None else np.asarray(fixed, float).copy()
+    gi, gj = np.linspace(lo[i], hi[i], n), np.linspace(lo[j], hi[j], n)
+    A, B = np.meshgrid(gi, gj)
+    X = np.tile(base, (A.size, 1))
+    X[:, i], X[:, j] = A.ravel(), B.ravel()
+    names = case.variables
+    others = ", ".join(f"{names[m]} = {base[m]:.3g}" for m in range(k) if m not in (i, j))
+    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.14, subplot_titles=(
+        "mean", "standard deviation (sd)"))
+    for col, (role, surface, scale) in enumerate(
+            (("mean", case.mean, "Viridis"), ("sd", case.sd, "Cividis")), start=1):
+        Z = surface.predict(X).reshape(A.shape)
+        fig.add_trace(go.Contour(
+            x=gi, y=gj, z=Z, colorscale=scale, contours=dict(showlabels=True),
+            colorbar=dict(title=dict(text=role), x=0.43 if col == 1 else 1.0, len=0.9,
+                          thickness=12),
+            hovertemplate=f"{names[i]} = %{{x:.3g}}<br>{names[j]} = %{{y:.3g}}<br>"
+                          f"{role} = %{{z:.4g}}<extra></extra>",
+            meta=dict(role=role)), row=1, col=col)
+        if front is not None and len(front):
+            fig.add_trace(go.Scatter(
+                x=front.X[:, i], y=front.X[:, j], mode="markers", name="Pareto set",
+                legendgroup="front", showlegend=col == 1,
+                marker=dict(color="white", size=6, line=dict(color="black", width=1)),
+                hovertemplate=f"{names[i]} = %{{x:.3g}}<br>{names[j]} = %{{y:.3g}}"
+                              "<extra>Pareto set</extra>",
+                meta=dict(role="front")), row=1, col=col)
+        if picked:
+            x = np.asarray(picked["x"], float)
+            fig.add_trace(go.Scatter(
+                x=[x[i]], y=[x[j]], mode="markers", name="picked", legendgroup="picked",
+                showlegend=col == 1,
+                marker=dict(symbol="star", size=18, color=PICKED_COLOR,
+                            line=dict(color="white", width=1)),
+                hovertemplate="picked<extra></extra>", meta=dict(role="picked")),
+                row=1, col=col)
+        fig.update_xaxes(title_text=names[i], range=[lo[i], hi[i]], row=1, col=col)
+        fig.update_yaxes(title_text=names[j], range=[lo[j], hi[j]], row=1, col=col)
+    title = f"other factors at {others}" if others else ""
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=60 if title else 40, b=10),
+                      title=dict(text=title, font=dict(size=13)),
+                      legend=dict(orientation="h", y=-0.18, x=0))
+    return fig
+
+
+def multi_front_figure(front: MultiFront, *, picked: int | None = None,
+                       height: int = 560) -> go.Figure:
+    """A k-response front (:class:`~gda_core.optimization.multi.MultiFront`): a 3-D scatter
+    of the three responses for ``k == 3``, a scatter matrix otherwise; coloured by the
+    first response; the ``picked`` row as a red marker (``meta["role"] == "picked"``).
+
+    Examples
+    --------
+    >>> from gda_core.optimization.multi import MULTI_CASES, solve_multi
+    >>> f = solve_multi(MULTI_CASES["printing-cost"], pop=12, gens=3, seed=1)
+    >>> [t.meta["role"] for t in multi_front_figure(f, picked=0).data]
+    ['front', 'picked']
+    """
+    names = list(front.response_names)
+    Y = np.asarray(front.Y, float)
+    hover = "<br>".join(f"{n} = %{{customdata[{j}]:.4g}}" for j, n in enumerate(names))
+    xs = "<br>".join(f"{v} = %{{customdata[{len(names) + j}]:.3g}}"
+                     for j, v in enumerate(front.variables))
+    data = np.column_stack([Y, front.X])
+    fig = go.Figure()
+    if len(names) == 3:
+        fig.add_trace(go.Scatter3d(
+            x=Y[:, 0], y=Y[:, 1], z=Y[:, 2], mode="markers", name="Pareto front",
+            customdata=data, hovertemplate=f"{hover}<br>{xs}<extra></extra>",
+            marker=dict(size=4, color=Y[:, 0], colorscale="Viridis", opacity=0.85,
+                        colorbar=dict(title=dict(text=names[0]), thickness=12)),
+            meta=dict(role="front")))
+        if picked is not None:
+            fig.add_trace(go.Scatter3d(
+                x=[Y[picked, 0]], y=[Y[picked, 1]], z=[Y[picked, 2]], mode="markers",
+                name="picked", marker=dict(size=10, color=PICKED_COLOR, symbol="diamond",
+                                           line=dict(color="white", width=1)),
+                customdata=data[[picked]], hovertemplate=f"picked<br>{hover}<extra></extra>",
+                meta=dict(role="picked")))
+        fig.update_layout(scene=dict(xaxis_title=names[0], yaxis_title=names[1],
+                                     zaxis_title=names[2]))
+    else:
+        dims = [dict(label=n, values=Y[:, j]) for j, n in enumerate(names)]
+        fig.add_trace(go.Splom(dimensions=dims, name="Pareto front", showupperhalf=False,
+                               marker=dict(size=4, color=Y[:, 0], colorscale="Viridis"),
+                               meta=dict(role="front")))
+        if picked is not None:
+            fig.add_trace(go.Splom(
+                dimensions=[dict(label=n, values=[Y[picked, j]]) for j, n in enumerate(names)],
+                name="picked", showupperhalf=False,
+                marker=dict(size=12, color=PICKED_COLOR, symbol="diamond"),
+                meta=dict(role="picked")))
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=10),
+                      legend=dict(orientation="h", y=-0.05, x=0), uirevision="multi")
     return fig
