@@ -16,8 +16,9 @@ ensure_shell()
 RESULTS_KEY = "replay_results"
 JOB_KEY = "replay_job"
 NEEDS_ROOT = ("gan-sensitivity", "gan-contrast", "gan-diversity", "lt-benchmark")
-SCALE_HELP = ("smoke: seconds, only checks that it runs (numbers meaningless); quick: minutes "
-              "on 2 CPU cores; full: the study's own sizes where feasible (long).")
+SCALE_HELP = ("smoke: seconds, only checks that it runs (numbers meaningless, no verdicts); "
+              "quick: minutes on 2 CPU cores; full: the study's own sizes where feasible "
+              "(long).")
 
 st.title("Study replays")
 st.caption("Each replay reruns an experiment from a source study, puts the published numbers "
@@ -75,13 +76,23 @@ if result is None:
             "replays take a few minutes at quick scale (seconds at smoke scale).")
     st.stop()
 
-matched, total = result.n_matched, len(result.checks)
 st.subheader(result.title)
-st.metric("Claims matched", f"{matched} of {total}")
+if result.checks and result.n_verdicts == 0:
+    st.metric("Claims matched", "no verdict")
+    st.info(f"{result.summary().capitalize()}: the numbers below come from models "
+            "trained for seconds, so they neither support nor refute the study's claims. "
+            "Run the quick or full scale for verdicts.")
+else:
+    st.metric("Claims matched", result.summary())
+st.caption("Each check states its rule: the evidence and thresholds behind its verdict. "
+           "\"Our expectation\" marks a claim the source study does not make.")
 st.dataframe(result.checks_frame(), hide_index=True, width="stretch")
 left, right = st.columns(2)
 left.markdown("**Published**")
-left.dataframe(result.published, hide_index=True, width="stretch")
+if len(result.published):
+    left.dataframe(result.published, hide_index=True, width="stretch")
+else:
+    left.caption("The source reports no numbers for this experiment.")
 right.markdown("**Ours**")
 right.dataframe(result.ours, hide_index=True, width="stretch")
 for note in result.notes:
@@ -91,6 +102,12 @@ st.download_button("Download the report (text)", result.report(), f"{result.name
 st.download_button("Download our table (CSV)", result.ours.to_csv(index=False),
                    f"{result.name}.csv", mime="text/csv")
 
+samples = result.extra.get("samples")
+if samples:
+    st.markdown("**The images the verdicts were judged on** (a sample of each model)")
+    columns = st.columns(3)
+    for i, (label, png) in enumerate(samples.items()):
+        columns[i % 3].image(png, caption=label)
 histories = result.extra.get("histories")
 if histories:
     st.markdown("**Training diagnostics per setting** (the same charts as the Train page)")

@@ -229,3 +229,23 @@ def test_a_folder_without_imbalance_options_starts_as_the_data_page_does(tmp_pat
     out = capsys.readouterr().out
     assert code == 0
     assert "classes: defect, normal  (train [5, 37], test [3, 3])" in out
+
+
+# --------------------------------------------------------------------- replays
+def test_replay_at_smoke_scale_gives_no_verdict_in_text_and_json(tmp_path, capsys):
+    """Smoke scale only checks that a replay runs: every check says so, never a verdict."""
+    from gda_core.replays import NO_VERDICT_SMOKE
+
+    out = tmp_path / "replay.json"
+    assert main(["replay", "gan-contrast", "--scale", "smoke", "--quiet", "--json",
+                 str(out)]) == 0
+    text = capsys.readouterr().out
+    assert f"checks ({NO_VERDICT_SMOKE}):" in text
+    assert text.count("[NO VERDICT ]") == 2 and "[MATCHED" not in text
+    assert text.count(f"no verdict: {NO_VERDICT_SMOKE}") == 2
+    data = json.loads(out.read_text())
+    assert data["scale"] == "smoke"
+    assert [(c["verdict"], c["matched"], c["reason"]) for c in data["checks"]] == [
+        ("no verdict", None, NO_VERDICT_SMOKE)] * 2
+    assert all(c["rule"].startswith("matched: ") for c in data["checks"])
+    assert set(data["extra"]["samples"]) == {"GAN (MLP)", "DCGAN"}

@@ -17,8 +17,8 @@ def add_replay_parser(sub) -> None:
                    choices=LazyChoices("gda_core.replays", "REPLAYS", extra=("list",)),
                    help="which replay: %(choices)s ('list' lists them)")
     p.add_argument("--scale", default="quick", choices=("smoke", "quick", "full"),
-                   help="smoke: seconds, checks it runs; quick: minutes (default); full: the "
-                        "study's sizes where feasible")
+                   help="smoke: seconds, only checks that it runs (no verdicts); quick: "
+                        "minutes (default); full: the study's sizes where feasible")
     p.add_argument("--root", help="folder with MNIST / Fashion-MNIST files (GAN replays)")
     p.add_argument("--path", help="your AM image folder or zip (am-table2)")
     p.add_argument("--dataset", default="mnist", choices=("mnist", "fashion-mnist"),
@@ -27,6 +27,9 @@ def add_replay_parser(sub) -> None:
                    help="let torchvision download MNIST / Fashion-MNIST into --root")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--csv", type=Path, help="write our table as CSV")
+    p.add_argument("--json", type=Path, help="write the whole result as JSON: both tables, "
+                   "every check with its verdict ('matched', 'not matched' or 'no verdict'), "
+                   "rule and evidence")
     p.add_argument("--quiet", action="store_true", help="no progress output")
 
 
@@ -52,4 +55,9 @@ def replay(args: argparse.Namespace) -> int:
     if args.csv:
         result.ours.to_csv(args.csv, index=False)
         print(f"wrote {args.csv}")
+    if args.json:
+        import json
+
+        args.json.write_text(json.dumps(result.to_dict(), indent=1))
+        print(f"wrote {args.json}")
     return 0

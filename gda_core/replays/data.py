@@ -1,21 +1,57 @@
-"""Data for the GAN replays: MNIST / Fashion-MNIST when available, else built-in digits."""
+"""Data for the GAN replays: MNIST / Fashion-MNIST when available, else built-in digits;
+and the judge that measures the generated images (:mod:`gda_core.replays.evidence`)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+
 import numpy as np
 
-from gda_core.datasets import load_source
+from gda_core.datasets import DatasetSplits, load_source
+from gda_core.datasets.transforms import resize_images
 from gda_core.errors import GDAError
 from gda_core.replays.base import ReplayOptions
+from gda_core.replays.evidence import Judge
+
+JUDGE_PER_CLASS = 2000
+"""Held-out real images per class the judge keeps at most (a seeded subsample)."""
 
 
-def gan_images(options: ReplayOptions, source: str = "mnist", *, classes=None,
-               limit: int = 6000) -> tuple[np.ndarray, np.ndarray, str, list[str]]:
-    """``(images, labels, description, notes)`` for a GAN replay.
+@dataclass
+class GanData:
+    """Training images of a GAN replay, the source they came from, and notes.
+
+    ``splits`` is the whole source (its test split, when it has one, holds the images the
+    judge compares with); ``images`` / ``labels`` are what the GANs train on.
+    """
+
+    images: np.ndarray
+    labels: np.ndarray
+    description: str
+    notes: list[str]
+    splits: DatasetSplits
+
+    @property
+    def held_out(self) -> bool:
+        """True when the judge compares with a test split the GANs never saw."""
+        return self.splits.test is not None
+
+
+def gan_data(options: ReplayOptions, source: str = "mnist", *,
+             classes: Sequence[int] | None = None, limit: int | None = 6000) -> GanData:
+    """The training images of a GAN replay and the source they come from.
 
     With ``options.root`` (or ``options.download``) the torchvision source is used; without
     it, or when loading fails, scikit-learn's digits (8x8) stand in, and a note says so.
-    ``classes`` keeps only those labels; ``limit`` caps the number of images (seeded).
+    ``classes`` keeps only those labels; ``limit`` caps the number of images (a subsample
+    seeded with ``options.seed``; None keeps all).
+
+    Examples
+    --------
+    >>> d = gan_data(ReplayOptions(scale="smoke"), classes=[0, 1], limit=100)
+    >>> d.images.shape, sorted(set(d.labels.tolist())), d.held_out
+    ((100, 1, 8, 8), [0, 1], False)
     """
     notes: list[str] = []
     splits = None
@@ -32,11 +68,63 @@ def gan_images(options: ReplayOptions, source: str = "mnist", *, classes=None,
             notes.append(f"no {source} folder given: the built-in digits (8x8) stand in, so "
                          "the phenomena may be weaker or absent; pass the MNIST folder "
                          "(root) to replay on the study's data")
-    X, y = splits.train.images, splits.train.labels
+    X, y = splits.train.images, np.asarray(splits.train.labels, dtype=np.int64)
     if classes is not None:
-        keep = np.isin(y, classes)
+        keep = np.isin(y, list(classes))
         X, y = X[keep], y[keep]
-    if len(y) > limit:
+    if limit is not None and len(y) > limit:
         idx = np.sort(np.random.default_rng(options.seed).choice(len(y), limit, replace=False))
         X, y = X[idx], y[idx]
-    return X, y, desc, notes
+    return GanData(X, y, desc, notes, splits)
+
+
+def gan_images(options: ReplayOptions, source: str = "mnist", *, classes=None,
+               limit: int = 6000) -> tuple[np.ndarray, np.ndarray, str, list[str]]:
+    """``(images, labels, description, notes)`` of :func:`gan_data`."""
+    d = gan_data(options, source, classes=classes, limit=limit)
+    return d.images, d.labels, d.description, d.notes
+
+
+def make_judge(data: GanData, *, size: int | None = None, seed: int = 0) -> Judge:
+    """A :class:`~gda_core.replays.evidence.Judge` for a GAN replay's data.
+
+    The CNN is the project's feature extractor trained on the source's training images (at
+    most 2,000 per class; cached, see :func:`gda_core.experiments.quality.quality_reference`).
+    The judge compares with the test split when there is one (images no GAN trained on),
+    else with the training images.  ``size`` resizes everything (images of that side).
+
+    Examples
+    --------
+    >>> judge = make_judge(gan_data(ReplayOptions(scale="smoke")))   # doctest: +SKIP
+    """
+    from gda_core.experiments.quality import default_cache_dir, quality_reference
+    from gda_core.metrics.features import FeatureExtractor
+
+    splits = data.splits
+    ref = splits.test if splits.test is not None else splits.train
+    images, labels = ref.images, np.asarray(ref.labels, dtype=np.int64)
+    keep = _cap(labels, seed)
+    images, labels = images[keep], labels[keep]
+    if size is None:
+        extractor = quality_reference(splits).extractor
+    else:
+        train = splits.train
+        tkeep = _cap(np.asarray(train.labels, dtype=np.int64), seed)
+        extractor = FeatureExtractor.cached(
+            resize_images(train.images[tkeep], size), np.asarray(train.labels)[tkeep],
+            default_cache_dir(), random_state=seed, n_classes=len(splits.class_names),
+            epochs=5)
+        images = resize_images(images, size)
+    return Judge(extractor, images, labels, tuple(splits.class_names))
+
+
+def _cap(labels: np.ndarray, seed: int) -> np.ndarray:
+    """Sorted indices keeping at most :data:`JUDGE_PER_CLASS` of each class (seeded)."""
+    rng = np.random.default_rng(seed)
+    parts = []
+    for c in np.unique(labels):
+        idx = np.flatnonzero(labels == c)
+        if len(idx) > JUDGE_PER_CLASS:
+            idx = rng.choice(idx, JUDGE_PER_CLASS, replace=False)
+        parts.append(idx)
+    return np.sort(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)

@@ -47,7 +47,8 @@ def replay_job(ctx: RunContext) -> None:
                        lambda r: json.dumps(r.to_dict()).encode())
     if result is not None:
         ctx.progress(1.0, {"message": "done", "matched": result.n_matched,
-                           "checks": len(result.checks)})
+                           "verdicts": result.n_verdicts, "checks": len(result.checks),
+                           "summary": result.summary()})
 
 
 def list_replays(store: RunStore, limit: int | None = 50) -> list[RunRecord]:
