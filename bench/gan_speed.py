@@ -42,7 +42,7 @@ import torch
 import torch.nn.functional as F
 
 from gda_core.synthesizers.nets import DCGANDiscriminator, DCGANGenerator, weights_init
-from gda_core.synthesizers.trainer import TrainConfig, amp_dtype, train_gan
+from gda_core.synthesizers.trainer import GANLoopConfig, amp_dtype, train_gan
 
 NZ, WIDTH, BATCH = 100, 64, 64
 WARMUP = 2
@@ -117,7 +117,7 @@ def loop_seconds(X: torch.Tensor, steps: int, *, skip: bool, cl: bool, bf16: boo
 def trainer_seconds(X: torch.Tensor, steps: int, *, monitor: bool) -> float:
     """:func:`train_gan` with ``fast=True``; seconds per step after :data:`WARMUP` steps."""
     G, D = nets(X.shape[1], X.shape[2], True)
-    config = TrainConfig(epochs=1, min_steps=steps + WARMUP, batch_size=BATCH,
+    config = GANLoopConfig(epochs=1, min_steps=steps + WARMUP, batch_size=BATCH,
                          monitor=monitor, fast=True)
     history: list[dict] = []
     train_gan(G, D, X, None, config, seed=0, history=history)

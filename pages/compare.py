@@ -3,7 +3,7 @@
 import streamlit as st
 
 from gda_core.classifiers import ARCHITECTURE_LABELS, ARCHITECTURES
-from gda_core.classifiers.losses import LOSS_LABELS, LOSSES
+from gda_core.classifiers.losses import CLASSIFIER_LOSSES, LOSS_LABELS
 from gda_core.datasets import SOURCES
 from gda_core.errors import GDAError
 from gda_core.experiments import BASELINE, ClassifierConfig, CompareConfig
@@ -70,7 +70,7 @@ with st.container(border=True):
                    "model's own classifier Q instead of this CNN.")
     a1, a2, a3, a4 = st.columns(4)
     arch = a1.selectbox("Architecture", ARCHITECTURES, format_func=ARCHITECTURE_LABELS.get)
-    loss = a2.selectbox("Loss", LOSSES, format_func=LOSS_LABELS.get,
+    loss = a2.selectbox("Loss", CLASSIFIER_LOSSES, format_func=LOSS_LABELS.get,
                         help="Class-weighted cross-entropy and focal loss put more weight on "
                              "rare or hard examples (the FER report's comparison).")
     spare = iter((a3, a4))  # the options that apply fill the free columns in order

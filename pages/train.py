@@ -6,11 +6,11 @@ import streamlit as st
 
 from gda_core.datasets import SOURCES, make_imbalanced
 from gda_core.errors import GDAError
-from gda_core.experiments.train import JOB, RUN_KIND, TrainConfig
+from gda_core.experiments.train import JOB, RUN_KIND, TrainJobConfig
+from gda_core.oversampling.registry import SYNTHESIZERS
 from gda_core.runs import reap_orphans, start_worker
 from gda_core.runs.eta import time_text
 from gda_core.runs.records import ArtifactRecord
-from gda_core.synthesizers import SYNTHESIZERS
 from gda_core.synthesizers.diagnostics import diagnose
 from gda_core.viz import enlarged_png, grid_label, grids_gif, runs_figure, training_figure
 from gda_core.viz.diagnostics import warning_figure
@@ -95,7 +95,7 @@ with st.expander("New training run", expanded="run" not in st.query_params):
         start = st.form_submit_button("Train", type="primary")
 
 if start:
-    config = TrainConfig(data=cfg, imbalance=spec, split_seed=split_seed,
+    config = TrainJobConfig(data=cfg, imbalance=spec, split_seed=split_seed,
                          synthesizer=synth_name, params=params, classes=tuple(classes),
                          seed=int(seed), quality_every=int(quality_every))
     try:

@@ -12,7 +12,7 @@ from sklearn.base import clone
 from sklearn.utils.class_weight import compute_class_weight
 
 from gda_core.classifiers import CNNClassifier
-from gda_core.classifiers.losses import LOSSES, class_weights, focal_loss, make_loss
+from gda_core.classifiers.losses import CLASSIFIER_LOSSES, class_weights, focal_loss, make_loss
 from gda_core.errors import ConfigError
 from gda_core.experiments import ClassifierConfig, CompareConfig
 
@@ -113,7 +113,7 @@ def test_make_loss_names():
     assert torch.allclose(wce(LOGITS, TARGETS), expected)
     focal = make_loss("focal", labels, 3, gamma=1.0)
     assert torch.allclose(focal(LOGITS, TARGETS), focal_loss(LOGITS, TARGETS, gamma=1.0))
-    assert set(LOSSES) == {"cross-entropy", "weighted-cross-entropy", "focal"}
+    assert set(CLASSIFIER_LOSSES) == {"cross-entropy", "weighted-cross-entropy", "focal"}
     with pytest.raises(ConfigError, match="unknown loss"):
         make_loss("hinge", labels, 3)
     with pytest.raises(ConfigError, match="labels"):
@@ -123,7 +123,7 @@ def test_make_loss_names():
 TINY = {"width": 4, "fc_units": 16, "epochs": 2}
 
 
-@pytest.mark.parametrize("loss", LOSSES)
+@pytest.mark.parametrize("loss", CLASSIFIER_LOSSES)
 def test_cnn_trains_with_each_loss(loss, imbalanced_xy):
     X, y = imbalanced_xy
     clf = CNNClassifier(loss=loss, random_state=1, **TINY).fit(X, y)

@@ -12,7 +12,7 @@ import time
 from conftest import REPO
 from streamlit.testing.v1 import AppTest
 
-from gda_core.experiments.train import JOB, RUN_KIND, TrainConfig
+from gda_core.experiments.train import JOB, RUN_KIND, TrainJobConfig
 from gda_core.runs import ORPHAN_ERROR, RunStore, start_worker
 from gda_core.runs.proc import kill_hard, pid_alive
 
@@ -37,7 +37,7 @@ def test_run_in_flight_across_restart_then_killed(tmp_path, monkeypatch):
     monkeypatch.setenv("GDA_RUNS_DIR", str(tmp_path / "runs"))
     monkeypatch.setenv("GDA_DATA_DIR", str(tmp_path / "data"))
     store = RunStore(tmp_path / "runs")
-    run_id = store.create_run(RUN_KIND, TrainConfig(params=LONG, classes=(3,)).to_dict())
+    run_id = store.create_run(RUN_KIND, TrainJobConfig(params=LONG, classes=(3,)).to_dict())
     pid = start_worker(store.root, run_id, JOB)
     try:
         deadline = time.monotonic() + 60

@@ -20,7 +20,7 @@ from gda_core.synthesizers.diffaugment import (
     translation,
 )
 from gda_core.synthesizers.nets import DCGANDiscriminator
-from gda_core.synthesizers.trainer import _balanced_batches
+from gda_core.synthesizers.trainer import balanced_batches
 
 
 def _gen(seed: int = 0) -> torch.Generator:
@@ -140,7 +140,7 @@ def test_stopping_during_pretraining_trains_no_class():
 # ------------------------------------------------------------------- cGAN labels
 def test_cgan_batches_draw_classes_uniformly():
     labels = torch.as_tensor([0] * 500 + [1] * 20 + [2] * 5)
-    batches = _balanced_batches(labels, 3, 64, _gen())
+    batches = balanced_batches(labels, 3, 64, _gen())
     drawn = torch.cat([labels[next(batches)] for _ in range(60)])
     share = torch.bincount(drawn, minlength=3).float() / len(drawn)
     assert torch.allclose(share, torch.full((3,), 1 / 3), atol=0.04)

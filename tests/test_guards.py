@@ -22,9 +22,10 @@ from gda_core.cli import main
 from gda_core.datasets.base import DatasetSplits, ImageDataset
 from gda_core.datasets.imbalance import ImbalanceSpec, make_imbalanced
 from gda_core.datasets.torchvision_sources import load_torchvision_splits
+from gda_core.devices import resolve_device
 from gda_core.errors import ConfigError, DatasetError, GDAError, OversamplingError
 from gda_core.experiments import ClassifierConfig, CompareConfig
-from gda_core.experiments.train import TrainConfig, train_job
+from gda_core.experiments.train import TrainJobConfig, train_job
 from gda_core.optimization import DRSOCase
 from gda_core.optimization.algorithms.epsilon import polish
 from gda_core.optimization.algorithms.npga import NPGA
@@ -43,7 +44,6 @@ from gda_core.oversampling.smote_family import BorderlineSMOTEOversampler, SMOTE
 from gda_core.synthesizers import SYNTHESIZERS, GANSynthesizer
 from gda_core.synthesizers.base import FILE_FORMAT, FILE_VERSION
 from gda_core.synthesizers.diffaugment import resolve_policy
-from gda_core.synthesizers.trainer import resolve_device
 
 
 def _cli(args: list[str], capsys) -> tuple[int, str]:
@@ -286,11 +286,11 @@ def test_compare_config_refuses_a_zero_learning_rate():
 
 def test_train_config_sample_every():
     with pytest.raises(ConfigError, match=r"^sample_every must be at least 1$"):
-        TrainConfig(sample_every=0).validate()
+        TrainJobConfig(sample_every=0).validate()
 
 
 def test_train_job_refuses_classes_outside_the_data():
-    ctx = SimpleNamespace(config=TrainConfig(classes=(99,)).to_dict(),
+    ctx = SimpleNamespace(config=TrainJobConfig(classes=(99,)).to_dict(),
                           progress=lambda *args, **kwargs: None)
     with pytest.raises(ConfigError, match=r"^choose classes among 0\.\.9$"):
         train_job(ctx)

@@ -15,7 +15,7 @@ from PIL import Image
 from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
-from gda_core.experiments.train import RUN_KIND, TrainConfig, TrainProgress
+from gda_core.experiments.train import RUN_KIND, TrainJobConfig, TrainProgress
 from gda_core.runs import RunStore
 from gda_core.viz import grid_label, grids_gif, png_bytes, smooth_ema, training_figure
 from gda_core.viz.training import SERIES_COLOURS
@@ -193,7 +193,7 @@ def test_time_left_is_measured_afresh_for_each_class():
 
 def _finished_run(root, n_grids=4, classes=(3, 8), status="finished"):
     store = RunStore(root)
-    run_id = store.create_run(RUN_KIND, TrainConfig(classes=classes).to_dict(), name="fake")
+    run_id = store.create_run(RUN_KIND, TrainJobConfig(classes=classes).to_dict(), name="fake")
     store.set_status(run_id, "running")
     store.set_worker(run_id, os.getpid())
     store.set_progress(run_id, 0.0, {"phase": "loading data", "eta_s": None})

@@ -107,7 +107,7 @@ def test_borderline_smote_reports_zero_generated():
         (np.zeros((4, 4, 4), np.uint8), np.zeros(4, int), "shape"),
         (np.zeros((4, 1, 4, 4), np.float32), np.array([0, 0, 1, 1]), "uint8"),
         (np.zeros((4, 1, 4, 4), np.uint8), np.array([0, 1, 1]), "labels"),
-        (np.zeros((0, 1, 4, 4), np.uint8), np.zeros(0, int), "empty"),
+        (np.zeros((0, 1, 4, 4), np.uint8), np.zeros(0, int), "no training images"),
         (np.zeros((4, 1, 4, 4), np.uint8), np.zeros(4, int), "two classes"),
     ],
 )

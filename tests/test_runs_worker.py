@@ -30,7 +30,7 @@ from gda_core.runs import (
 )
 from gda_core.runs.proc import pid_alive, process_start_time
 
-JOB = "gda_core.runs.jobs:count_job"
+JOB = "tests.jobs_for_tests:count_job"
 
 
 def launch(store: RunStore, **config) -> tuple[str, int]:
@@ -118,7 +118,7 @@ def test_other_errors_fail_with_type_and_traceback_in_log(store: RunStore) -> No
 
 def test_unknown_job_function_fails_the_run(store: RunStore) -> None:
     run_id = store.create_run("demo", {})
-    start_worker(store.root, run_id, "gda_core.runs.jobs:no_such_job")
+    start_worker(store.root, run_id, "tests.jobs_for_tests:no_such_job")
     record = wait_for_run(store, run_id, timeout=20)
     assert record.status == FAILED and "no job function 'no_such_job'" in record.error
 

@@ -12,7 +12,7 @@ from conftest_synth import fast_params, tiny_xy
 
 from gda_core.errors import ConfigError, GDAError
 from gda_core.oversampling import OVERSAMPLERS
-from gda_core.synthesizers import LOSSES, SYNTHESIZERS, GANSynthesizer
+from gda_core.synthesizers import GAN_LOSSES, SYNTHESIZERS, GANSynthesizer
 
 NAMES = list(SYNTHESIZERS)
 KEYS = {"step", "epoch", "d_loss", "g_loss", "g_grad_norm", "d_real", "d_fake", "seconds"}
@@ -215,7 +215,7 @@ def test_training_on_one_class_and_tiny_classes():
     assert s.sample(3, 0).shape == (3, 1, 8, 8)
 
 
-@pytest.mark.parametrize("loss", LOSSES)
+@pytest.mark.parametrize("loss", GAN_LOSSES)
 @pytest.mark.parametrize("name", ["gan", "dcgan", "cgan"])
 def test_every_loss_trains(name, loss, xy):
     X, y = xy

@@ -13,7 +13,7 @@ from gda_core.errors import ConfigError, GDAError
 from gda_core.synthesizers import SYNTHESIZERS, diagnose, losses
 from gda_core.synthesizers import diagnostics as dg
 from gda_core.synthesizers.nets import DCGANDiscriminator, DCGANGenerator
-from gda_core.synthesizers.trainer import TrainConfig, to_unit, train_gan
+from gda_core.synthesizers.trainer import GANLoopConfig, to_unit, train_gan
 
 
 def history(n=100, *, grad=None, d_fake=None, diversity=None, every=10, seed=0, **extra):
@@ -150,7 +150,7 @@ def test_huge_learning_rate_diverges():
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(0)
         G, D = DCGANGenerator(8, 1, 8, width=8), DCGANDiscriminator(1, 8, width=8)
-    config = TrainConfig(epochs=20, batch_size=16, lr_d=1e30, lr_g=1e30)
+    config = GANLoopConfig(epochs=20, batch_size=16, lr_d=1e30, lr_g=1e30)
     hist: list[dict] = []
     with pytest.raises(GDAError, match="diverged"):
         train_gan(G, D, to_unit(X), None, config, seed=0, history=hist)

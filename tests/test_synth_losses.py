@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from gda_core.synthesizers.losses import (
-    LOSSES,
+    GAN_LOSSES,
     d_loss,
     g_loss,
     gradient_penalty,
@@ -29,7 +29,7 @@ def approx(value: torch.Tensor, expected: float) -> None:
 
 
 def test_names():
-    assert LOSSES == ("non-saturating", "minimax", "least-squares", "wgan-gp")
+    assert GAN_LOSSES == ("non-saturating", "minimax", "least-squares", "wgan-gp")
     with pytest.raises(ValueError, match="unknown GAN loss"):
         d_loss("hinge", T([0.0]), T([0.0]))
     with pytest.raises(ValueError, match="unknown GAN loss"):

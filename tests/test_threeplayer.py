@@ -99,18 +99,31 @@ def test_complementary_cross_entropy_by_hand():
 def test_gan_losses_by_hand():
     r, f = torch.tensor([2.0, 0.0]), torch.tensor([-1.0, 0.0])
     sp = F.softplus
-    vanilla_d = float(sp(-r).mean() + sp(f).mean())
-    assert math.isclose(float(L.d_loss("vanilla", r, f)), vanilla_d, rel_tol=1e-6)
-    assert math.isclose(float(L.d_loss("vanilla", torch.zeros(3), torch.zeros(3))),
+    logistic_d = float(sp(-r).mean() + sp(f).mean())
+    assert math.isclose(float(L.d_loss("non-saturating", r, f)), logistic_d, rel_tol=1e-6)
+    assert math.isclose(float(L.d_loss("non-saturating", torch.zeros(3), torch.zeros(3))),
                         2 * math.log(2), rel_tol=1e-6)
     # non-saturating G: -log sigmoid(0) = log 2
-    assert math.isclose(float(L.g_loss("vanilla", torch.zeros(4))), math.log(2), rel_tol=1e-6)
+    assert math.isclose(float(L.g_loss("non-saturating", torch.zeros(4))), math.log(2),
+                        rel_tol=1e-6)
     # Wasserstein (f = identity): fake - real + drift * real^2
     w = float(L.d_loss("wasserstein", torch.tensor([1.0, 3.0]), torch.tensor([0.5, -0.5])))
     assert math.isclose(w, 0.0 - 2.0 + L.WGAN_DRIFT * 5.0, rel_tol=1e-6)
     assert float(L.g_loss("wasserstein", torch.tensor([1.0, 2.0]))) == -1.5
-    with pytest.raises(ValueError, match="unknown GAN type"):
+    with pytest.raises(ValueError, match="unknown GAN loss"):
         L.g_loss("hinge", f)
+
+
+def test_gan_type_speaks_the_one_loss_vocabulary():
+    # the names of the two-player GANs' losses; settings saved as "vanilla" still read
+    from gda_core.synthesizers.losses import GAN_LOSSES, THREE_PLAYER_LOSSES
+
+    assert set(THREE_PLAYER_LOSSES) <= {*GAN_LOSSES, "wasserstein"}
+    spec = next(p for p in ADSO.params if p.name == "gan_type")
+    assert spec.choices == THREE_PLAYER_LOSSES and spec.default == "non-saturating"
+    assert ADSO(gan_type="vanilla")._values()["gan_type"] == "non-saturating"
+    with pytest.raises(ConfigError, match="gan_type must be one of"):
+        ADSO(gan_type="minimax")._values()
 
 
 def test_r1_penalty_on_simple_functions():
@@ -202,7 +215,7 @@ def test_draws_balance_adso_and_target_minorities_in_amo():
 
 
 @pytest.mark.parametrize("mode", ["adso", "amo"])
-@pytest.mark.parametrize("gan_type", ["vanilla", "wasserstein"])
+@pytest.mark.parametrize("gan_type", ["non-saturating", "wasserstein"])
 def test_a_few_steps_change_g_d_and_q(mode, gan_type, xy):
     X, y = xy
     Xt, yt = to_unit(X), torch.as_tensor(y)
@@ -364,11 +377,11 @@ def test_ratio_sweep_needs_the_resample_variant():
 
 
 def test_train_job_logs_q_accuracy(tmp_path):
-    from gda_core.experiments.train import JOB, RUN_KIND, TrainConfig
+    from gda_core.experiments.train import JOB, RUN_KIND, TrainJobConfig
     from gda_core.runs import RunStore, start_worker, wait_for_run
 
     store = RunStore(tmp_path)
-    cfg = TrainConfig(synthesizer="adso", classes=(3,), sample_every=5,
+    cfg = TrainJobConfig(synthesizer="adso", classes=(3,), sample_every=5,
                       params={**TINY, "epochs": 1, "min_steps": 6})
     run_id = store.create_run(RUN_KIND, cfg.to_dict())
     start_worker(store.root, run_id, JOB)

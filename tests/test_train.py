@@ -11,24 +11,24 @@ from streamlit.testing.v1 import AppTest
 
 from gda_core.cli import main
 from gda_core.errors import ConfigError
-from gda_core.experiments.train import JOB, RUN_KIND, TrainConfig
+from gda_core.experiments.train import JOB, RUN_KIND, TrainJobConfig
 from gda_core.runs import RunStore, start_worker, wait_for_run
 
 TINY = {"epochs": 1, "min_steps": 12, "batch_size": 16, "latent_dim": 8}
 
 
 def test_config_round_trip_and_validation():
-    cfg = TrainConfig(synthesizer="madgan", params={"epochs": 2}, classes=(3,), seed=4)
-    assert TrainConfig.from_dict(json.loads(json.dumps(cfg.to_dict()))) == cfg
+    cfg = TrainJobConfig(synthesizer="madgan", params={"epochs": 2}, classes=(3,), seed=4)
+    assert TrainJobConfig.from_dict(json.loads(json.dumps(cfg.to_dict()))) == cfg
     with pytest.raises(ConfigError, match="unknown synthesizer"):
-        TrainConfig(synthesizer="vae").validate()
+        TrainJobConfig(synthesizer="vae").validate()
     with pytest.raises(ConfigError, match="d_steps"):
-        TrainConfig(params={"d_steps": 99}).validate()
+        TrainJobConfig(params={"d_steps": 99}).validate()
 
 
 def test_job_in_a_worker_logs_events_grids_and_checkpoint(tmp_path):
     store = RunStore(tmp_path)
-    cfg = TrainConfig(params=TINY, classes=(3,), sample_every=5)
+    cfg = TrainJobConfig(params=TINY, classes=(3,), sample_every=5)
     run_id = store.create_run(RUN_KIND, cfg.to_dict())
     start_worker(store.root, run_id, JOB)
     run = wait_for_run(store, run_id, timeout=120)
@@ -49,7 +49,7 @@ def test_job_in_a_worker_logs_events_grids_and_checkpoint(tmp_path):
 
 def test_job_with_bad_classes_fails_with_a_message(tmp_path):
     store = RunStore(tmp_path)
-    run_id = store.create_run(RUN_KIND, TrainConfig(params=TINY, classes=(42,)).to_dict())
+    run_id = store.create_run(RUN_KIND, TrainJobConfig(params=TINY, classes=(42,)).to_dict())
     start_worker(store.root, run_id, JOB)
     run = wait_for_run(store, run_id, timeout=120)
     assert run.status == "failed" and "classes among 0..9" in run.error
@@ -126,7 +126,7 @@ def test_train_page_shows_new_points_between_reruns(tmp_path, monkeypatch):
 
 def test_grids_of_per_class_models_do_not_overwrite_each_other(tmp_path):
     store = RunStore(tmp_path)
-    run_id = store.create_run(RUN_KIND, TrainConfig(params=TINY, classes=(3, 8),
+    run_id = store.create_run(RUN_KIND, TrainJobConfig(params=TINY, classes=(3, 8),
                                                     sample_every=6).to_dict())
     start_worker(store.root, run_id, JOB)
     assert wait_for_run(store, run_id, timeout=120).status == "finished"
@@ -139,7 +139,7 @@ def test_grids_of_per_class_models_do_not_overwrite_each_other(tmp_path):
 def test_stopped_run_keeps_its_progress(tmp_path):
     store = RunStore(tmp_path)
     params = {**TINY, "min_steps": 100_000}
-    run_id = store.create_run(RUN_KIND, TrainConfig(params=params, classes=(3,)).to_dict())
+    run_id = store.create_run(RUN_KIND, TrainJobConfig(params=params, classes=(3,)).to_dict())
     start_worker(store.root, run_id, JOB)
     deadline = time.monotonic() + 60
     while not store.events(run_id) and time.monotonic() < deadline:
@@ -155,7 +155,7 @@ def test_finished_run_settings_go_to_compare(tmp_path, monkeypatch):
     monkeypatch.setenv("GDA_RUNS_DIR", str(tmp_path / "runs"))
     store = RunStore(tmp_path / "runs")
     params = {**TINY, "lr_d": 1e-4, "d_steps": 2}
-    run_id = store.create_run(RUN_KIND, TrainConfig(params=params, classes=(3,)).to_dict())
+    run_id = store.create_run(RUN_KIND, TrainJobConfig(params=params, classes=(3,)).to_dict())
     start_worker(store.root, run_id, JOB)
     assert wait_for_run(store, run_id, timeout=120).status == "finished"
 
@@ -179,7 +179,7 @@ def test_finished_run_settings_go_to_compare(tmp_path, monkeypatch):
 def test_job_logs_fid_every_n_steps(tmp_path):
     store = RunStore(tmp_path)
     params = {**TINY, "min_steps": 40}
-    cfg = TrainConfig(params=params, classes=(3,), sample_every=10, quality_every=20)
+    cfg = TrainJobConfig(params=params, classes=(3,), sample_every=10, quality_every=20)
     run_id = store.create_run(RUN_KIND, cfg.to_dict())
     start_worker(store.root, run_id, JOB)
     run = wait_for_run(store, run_id, timeout=180)
@@ -189,7 +189,7 @@ def test_job_logs_fid_every_n_steps(tmp_path):
     assert all(e["fid"] >= 0 and e["class"] == 3 for e in scored)
     assert list((tmp_path / "feature-cache").glob("extractor-*.pt"))  # cached for next time
     with pytest.raises(ConfigError, match="quality_every"):
-        TrainConfig(quality_every=-1).validate()
+        TrainJobConfig(quality_every=-1).validate()
 
 
 def test_train_page_few_image_settings_and_cgan_learns_every_class(tmp_path, monkeypatch):
@@ -209,7 +209,7 @@ def test_train_page_few_image_settings_and_cgan_learns_every_class(tmp_path, mon
 
 def test_train_job_pretrains_then_fine_tunes(tmp_path):
     store = RunStore(tmp_path)
-    cfg = TrainConfig(synthesizer="dcgan", classes=(3, 8), sample_every=5,
+    cfg = TrainJobConfig(synthesizer="dcgan", classes=(3, 8), sample_every=5,
                       params={"epochs": 1, "min_steps": 4, "width": 8, "latent_dim": 8,
                               "pretrain": "all", "pretrain_steps": 6})
     run_id = store.create_run(RUN_KIND, cfg.to_dict())
@@ -226,7 +226,7 @@ def test_train_job_pretrains_then_fine_tunes(tmp_path):
 def test_a_damaged_or_missing_sample_grid_is_a_message(damage, tmp_path, monkeypatch):
     monkeypatch.setenv("GDA_RUNS_DIR", str(tmp_path / "runs"))
     store = RunStore(tmp_path / "runs")
-    run_id = store.create_run(RUN_KIND, TrainConfig(params=TINY, classes=(3,)).to_dict())
+    run_id = store.create_run(RUN_KIND, TrainJobConfig(params=TINY, classes=(3,)).to_dict())
     start_worker(store.root, run_id, JOB)
     assert wait_for_run(store, run_id, timeout=120).status == "finished"
     grid = store.artifacts(run_id, "grid")[-1].path

@@ -32,7 +32,7 @@ from gda_core.errors import ConfigError
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 """``loss_fn(logits (N, K) float, targets (N,) int64) -> scalar tensor``."""
 
-LOSSES: tuple[str, ...] = ("cross-entropy", "weighted-cross-entropy", "focal")
+CLASSIFIER_LOSSES: tuple[str, ...] = ("cross-entropy", "weighted-cross-entropy", "focal")
 """Names accepted by :func:`make_loss` (and by ``CNNClassifier(loss=...)``)."""
 
 LOSS_LABELS: dict[str, str] = {
@@ -40,7 +40,7 @@ LOSS_LABELS: dict[str, str] = {
     "weighted-cross-entropy": "Class-weighted cross-entropy",
     "focal": "Focal loss",
 }
-"""Display name of every loss in :data:`LOSSES`."""
+"""Display name of every loss in :data:`CLASSIFIER_LOSSES`."""
 
 _REDUCTIONS = ("mean", "sum", "none")
 _FLOOR = 1e-12
@@ -185,8 +185,8 @@ def make_loss(name: str, labels: Any = None, n_classes: int | None = None,
     >>> round(float(wce(logits, torch.tensor([0, 1]))), 4)  # (2/3 * .3133 + 2 * .3133) / (8/3)
     0.3133
     """
-    if name not in LOSSES:
-        raise ConfigError(f"unknown loss {name!r}; choose from {', '.join(LOSSES)}")
+    if name not in CLASSIFIER_LOSSES:
+        raise ConfigError(f"unknown loss {name!r}; choose from {', '.join(CLASSIFIER_LOSSES)}")
     if name == "cross-entropy":
         return _cross_entropy
     if name == "focal":

@@ -12,12 +12,15 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.model_selection import train_test_split
 from torch import nn
 
 from gda_core.classifiers.cnn import AMStudyCNN
-from gda_core.classifiers.losses import LOSSES, make_loss
+from gda_core.classifiers.losses import CLASSIFIER_LOSSES, make_loss
+from gda_core.datasets.split import stratified_split
+from gda_core.devices import resolve_device
 from gda_core.errors import ConfigError, GDAError
+from gda_core.images import check_images, check_labelled_images
+from gda_core.seeds import resolve_seed
 
 EpochCallback = Callable[[int, int, dict[str, float]], None]
 _MAX_EVAL_BATCH = 1024
@@ -53,8 +56,8 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
         best epoch are restored.
     random_state : int or None
         Seed of the split, initial weights, dropout and batch order.
-    device : str
-        ``"auto"`` (CUDA when available, else CPU), ``"cpu"`` or ``"cuda[:i]"``.
+    device : {"auto", "cpu", "cuda"}
+        ``"auto"``: CUDA when available, else the CPU (the rule of :mod:`gda_core.devices`).
     loss : {"cross-entropy", "weighted-cross-entropy", "focal"}
         Training criterion (see :func:`gda_core.classifiers.losses.make_loss`); the class
         weights of ``"weighted-cross-entropy"`` come from the training part of ``y``.  The
@@ -140,8 +143,8 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
         self.n_classes_ = _n_classes(y, n_classes)
         self.classes_ = np.arange(self.n_classes_, dtype=np.int64)
         self.image_shape_ = tuple(X.shape[1:])
-        self.device_ = _resolve_device(self.device)
-        seed = _seed(self.random_state)
+        self.device_ = resolve_device(self.device)
+        seed = resolve_seed(self.random_state)
         if validation is None:
             train_idx, val_idx = _split(y, self.val_fraction, seed)
             X_val, y_val = X[val_idx], y[val_idx]
@@ -188,13 +191,10 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
         _real_param("weight_decay", self.weight_decay, 0.0, math.inf, hi_open=True)
         _real_param("val_fraction", self.val_fraction, 0.0, 0.5)
         _real_param("focal_gamma", self.focal_gamma, 0.0, math.inf, hi_open=True)
-        if not isinstance(self.loss, str) or self.loss not in LOSSES:
-            raise ConfigError(f"loss must be one of {', '.join(LOSSES)}; got {self.loss!r}")
-        if self.random_state is not None and (
-                isinstance(self.random_state, bool) or not isinstance(self.random_state, Integral)
-                or self.random_state < 0):
-            raise ConfigError(f"random_state must be a non-negative integer or None; "
-                              f"got {self.random_state!r}")
+        if not isinstance(self.loss, str) or self.loss not in CLASSIFIER_LOSSES:
+            raise ConfigError(f"loss must be one of {', '.join(CLASSIFIER_LOSSES)}; "
+                              f"got {self.loss!r}")
+        resolve_seed(self.random_state)  # checked with the others, before the data
 
     def _train(self, X: np.ndarray, y: np.ndarray, X_val: np.ndarray, y_val: np.ndarray,
                seed: int, callback: EpochCallback | None) -> None:
@@ -265,7 +265,7 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
     def _check_predict_x(self, X: np.ndarray) -> np.ndarray:
         if not hasattr(self, "model_"):
             raise GDAError("the classifier is not trained yet; call fit first")
-        X = _check_images(X)
+        X = check_images(X)
         if tuple(X.shape[1:]) != self.image_shape_:
             raise ConfigError(f"images have shape {tuple(X.shape[1:])} but the classifier was "
                               f"trained on {self.image_shape_}")
@@ -337,25 +337,12 @@ def _real_param(name: str, value: Any, lo: float, hi: float, *, lo_open: bool = 
         raise ConfigError(f"{name} must be a number in {left}{lo:g}, {hi:g}{right}; got {value!r}")
 
 
-def _check_images(X: Any) -> np.ndarray:
-    if not isinstance(X, np.ndarray) or X.ndim != 4 or X.dtype != np.uint8:
-        desc = f"{X.dtype} array of shape {X.shape}" if isinstance(X, np.ndarray) else type(X)
-        raise ConfigError(f"images must be a uint8 array of shape (N, C, H, W); got {desc}")
-    if not X.flags.writeable:  # torch.from_numpy warns on read-only arrays
-        return X.copy()
-    return np.ascontiguousarray(X)
-
-
 def _check_xy(X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
-    X = _check_images(X)
-    y = np.asarray(y)
-    if y.ndim != 1 or len(y) != len(X):
-        raise ConfigError(f"{len(X)} images but {y.shape[0] if y.ndim else 0} labels")
-    if len(y) == 0:
-        raise ConfigError("no training images")
-    if not np.issubdtype(y.dtype, np.integer) or y.min() < 0:
+    """Images and labels checked; labels index the network's outputs, so none is negative."""
+    X, y = check_labelled_images(X, y)
+    if y.min() < 0:
         raise ConfigError("labels must be non-negative integers")
-    return X, y.astype(np.int64)
+    return X, y
 
 
 def _check_validation(validation: Any, image_shape: tuple[int, ...],
@@ -390,35 +377,14 @@ def _n_classes(y: np.ndarray, n_classes: int | None) -> int:
     return int(n_classes)
 
 
-def _resolve_device(device: str) -> str:
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    try:
-        dev = torch.device(device)
-    except (RuntimeError, TypeError):
-        dev = None
-    if dev is None or dev.type not in ("cpu", "cuda"):
-        raise ConfigError(f"device must be 'auto', 'cpu' or 'cuda'; got {device!r}")
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise ConfigError("device 'cuda' was asked for but no CUDA GPU is available")
-    return str(dev)
-
-
-def _seed(random_state: int | None) -> int:
-    if random_state is None:
-        return int(np.random.SeedSequence().generate_state(1)[0])
-    return int(random_state) % 2**32
-
-
 def _split(y: np.ndarray, val_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Stratified (train, validation) indices; no validation when it cannot be stratified."""
+    """Stratified (train, validation) indices, at least one validation image per class
+    (:func:`~gda_core.datasets.split.stratified_split`); no validation when it cannot be
+    stratified (a class of fewer than 2 images)."""
     idx = np.arange(len(y))
-    present, counts = np.unique(y, return_counts=True)
-    if val_fraction <= 0 or counts.min() < 2:
+    if val_fraction <= 0 or np.unique(y, return_counts=True)[1].min() < 2:
         return idx, idx[:0]
-    n_val = max(round(val_fraction * len(y)), len(present))
-    train, val = train_test_split(idx, test_size=n_val, stratify=y, random_state=seed)
-    return np.sort(train), np.sort(val)
+    return stratified_split(y, val_fraction, np.random.default_rng(seed), min_per_class=1)
 
 
 def _channel_stats(X: np.ndarray, chunk: int = 4096) -> tuple[np.ndarray, np.ndarray]:

@@ -14,7 +14,7 @@ from gda_core.errors import GDAError
 
 # Heavy modules (torch, scikit-learn, the datasets) are imported by the command that needs
 # them, so ``drso`` and ``--help`` start fast; the choices below are read when checked.
-LOSSES = LazyChoices("gda_core.classifiers.losses", "LOSSES")
+CLASSIFIER_LOSSES = LazyChoices("gda_core.classifiers.losses", "CLASSIFIER_LOSSES")
 ARCHITECTURES = LazyChoices("gda_core.classifiers.factory", "ARCHITECTURES")
 
 
@@ -47,7 +47,7 @@ def add_data_args(parser: argparse.ArgumentParser) -> None:
 
 def add_classifier_args(group: argparse._ArgumentGroup) -> None:
     """Loss and architecture of the classifier (compare)."""
-    group.add_argument("--loss", default="cross-entropy", choices=LOSSES, metavar="LOSS",
+    group.add_argument("--loss", default="cross-entropy", choices=CLASSIFIER_LOSSES, metavar="LOSS",
                        help="training loss: %(choices)s (default cross-entropy)")
     group.add_argument("--focal-gamma", type=float, default=2.0,
                        help="focusing parameter of --loss focal (default 2)")

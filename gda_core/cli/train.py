@@ -15,14 +15,14 @@ from gda_core.cli.args import (
     parse_name_values,
 )
 from gda_core.datasets import load_source, make_imbalanced
-from gda_core.experiments.train import JOB, RUN_KIND, TrainConfig
+from gda_core.experiments.train import JOB, RUN_KIND, TrainJobConfig
 from gda_core.oversampling.params import parse_params
 from gda_core.runs import RunStore, default_runs_dir, reap_orphans, start_worker, stop_run
 
 
-def config_from_train_args(args: argparse.Namespace) -> TrainConfig:
-    """Build and validate a :class:`TrainConfig`; the data is loaded once to fail early."""
-    from gda_core.synthesizers import SYNTHESIZERS
+def config_from_train_args(args: argparse.Namespace) -> TrainJobConfig:
+    """Build and validate a :class:`TrainJobConfig`; the data is loaded once to fail early."""
+    from gda_core.oversampling.registry import SYNTHESIZERS
 
     raw: dict[str, Any] = parse_name_values(args.param or [])
     if args.epochs is not None:
@@ -32,7 +32,7 @@ def config_from_train_args(args: argparse.Namespace) -> TrainConfig:
 
         raise ConfigError(f"unknown synthesizer {args.synthesizer!r}; choose from "
                           f"{', '.join(SYNTHESIZERS)}")
-    config = TrainConfig(
+    config = TrainJobConfig(
         data=data_from_args(args), imbalance=imbalance_from_args(args),
         synthesizer=args.synthesizer,
         params=parse_params(SYNTHESIZERS[args.synthesizer].params, raw),

@@ -2,7 +2,8 @@
 
 One helper for every place that holds real images out: a comparison's validation split
 (taken from the real training images *before* any oversampling, so that synthetic images
-never choose the model) and the three-player model's own validation split.
+never choose the model), the classifier's early-stopping split when it is given no
+validation set, and the three-player model's own validation split.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from gda_core.classifiers.factory import ARCHITECTURES
-from gda_core.classifiers.losses import LOSSES
+from gda_core.classifiers.losses import CLASSIFIER_LOSSES
 from gda_core.datasets.imbalance import ImbalanceSpec
 from gda_core.errors import ConfigError
 from gda_core.oversampling.registry import OVERSAMPLERS
@@ -115,8 +115,9 @@ class CompareConfig:
         if c.epochs < 1 or c.batch_size < 1 or c.lr <= 0:
             raise ConfigError("epochs and batch size must be at least 1 and the learning "
                               "rate positive")
-        if c.loss not in LOSSES:
-            raise ConfigError(f"unknown loss {c.loss!r}; choose from {', '.join(LOSSES)}")
+        if c.loss not in CLASSIFIER_LOSSES:
+            raise ConfigError(f"unknown loss {c.loss!r}; choose from "
+                              f"{', '.join(CLASSIFIER_LOSSES)}")
         if (isinstance(c.focal_gamma, bool) or not isinstance(c.focal_gamma, int | float)
                 or not c.focal_gamma >= 0):
             raise ConfigError(f"the focal loss gamma must be at least 0; got {c.focal_gamma!r}")

@@ -1,7 +1,7 @@
 """Train a GAN synthesizer as a run: the job executed by the run store's worker.
 
 The dashboard's Train page and ``python -m gda_core train`` both create a run with a
-:class:`TrainConfig` and start :func:`train_job` in a worker process, so training goes on
+:class:`TrainJobConfig` and start :func:`train_job` in a worker process, so training goes on
 when the browser tab closes and several runs can go at once.
 """
 
@@ -25,7 +25,7 @@ RUN_KIND = "train"
 
 
 @dataclass(frozen=True)
-class TrainConfig:
+class TrainJobConfig:
     """What to train: data and imbalance (as on the Data page), synthesizer and settings.
 
     ``classes`` are class indices of the imbalanced data (default: its minority
@@ -35,8 +35,8 @@ class TrainConfig:
 
     Examples
     --------
-    >>> cfg = TrainConfig(synthesizer="dcgan", params={"epochs": 5})
-    >>> TrainConfig.from_dict(cfg.to_dict()) == cfg
+    >>> cfg = TrainJobConfig(synthesizer="dcgan", params={"epochs": 5})
+    >>> TrainJobConfig.from_dict(cfg.to_dict()) == cfg
     True
     """
 
@@ -54,7 +54,7 @@ class TrainConfig:
     def validate(self) -> None:
         """Check the synthesizer name and its parameters (:class:`ConfigError` if bad)."""
         from gda_core.oversampling.params import parse_params
-        from gda_core.synthesizers import SYNTHESIZERS
+        from gda_core.oversampling.registry import SYNTHESIZERS
 
         if self.synthesizer not in SYNTHESIZERS:
             raise ConfigError(f"unknown synthesizer {self.synthesizer!r}; choose from "
@@ -80,7 +80,7 @@ class TrainConfig:
         }
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> TrainConfig:
+    def from_dict(cls, d: dict[str, Any]) -> TrainJobConfig:
         return cls(
             data=DataConfig(**d.get("data", {})),
             imbalance=ImbalanceSpec.from_dict(d["imbalance"]),
@@ -162,10 +162,10 @@ def train_job(ctx: RunContext) -> None:
     ``checkpoint`` artifact and the training warnings go into the run's summary.  A
     stop request ends training after the current step and keeps what was trained.
     """
-    from gda_core.synthesizers import SYNTHESIZERS
+    from gda_core.oversampling.registry import SYNTHESIZERS
     from gda_core.synthesizers.diagnostics import diagnose
 
-    cfg = TrainConfig.from_dict(ctx.config)
+    cfg = TrainJobConfig.from_dict(ctx.config)
     cfg.validate()
     report = TrainProgress(ctx)
     report.setup({"phase": "loading data"})

@@ -26,6 +26,7 @@ import numpy as np
 import torch
 
 from gda_core.classifiers import AMStudyCNN, CNNClassifier
+from gda_core.devices import resolve_device
 from gda_core.errors import ConfigError, GDAError
 
 FORMAT = "gda-workbench/feature-extractor@1"
@@ -227,7 +228,7 @@ class FeatureExtractor:
             model = AMStudyCNN(c, int(payload["n_classes"]), (h, w), width=ext.width,
                                fc_units=ext.fc_units, dropout=ext.dropout)
         model.load_state_dict(payload["state_dict"])
-        ext.model_ = model.to(_device(device), memory_format=_CL).eval()
+        ext.model_ = model.to(torch.device(resolve_device(device)), memory_format=_CL).eval()
         ext.mean_ = payload["mean"].numpy().astype(np.float64)
         ext.std_ = payload["std"].numpy().astype(np.float64)
         ext.image_shape_ = (c, h, w)
@@ -379,15 +380,3 @@ def dataset_fingerprint(images: np.ndarray, labels: Any,
 def _plain(value: Any) -> Any:
     """A numpy scalar as the Python number ``torch.load(weights_only=True)`` accepts."""
     return value.item() if isinstance(value, np.generic) else value
-
-
-def _device(device: str) -> torch.device:
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        dev = torch.device(device)
-    except (RuntimeError, TypeError):
-        raise ConfigError(f"device must be 'auto', 'cpu' or 'cuda'; got {device!r}") from None
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise ConfigError("device 'cuda' was asked for but no CUDA GPU is available")
-    return dev

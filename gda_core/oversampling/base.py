@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from gda_core.errors import ConfigError, OversamplingError
+from gda_core.images import check_labelled_images
 from gda_core.notices import Notice
 from gda_core.oversampling.params import ParamSpec, parse_params
 
@@ -42,9 +43,18 @@ class ImageOversampler:
     class_names: Sequence[str] | None = None
 
     name: ClassVar[str] = ""
+    """The method's key in the registry (:data:`gda_core.oversampling.registry.METHODS`),
+    in configurations, on the command line and in saved results."""
     label: ClassVar[str] = ""
+    """Display name."""
     description: ClassVar[str] = ""
+    """One or two sentences for the method pickers and ``list``."""
     params: ClassVar[tuple[ParamSpec, ...]] = ()
+    """The tunable parameters (constructor keywords besides ``sampling_strategy`` and
+    ``random_state``); widgets and ``--param`` are built from them."""
+    uses_own_classifier: ClassVar[bool] = False
+    """A comparison evaluates the method's own classifier instead of retraining its CNN on
+    the oversampled data (``adso+q``, ``amo+q``)."""
 
     def __init__(self, *, sampling_strategy: Any = "auto", random_state: int | None = None,
                  **params: Any) -> None:
@@ -121,7 +131,7 @@ class ImageOversampler:
         X_res, y_res : ndarray
             The input followed by the new images, same dtype and image shape as ``X``.
         """
-        X, y = check_images(X, y)
+        X, y = check_resample_input(X, y)
         values = parse_params(self.params, {p.name: getattr(self, p.name) for p in self.params})
         targets = target_counts(y, self.sampling_strategy)
         self.n_original_ = len(y)
@@ -160,23 +170,13 @@ class ImageOversampler:
         return f"{type(self).__name__}({args})"
 
 
-def check_images(X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
-    """Validate an image batch and its labels; raise plain-language errors."""
-    X = np.asarray(X)
-    y = np.asarray(y)
-    if X.ndim != 4:
-        raise OversamplingError(f"images must have shape (N, C, H, W); got {X.shape}")
-    if X.dtype != np.uint8:
-        raise OversamplingError(f"images must be uint8 (0..255); got {X.dtype}")
-    if y.ndim != 1 or len(y) != len(X):
-        raise OversamplingError(f"{len(X)} images but {y.size} labels")
-    if len(y) == 0:
-        raise OversamplingError("the training set is empty")
-    if not np.issubdtype(y.dtype, np.integer):
-        raise OversamplingError("labels must be integers")
+def check_resample_input(X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Validate an image batch and its labels (:func:`gda_core.images.check_labelled_images`,
+    raising :class:`OversamplingError`) and that there are two classes at least."""
+    X, y = check_labelled_images(X, y, error=OversamplingError)
     if len(np.unique(y)) < 2:
         raise OversamplingError("oversampling needs at least two classes")
-    return X, y.astype(np.int64, copy=False)
+    return X, y
 
 
 def target_counts(y: np.ndarray, sampling_strategy: Any) -> dict[int, int]:

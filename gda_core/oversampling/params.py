@@ -28,6 +28,17 @@ class ParamSpec:
         Allowed values for ``kind="choice"``.
     help : str
         One sentence for tooltips and ``--help``.
+    aliases : tuple of (old, new) pairs, optional
+        Old spellings of choices that :meth:`parse` still reads (from saved settings and
+        files) and turns into the current one.
+
+    Examples
+    --------
+    >>> spec = ParamSpec("gan_type", "choice", "non-saturating",
+    ...                  choices=("non-saturating", "wasserstein"),
+    ...                  aliases=(("vanilla", "non-saturating"),))
+    >>> spec.parse("vanilla"), spec.parse("wasserstein")
+    ('non-saturating', 'wasserstein')
     """
 
     name: str
@@ -37,6 +48,7 @@ class ParamSpec:
     high: float | None = None
     choices: tuple[Any, ...] = ()
     help: str = ""
+    aliases: tuple[tuple[Any, Any], ...] = ()
 
     def parse(self, value: Any) -> Any:
         """Convert ``value`` (possibly a string from the CLI) and check its range."""
@@ -49,6 +61,8 @@ class ParamSpec:
                 v = float(value)
             elif self.kind == "bool":
                 v = value if isinstance(value, bool) else _BOOLS[str(value).strip().lower()]
+            elif isinstance(value, str) and self.aliases:
+                v = dict(self.aliases).get(value, value)
             else:
                 v = value
         except (TypeError, ValueError, KeyError):

@@ -1,15 +1,36 @@
-"""Name -> oversampler class.  Feeds the dashboard's choices, the CLI and contract tests.
+"""The one method registry: every oversampling method by name.
 
-The GAN synthesizers (:mod:`gda_core.synthesizers`) are registered too, and so are the
-methods that a comparison evaluates with the model's own classifier (``adso+q``,
-``amo+q``; ``uses_own_classifier`` is set on their class).  They subclass
-``gda_core.oversampling.base.ImageOversampler`` while this module imports them; the cycle
-is safe because ``gda_core.synthesizers`` imports ``gda_core.oversampling`` before its own
-modules, so either package can be imported first.
+:data:`METHODS` lists each method once, in the order the dashboard, ``python -m gda_core
+list`` and the contract tests show them.  Everything else that names methods is a view of
+it, read-only and computed from the classes' own attributes:
+
+:data:`OVERSAMPLERS`
+    Every method a comparison can run (the dashboard's choices, ``--methods``,
+    :class:`~gda_core.experiments.CompareConfig`): :data:`METHODS` itself.
+:data:`SYNTHESIZERS`
+    The GANs the Train page, ``python -m gda_core train`` and the training job fit on
+    their own (subclasses of :class:`~gda_core.synthesizers.base.GANSynthesizer` that a
+    comparison evaluates with its CNN); also how :meth:`GANSynthesizer.load
+    <gda_core.synthesizers.base.GANSynthesizer.load>` finds a saved model's class.
+:data:`OWN_CLASSIFIER_METHODS`
+    The methods a comparison evaluates with the model's own classifier (their class sets
+    ``uses_own_classifier``: ``adso+q``, ``amo+q``, which are ADSO and AMO under another
+    name and so not listed for training).
+
+This module sits above both the oversamplers (:mod:`gda_core.oversampling`) and the GAN
+synthesizers (:mod:`gda_core.synthesizers`, which subclass
+:class:`~gda_core.oversampling.base.ImageOversampler`); neither imports it when it loads
+(:mod:`gda_core.oversampling` and :mod:`gda_core.synthesizers` hand out these names on
+first use), so any of the three can be imported first.
+
+To add a method, write its class (a ``name``, ``label``, ``description``, ``params`` and
+``_generate`` or, for a GAN, ``_build``) and add it to :data:`METHODS`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
 from gda_core.errors import ConfigError
@@ -21,18 +42,45 @@ from gda_core.oversampling.smote_family import (
     RandomOversampler,
     SMOTEOversampler,
 )
-from gda_core.synthesizers.registry import OWN_CLASSIFIER_METHODS, SYNTHESIZERS
+from gda_core.synthesizers.base import GANSynthesizer
+from gda_core.synthesizers.cgan import ConditionalGAN
+from gda_core.synthesizers.dcgan import DCGAN
+from gda_core.synthesizers.gan import VanillaGAN
+from gda_core.synthesizers.madgan import MADGAN
+from gda_core.synthesizers.threeplayer import ADSO, AMO, ADSOClassifier, AMOClassifier
 
-OVERSAMPLERS: dict[str, type[ImageOversampler]] = {
-    cls.name: cls
-    for cls in (
-        SMOTEOversampler,
-        BorderlineSMOTEOversampler,
-        ADASYNOversampler,
-        RandomOversampler,
-        TraditionalAugmentation,
-    )
-} | SYNTHESIZERS | OWN_CLASSIFIER_METHODS
+
+def _by_name(*classes: type[ImageOversampler]) -> Mapping[str, type[ImageOversampler]]:
+    table: dict[str, type[ImageOversampler]] = {}
+    for cls in classes:
+        if not cls.name or cls.name in table:
+            raise ValueError(f"{cls.__name__} needs a name of its own; got {cls.name!r}")
+        table[cls.name] = cls
+    return MappingProxyType(table)
+
+
+METHODS: Mapping[str, type[ImageOversampler]] = _by_name(
+    SMOTEOversampler, BorderlineSMOTEOversampler, ADASYNOversampler, RandomOversampler,
+    TraditionalAugmentation,
+    VanillaGAN, DCGAN, ConditionalGAN, MADGAN, ADSO, AMO,
+    ADSOClassifier, AMOClassifier,
+)
+"""Name -> class of every method (read-only)."""
+
+OVERSAMPLERS: Mapping[str, type[ImageOversampler]] = METHODS
+"""Every method a comparison can run (all of :data:`METHODS`)."""
+
+SYNTHESIZERS: Mapping[str, type[GANSynthesizer]] = MappingProxyType({
+    name: cls for name, cls in METHODS.items()
+    if issubclass(cls, GANSynthesizer) and not cls.uses_own_classifier
+})
+"""The GANs that can be trained (and saved, loaded, sampled) on their own."""
+
+OWN_CLASSIFIER_METHODS: Mapping[str, type[GANSynthesizer]] = MappingProxyType({
+    name: cls for name, cls in METHODS.items() if cls.uses_own_classifier
+})
+"""Comparison methods evaluated with the model's own classifier (the three-player Q)
+instead of the comparison's CNN."""
 
 
 def make_oversampler(name: str, *, random_state: int | None = None,

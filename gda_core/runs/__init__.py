@@ -8,11 +8,14 @@ per-step events and artifacts (sample grids, checkpoints, results) go to a
 Typical use::
 
     store = RunStore(default_runs_dir())
-    run_id = store.create_run("demo", {"steps": 100, "sleep": 0.05})
-    start_worker(store.root, run_id, "gda_core.runs.jobs:count_job")
+    run_id = store.create_run("train", TrainJobConfig(synthesizer="dcgan").to_dict())
+    start_worker(store.root, run_id, "gda_core.experiments.train:train_job")
     reap_orphans(store)                       # before showing runs
     new = store.events(run_id, after_seq=seen)
     stop_run(store, run_id)
+
+A job is any importable ``function(ctx: RunContext)``, named ``"package.module:function"``
+(the training job above, :func:`gda_core.experiments.jobs.compare_job`, ...).
 """
 
 from gda_core.errors import RunError

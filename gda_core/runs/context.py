@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from gda_core.runs.store import RunStore, _step
+from gda_core.runs.store import RunStore, event_step
 
 
 class RunContext:
@@ -68,7 +68,7 @@ class RunContext:
         batch = [events] if isinstance(events, dict) else list(events)
         now = time.time()
         for event in batch:
-            _step(event)  # fail in the job, not later in a flush
+            event_step(event)  # fail in the job, not later in a flush
             self._buffer.append({"time": now, **event})
         if (len(self._buffer) >= self.flush_size
                 or self._clock() - self._last_flush >= self.flush_every):

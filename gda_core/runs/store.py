@@ -88,7 +88,14 @@ def _is_busy(exc: sqlite3.OperationalError) -> bool:
     return "locked" in msg or "busy" in msg
 
 
-def _step(event: dict[str, Any]) -> int:
+def event_step(event: dict[str, Any]) -> int:
+    """The integer ``step`` of a run event; ``ValueError`` when there is none.
+
+    Examples
+    --------
+    >>> event_step({"step": 3, "loss": 0.5})
+    3
+    """
     if not isinstance(event, dict) or "step" not in event:
         raise ValueError(f"every event must be a dict with a 'step', got {event!r}")
     try:
@@ -413,7 +420,7 @@ class RunStore:
         now = time.time()
         rows = []
         for event in events:
-            step = _step(event)
+            step = event_step(event)
             payload = {k: v for k, v in event.items() if k not in _RESERVED_EVENT_KEYS}
             rows.append((step, float(event.get("time", now)), rec.dumps(payload)))
 

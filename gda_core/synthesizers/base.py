@@ -18,20 +18,22 @@ import numpy as np
 import torch
 from torch import nn
 
+from gda_core.devices import DEVICES, resolve_device
 from gda_core.errors import ConfigError, GDAError
+from gda_core.images import check_labelled_images
 from gda_core.notices import Notice
 from gda_core.oversampling.base import ImageOversampler
 from gda_core.oversampling.params import ParamSpec, parse_params
+from gda_core.seeds import derive_seed, resolve_seed
 from gda_core.synthesizers.diagnostics import diagnose
 from gda_core.synthesizers.diffaugment import POLICIES, resolve_policy
-from gda_core.synthesizers.losses import LOSSES
+from gda_core.synthesizers.losses import GAN_LOSSES
 from gda_core.synthesizers.nets import weights_init
 from gda_core.synthesizers.trainer import (
+    GANLoopConfig,
     SamplesCallback,
     StepCallback,
-    TrainConfig,
     prepare_nets,
-    resolve_device,
     to_uint8,
     to_unit,
     train_gan,
@@ -53,6 +55,17 @@ AUGMENT_BELOW = 1000
 PRETRAIN_CHOICES = ("off", "all", "majority")
 """``pretrain`` values: no pretraining, or one model pretrained on every training image /
 on the largest class, which each class's model then starts from."""
+
+# seed purposes (gda_core.seeds.derive_seed) of a fit; the three-player models use 20-24
+_CLASS_MODEL, _SHARED_MODEL, _SAMPLE_STREAM, _RESAMPLE_STREAM, _PRETRAIN_MODEL = range(5)
+
+FAST_PARAM = ParamSpec("fast", "bool", True,
+                       help="channels_last + bfloat16 autocast where measured faster.")
+"""The fast-path switch every synthesizer has (see :mod:`gda_core.synthesizers.trainer`)."""
+
+DEVICE_PARAM = ParamSpec("device", "choice", "auto", choices=DEVICES,
+                         help="'auto' uses a CUDA GPU when there is one.")
+"""The device every synthesizer trains on (the rule is :mod:`gda_core.devices`')."""
 
 
 def gan_params(*, epochs: int, min_steps: int = 2000, batch_size: int = 64,
@@ -85,7 +98,7 @@ def gan_params(*, epochs: int, min_steps: int = 2000, batch_size: int = 64,
                   help="Discriminator updates per generator update (k)."),
     ]
     if with_loss:
-        specs.append(ParamSpec("loss", "choice", LOSSES[0], choices=LOSSES,
+        specs.append(ParamSpec("loss", "choice", GAN_LOSSES[0], choices=GAN_LOSSES,
                                help="GAN objective: non-saturating, minimax (saturating), "
                                     "least-squares (LSGAN) or wgan-gp."))
     specs += [
@@ -110,12 +123,7 @@ def gan_params(*, epochs: int, min_steps: int = 2000, batch_size: int = 64,
             ParamSpec("pretrain_steps", "int", pretrain_steps, 1, 100_000,
                       help="Generator steps of the pretraining."),
         ]
-    specs += [
-        ParamSpec("fast", "bool", True,
-                  help="channels_last + bfloat16 autocast where measured faster."),
-        ParamSpec("device", "choice", "auto", choices=("auto", "cpu", "cuda"),
-                  help="'auto' uses a CUDA GPU when there is one."),
-    ]
+    specs += [FAST_PARAM, DEVICE_PARAM]
     return tuple(specs)
 
 
@@ -152,12 +160,7 @@ class GANSynthesizer(ImageOversampler):
 
     conditional: ClassVar[bool] = False
     mode: ClassVar[str] = "plain"
-    _by_name: ClassVar[dict[str, type[GANSynthesizer]]] = {}
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        if cls.name:
-            GANSynthesizer._by_name[cls.name] = cls
+    _sample_purpose: ClassVar[int] = _SAMPLE_STREAM  # seed purpose of sample()'s stream
 
     # ------------------------------------------------------------ to override
     def _build(self, values: dict[str, Any], channels: int, size: tuple[int, int],
@@ -166,14 +169,14 @@ class GANSynthesizer(ImageOversampler):
         raise NotImplementedError
 
     def _config(self, values: dict[str, Any], device: str, n_classes: int,
-                n_images: int) -> TrainConfig:
+                n_images: int) -> GANLoopConfig:
         """The loop's settings for one model trained on ``n_images`` (the smallest class's
         count for a conditional model: it decides ``augment="auto"``)."""
-        return TrainConfig(
+        return GANLoopConfig(
             epochs=values["epochs"], min_steps=values["min_steps"],
             batch_size=values["batch_size"], lr_d=values["lr_d"],
             lr_g=values["lr_g"], betas=(values["beta1"], values["beta2"]),
-            d_steps=values["d_steps"], loss=values.get("loss", LOSSES[0]),
+            d_steps=values["d_steps"], loss=values.get("loss", GAN_LOSSES[0]),
             label_smoothing=values["label_smoothing"], fast=values["fast"], device=device,
             mode=self.mode, n_classes=n_classes,
             n_generators=values.get("n_generators", 1),
@@ -215,18 +218,8 @@ class GANSynthesizer(ImageOversampler):
         GDAError
             Training diverged (``history_`` is kept; the synthesizer is left unfitted).
         """
-        X, y = _check_data(X, y)
-        values = self._values()
-        _check_periods(sample_every=sample_every, diversity_every=diversity_every)
-        chosen = self._choose_classes(y, classes)
-        device = resolve_device(values["device"])
-        seed = _seed(self.random_state)
-        self._clear()
-        self.history_: list[dict[str, Any]] = []
-        self.stopped_early_ = False
-        self.real_diversity_: dict[int | None, float] = {}
-        self.image_shape_ = tuple(int(s) for s in X.shape[1:])
-        self.device_, self.seed_ = device, seed
+        X, y, values, chosen = self._begin_fit(X, y, classes, sample_every, diversity_every)
+        device, seed = self.device_, self.seed_
         nets: dict[int | None, tuple[nn.Module, nn.Module]] = {}
         jobs: list[tuple[int | None, np.ndarray, np.ndarray | None]]
         if self.conditional:
@@ -251,8 +244,8 @@ class GANSynthesizer(ImageOversampler):
             config = self._config(values, device, len(chosen) if self.conditional else 0,
                                   smallest)
             config.sample_every, config.diversity_every = sample_every, diversity_every
-            model_seed = _derive(seed, _SHARED_MODEL if key is None else _CLASS_MODEL,
-                                 0 if key is None else key)
+            model_seed = derive_seed(seed, _SHARED_MODEL if key is None else _CLASS_MODEL,
+                                     0 if key is None else key)
             G, D = self._new_nets(values, len(chosen) if self.conditional else 0, model_seed)
             if start is not None:  # fine-tune a copy of the pretrained model
                 G.load_state_dict(start[0])
@@ -281,12 +274,34 @@ class GANSynthesizer(ImageOversampler):
         self._finish_fit(X, y, values, seed)
         return self
 
+    def _begin_fit(self, X: Any, y: Any, classes: Sequence[int] | None, sample_every: int,
+                   diversity_every: int) -> tuple[np.ndarray, np.ndarray, dict[str, Any],
+                                                  list[int]]:
+        """What every ``fit`` does first: check the data, settings and periods, choose the
+        classes, resolve the device and seed (``device_``, ``seed_``) and forget the last
+        fit.  Returns ``(X, y, values, chosen)``: checked images and labels, the parsed
+        parameters and the classes to learn."""
+        X, y = check_labelled_images(X, y)
+        values = self._values()
+        check_periods(sample_every=sample_every, diversity_every=diversity_every)
+        chosen = self._choose_classes(y, classes)
+        device = resolve_device(values["device"])
+        seed = resolve_seed(self.random_state)
+        self._clear()
+        self.history_: list[dict[str, Any]] = []
+        self.stopped_early_ = False
+        self.real_diversity_: dict[int | None, float] = {}
+        self.image_shape_ = tuple(int(s) for s in X.shape[1:])
+        self.device_, self.seed_ = device, seed
+        return X, y, values, chosen
+
     def _finish_fit(self, X: np.ndarray, y: np.ndarray, values: dict[str, Any],
                     seed: int) -> None:
         """What identifies this fit (settings and data) and the sampling stream."""
         self._fit_key = self._key(values)
         self._data_key = data_fingerprint(X, y)
-        self._sample_gen = torch.Generator().manual_seed(_derive(seed, _SAMPLE_STREAM))
+        self._sample_gen = torch.Generator().manual_seed(derive_seed(seed,
+                                                                     self._sample_purpose))
 
     def _pretrain(self, X: np.ndarray, y: np.ndarray, values: dict[str, Any], device: str,
                   seed: int, callback: StepCallback | None,
@@ -305,7 +320,7 @@ class GANSynthesizer(ImageOversampler):
         config = self._config(values, device, 0, len(images))
         config.epochs, config.min_steps = 0, values["pretrain_steps"]  # exactly that many
         config.sample_every, config.diversity_every = sample_every, diversity_every
-        model_seed = _derive(seed, _PRETRAIN_MODEL)
+        model_seed = derive_seed(seed, _PRETRAIN_MODEL)
         G, D = self._new_nets(values, 0, model_seed)
         prepare_nets([G, D], device, values["fast"])
         try:
@@ -318,7 +333,7 @@ class GANSynthesizer(ImageOversampler):
             raise
         if outcome.stopped_early:
             return None
-        return _cpu_state(G), _cpu_state(D)  # loaded (copied) into each class's networks
+        return cpu_state_dict(G), cpu_state_dict(D)  # loaded (copied) into each class's networks
 
     # --------------------------------------------------------------- sampling
     def sample(self, n: int, y: int | Sequence[int] | np.ndarray | None = None) -> np.ndarray:
@@ -353,20 +368,25 @@ class GANSynthesizer(ImageOversampler):
         return self._draw(labels, self._sample_gen)
 
     def _draw(self, labels: np.ndarray, gen: torch.Generator) -> np.ndarray:
+        """Images of classes ``labels`` (each a trained class) drawn with ``gen``."""
         missing = sorted(set(labels.tolist()) - set(self.classes_))
         if missing:
             raise GDAError(f"{self.label} was not trained on class {missing[0]} (trained: "
                            f"{self.classes_}); fit it on that class first")
         out = np.empty((len(labels), *self.image_shape_), dtype=np.uint8)
-        if len(labels) == 0:
-            return out
+        if len(labels):
+            self._fill(out, labels, gen)
+        return out
+
+    def _fill(self, out: np.ndarray, labels: np.ndarray, gen: torch.Generator) -> None:
+        """Write the images of classes ``labels`` into ``out`` (at least one)."""
         dev = torch.device(self.device_)
         if self.conditional:
             G = self._nets[None][0]
             index = torch.as_tensor(np.searchsorted(np.asarray(self.classes_), labels))
             z = torch.randn(len(labels), G.latent_dim, generator=gen)
-            out[:] = _generate(G, z, index, dev)
-            return out
+            out[:] = generate_images(G, z, index, dev)
+            return
         for c in sorted(set(labels.tolist())):
             rows = np.flatnonzero(labels == c)
             G = self._nets[c][0]
@@ -374,8 +394,7 @@ class GANSynthesizer(ImageOversampler):
             cond = None
             if self.mode == "madgan":
                 cond = torch.randint(G.n_generators, (len(rows),), generator=gen)
-            out[rows] = _generate(G, z, cond, dev)
-        return out
+            out[rows] = generate_images(G, z, cond, dev)
 
     # ----------------------------------------------------------- oversampling
     @classmethod
@@ -418,7 +437,7 @@ class GANSynthesizer(ImageOversampler):
                 "from a partly trained model.")))
         labels = np.concatenate([np.full(targets[c], c, dtype=np.int64) for c in need])
         # a fresh stream per call: fit_resample is repeatable, as in imbalanced-learn
-        gen = torch.Generator().manual_seed(_derive(self.seed_, _RESAMPLE_STREAM))
+        gen = torch.Generator().manual_seed(derive_seed(self.seed_, _RESAMPLE_STREAM))
         return self._draw(labels, gen), labels
 
     def _fitted_for(self, X: np.ndarray, y: np.ndarray, need: list[int],
@@ -440,7 +459,12 @@ class GANSynthesizer(ImageOversampler):
         ``weights_only=True``.
         """
         self._check_fitted()
-        payload = {
+        torch.save(self._payload(), path)
+
+    def _payload(self) -> dict[str, Any]:
+        """What :meth:`save` writes: the fitted attributes every synthesizer file holds
+        (:meth:`_restore_meta` reads them back) and every network's ``state_dict``."""
+        return {
             "format": FILE_FORMAT, "version": FILE_VERSION, "name": self.name,
             "params": self.get_params(), "classes": list(self.classes_),
             "image_shape": list(self.image_shape_), "seed": int(self.seed_),
@@ -449,10 +473,9 @@ class GANSynthesizer(ImageOversampler):
             "real_diversity": [[k, v] for k, v in self.real_diversity_.items()],
             "sample_rng": self._sample_gen.get_state(),
             "data_key": getattr(self, "_data_key", None),
-            "models": [{"class": key, "G": _cpu_state(G), "D": _cpu_state(D)}
+            "models": [{"class": key, "G": cpu_state_dict(G), "D": cpu_state_dict(D)}
                        for key, (G, D) in self._nets.items()],
         }
-        torch.save(payload, path)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str] | BinaryIO, *,
@@ -479,9 +502,14 @@ class GANSynthesizer(ImageOversampler):
             raise GDAError("this file is not a saved GDA Workbench synthesizer")
         if payload.get("version") != FILE_VERSION:
             raise GDAError(f"unsupported synthesizer file version {payload.get('version')}")
-        klass = GANSynthesizer._by_name.get(payload["name"])
-        if klass is None:
-            raise GDAError(f"unknown synthesizer {payload['name']!r} in the file")
+        # the registry lists every synthesizer; it imports their modules, which import this
+        # one, hence the import here
+        from gda_core.oversampling.registry import METHODS
+
+        name = payload.get("name")
+        klass = METHODS.get(name) if isinstance(name, str) else None
+        if not (isinstance(klass, type) and issubclass(klass, GANSynthesizer)):
+            raise GDAError(f"unknown synthesizer {name!r} in the file")
         if cls is not GANSynthesizer and klass is not cls:
             raise GDAError(f"the file holds a {klass.label}, not a {cls.label}")
         params = dict(payload["params"])
@@ -566,39 +594,19 @@ class GANSynthesizer(ImageOversampler):
 
 
 # ---------------------------------------------------------------------- helpers
-def _check_periods(**periods: Any) -> None:
-    """Each period (in generator steps) must be a positive integer."""
+def check_periods(**periods: Any) -> None:
+    """Each period (in generator steps) must be a positive integer.
+
+    Examples
+    --------
+    >>> check_periods(sample_every=0)
+    Traceback (most recent call last):
+    ...
+    gda_core.errors.ConfigError: sample_every must be a positive integer; got 0
+    """
     for name, value in periods.items():
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ConfigError(f"{name} must be a positive integer; got {value!r}")
-
-
-def _check_data(X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
-    X = np.asarray(X)
-    y = np.asarray(y)
-    if X.ndim != 4 or X.dtype != np.uint8:
-        raise ConfigError(f"images must be a uint8 array of shape (N, C, H, W); got "
-                          f"{X.dtype} {X.shape}")
-    if y.ndim != 1 or len(y) != len(X):
-        raise ConfigError(f"{len(X)} images but {y.size} labels")
-    if len(y) == 0:
-        raise ConfigError("no training images")
-    if not np.issubdtype(y.dtype, np.integer):
-        raise ConfigError("labels must be integers")
-    return np.ascontiguousarray(X), y.astype(np.int64)
-
-
-def _seed(random_state: int | None) -> int:
-    if random_state is None:
-        return int(np.random.SeedSequence().generate_state(1)[0])
-    if isinstance(random_state, bool) or not isinstance(random_state, (int, np.integer)) \
-            or random_state < 0:
-        raise ConfigError(f"random_state must be a non-negative integer or None; "
-                          f"got {random_state!r}")
-    return int(random_state) % 2**32
-
-
-_CLASS_MODEL, _SHARED_MODEL, _SAMPLE_STREAM, _RESAMPLE_STREAM, _PRETRAIN_MODEL = range(5)
 
 
 def data_fingerprint(X: np.ndarray, y: np.ndarray) -> str:
@@ -619,21 +627,14 @@ def data_fingerprint(X: np.ndarray, y: np.ndarray) -> str:
     return h.hexdigest()
 
 
-def _derive(seed: int, purpose: int, key: int = 0) -> int:
-    """Independent seed for one purpose (a class's model, ``sample``, ...) and key.
-
-    A class's model depends only on the seed and the class, not on the other classes.
-    """
-    return int(np.random.SeedSequence([seed, purpose, key % 2**32]).generate_state(1)[0])
-
-
-def _cpu_state(net: nn.Module) -> dict[str, torch.Tensor]:
+def cpu_state_dict(net: nn.Module) -> dict[str, torch.Tensor]:
+    """``net``'s ``state_dict`` as contiguous CPU tensors (what synthesizer files hold)."""
     return {k: v.detach().to("cpu").contiguous() for k, v in net.state_dict().items()}
 
 
 @torch.inference_mode()
-def _generate(G: nn.Module, z: torch.Tensor, cond: torch.Tensor | None,
-              dev: torch.device) -> np.ndarray:
+def generate_images(G: nn.Module, z: torch.Tensor, cond: torch.Tensor | None,
+                    dev: torch.device) -> np.ndarray:
     """uint8 images from noise ``z`` (CPU), batch by batch, in eval mode and float32."""
     G.eval()
     parts = []

@@ -19,6 +19,15 @@ Losses (``kind``)
 ``"wgan-gp"``
     Wasserstein critic (Gulrajani et al., 2017): ``D: E[D(G(z))] - E[D(x)]`` plus
     ``GP_WEIGHT *`` :func:`gradient_penalty` (added by the trainer), ``G: -E[D(G(z))]``.
+``"wasserstein"``
+    The same critic and generator objectives without a penalty of their own: the
+    three-player models (:mod:`gda_core.synthesizers.threeplayer.losses`) regularise it
+    with R1 and a drift term instead.
+
+These names are the library's one vocabulary of adversarial losses: the two-player GANs'
+``loss`` parameter takes :data:`GAN_LOSSES`, the three-player models' ``gan_type``
+:data:`THREE_PLAYER_LOSSES`, and both modules compute them with :func:`d_loss` and
+:func:`g_loss`.
 
 Label smoothing is one-sided (Salimans et al., 2016): the real target becomes
 ``1 - label_smoothing``; fakes keep target 0.  It has no meaning for ``"wgan-gp"`` and is
@@ -32,16 +41,26 @@ from collections.abc import Callable, Sequence
 import torch
 import torch.nn.functional as F
 
-LOSSES: tuple[str, ...] = ("non-saturating", "minimax", "least-squares", "wgan-gp")
-"""Names accepted by :func:`d_loss` and :func:`g_loss` (the default first)."""
+GAN_LOSSES: tuple[str, ...] = ("non-saturating", "minimax", "least-squares", "wgan-gp")
+"""Choices of the two-player GANs' ``loss`` parameter (the default first)."""
+
+THREE_PLAYER_LOSSES: tuple[str, ...] = ("non-saturating", "wasserstein")
+"""Choices of the three-player models' ``gan_type`` parameter (the default first)."""
+
+LOSS_ALIASES: tuple[tuple[str, str], ...] = (("vanilla", "non-saturating"),)
+"""Old spellings still accepted from saved settings and files: the three-player models
+called the non-saturating game ``"vanilla"``."""
+
+_KINDS: tuple[str, ...] = (*GAN_LOSSES, "wasserstein")
 
 GP_WEIGHT = 10.0
 """Weight lambda of the gradient penalty in WGAN-GP (the paper's value)."""
 
 
-def _check_kind(kind: str) -> None:
-    if kind not in LOSSES:
-        raise ValueError(f"unknown GAN loss {kind!r}; choose from {', '.join(LOSSES)}")
+def check_loss(kind: str, choices: tuple[str, ...] = _KINDS) -> None:
+    """Raise ``ValueError`` unless ``kind`` is one of ``choices`` (default: every loss)."""
+    if kind not in choices:
+        raise ValueError(f"unknown GAN loss {kind!r}; choose from {', '.join(choices)}")
 
 
 def d_loss(kind: str, real_out: torch.Tensor, fake_out: torch.Tensor, *,
@@ -51,7 +70,7 @@ def d_loss(kind: str, real_out: torch.Tensor, fake_out: torch.Tensor, *,
     Parameters
     ----------
     kind : str
-        One of :data:`LOSSES`.
+        One of :data:`GAN_LOSSES`, or ``"wasserstein"``.
     real_out, fake_out : Tensor, shape (N,) or (N, 1)
         Raw discriminator outputs (logits; critic scores for ``"wgan-gp"``).
     label_smoothing : float
@@ -63,7 +82,7 @@ def d_loss(kind: str, real_out: torch.Tensor, fake_out: torch.Tensor, *,
         Scalar, the sum of the real and fake terms (as in the PyTorch DCGAN example).
         The WGAN-GP gradient penalty is *not* included.
     """
-    _check_kind(kind)
+    check_loss(kind)
     real_out, fake_out = real_out.float().flatten(), fake_out.float().flatten()
     real_target = 1.0 - float(label_smoothing)
     if kind in ("non-saturating", "minimax"):
@@ -73,7 +92,7 @@ def d_loss(kind: str, real_out: torch.Tensor, fake_out: torch.Tensor, *,
                 + F.binary_cross_entropy_with_logits(fake_out, torch.zeros_like(fake_out)))
     if kind == "least-squares":
         return 0.5 * ((real_out - real_target) ** 2).mean() + 0.5 * (fake_out ** 2).mean()
-    return fake_out.mean() - real_out.mean()  # wgan-gp critic
+    return fake_out.mean() - real_out.mean()  # wgan-gp / wasserstein critic
 
 
 def g_loss(kind: str, fake_out: torch.Tensor) -> torch.Tensor:
@@ -82,7 +101,7 @@ def g_loss(kind: str, fake_out: torch.Tensor) -> torch.Tensor:
     Parameters
     ----------
     kind : str
-        One of :data:`LOSSES`.
+        One of :data:`GAN_LOSSES`, or ``"wasserstein"``.
     fake_out : Tensor, shape (N,) or (N, 1)
         Raw discriminator outputs ``D(G(z))``.
 
@@ -92,7 +111,7 @@ def g_loss(kind: str, fake_out: torch.Tensor) -> torch.Tensor:
         Scalar to minimise.  For ``"minimax"`` it is ``mean log(1 - sigmoid(f))``, which is
         negative and tends to ``-inf`` as G wins.
     """
-    _check_kind(kind)
+    check_loss(kind)
     fake_out = fake_out.float().flatten()
     if kind == "non-saturating":
         return -F.logsigmoid(fake_out).mean()  # -log D(G(z))
@@ -100,7 +119,7 @@ def g_loss(kind: str, fake_out: torch.Tensor) -> torch.Tensor:
         return F.logsigmoid(-fake_out).mean()  # log(1 - D(G(z))), since 1 - s(f) = s(-f)
     if kind == "least-squares":
         return 0.5 * ((fake_out - 1.0) ** 2).mean()
-    return -fake_out.mean()  # wgan-gp
+    return -fake_out.mean()  # wgan-gp / wasserstein
 
 
 def gradient_penalty(critic: Callable[[torch.Tensor], torch.Tensor], real: torch.Tensor,

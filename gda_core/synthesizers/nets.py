@@ -50,12 +50,14 @@ def _hw(image_size: int | tuple[int, int]) -> tuple[int, int]:
     return int(h), int(w)
 
 
-def _center_crop(x: torch.Tensor, h: int, w: int) -> torch.Tensor:
+def center_crop(x: torch.Tensor, h: int, w: int) -> torch.Tensor:
+    """The central ``h`` x ``w`` pixels of images ``x`` (..., H, W)."""
     top, left = (x.shape[-2] - h) // 2, (x.shape[-1] - w) // 2
     return x[..., top:top + h, left:left + w]
 
 
-def _center_pad(x: torch.Tensor, side: int) -> torch.Tensor:
+def center_pad(x: torch.Tensor, side: int) -> torch.Tensor:
+    """Images ``x`` (..., H, W) zero-padded evenly on every side to ``side`` x ``side``."""
     dh, dw = side - x.shape[-2], side - x.shape[-1]
     if dh == 0 and dw == 0:
         return x
@@ -270,7 +272,7 @@ class DCGANGenerator(_Generator):
 
     def render(self, features: torch.Tensor, head: nn.Module | None = None) -> torch.Tensor:
         out = (head or self.head)(features)                  # (N, C, S, S)
-        return _center_crop(out, *self.image_size)           # (N, C, H, W)
+        return center_crop(out, *self.image_size)           # (N, C, H, W)
 
 
 class DCGANDiscriminator(nn.Module):
@@ -327,7 +329,7 @@ class DCGANDiscriminator(nn.Module):
 
     def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         """Logits, shape (N,) for one output, else (N, n_out)."""
-        x = _center_pad(x, self.side)                        # (N, C, S, S)
+        x = center_pad(x, self.side)                        # (N, C, S, S)
         if self.embed is not None:
             if labels is None:
                 raise ValueError("this discriminator is conditional: pass labels")

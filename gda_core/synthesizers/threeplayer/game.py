@@ -58,9 +58,9 @@ from gda_core.synthesizers.trainer import (
     N_FIXED_COLS,
     SamplesCallback,
     StepCallback,
-    _batches,
-    _grad_norm,
     autocast,
+    grad_norm,
+    index_batches,
     mean_pairwise_rms,
     to_uint8,
 )
@@ -78,7 +78,7 @@ class GameConfig:
     """
 
     mode: str = "adso"
-    gan_type: str = "vanilla"
+    gan_type: str = "non-saturating"
     epochs: int = 30
     min_steps: int = 0
     batch_size: int = 64
@@ -227,7 +227,7 @@ def play(players: Players, X: torch.Tensor, y: torch.Tensor, X_val: torch.Tensor
         loss_g.backward()
         for p in frozen:
             p.requires_grad_(True)
-        g_norm = _grad_norm(g_params)
+        g_norm = grad_norm(g_params)
         stats = torch.stack([loss_d.detach().float(), loss_g.detach().float(),
                              g_norm.to(dev), torch.sigmoid(out_real.detach().float()).mean(),
                              torch.sigmoid(out_g.detach().float()).mean(),
@@ -296,7 +296,7 @@ class _Draws:
             shortfall = (top - counts).float()
             self.weights = shortfall if shortfall.sum() > 0 else counts.float()
         self.labels = labels
-        self.batches: Iterator[torch.Tensor] = _batches(len(self.pool), b, gen)
+        self.batches: Iterator[torch.Tensor] = index_batches(len(self.pool), b, gen)
 
     def next(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
         q_idx = self.pool[next(self.batches)]                             # (b,)

@@ -1,14 +1,15 @@
 """Objectives of the three-player game as pure functions of network outputs.
 
 Every function returns a scalar tensor to **minimise**.  The discriminator's outputs are
-raw scores (logits for the vanilla GAN, critic values for the Wasserstein one); the
+raw scores (logits for the non-saturating game, critic values for the Wasserstein one); the
 classifier's outputs are class logits.
 
-GAN types (Mescheder et al., 2018, write both as ``f(D(x)) + f(-D(G(z)))``-style games)
---------------------------------------------------------------------------------------
-``"vanilla"`` (``f = -softplus(-t) = log sigmoid(t)``)
+Adversarial losses (``gan_type``, named as in :mod:`gda_core.synthesizers.losses`)
+------------------------------------------------------------------------------------
+``"non-saturating"`` (Mescheder et al., 2018's ``f = -softplus(-t) = log sigmoid(t)``)
     D: ``softplus(-D(x)) + softplus(D(G(z)))`` (binary cross-entropy on logits);
-    G: ``softplus(-D(G(z)))`` = ``-log sigmoid(D(G(z)))``, the non-saturating form.
+    G: ``softplus(-D(G(z)))`` = ``-log sigmoid(D(G(z)))``.  Saved settings may still call
+    it ``"vanilla"`` (see :data:`~gda_core.synthesizers.losses.LOSS_ALIASES`).
 ``"wasserstein"`` (``f`` = identity)
     D: ``D(G(z)) - D(x)`` plus :data:`WGAN_DRIFT` ``* D(x)^2`` (keeps the critic's
     unconstrained scores near 0, Karras et al., 2018); G: ``-D(G(z))``.
@@ -22,16 +23,11 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-GAN_TYPES: tuple[str, ...] = ("vanilla", "wasserstein")
-"""Names accepted by :func:`d_loss` and :func:`g_loss` (the default first)."""
+from gda_core.synthesizers import losses as gan_losses
+from gda_core.synthesizers.losses import THREE_PLAYER_LOSSES
 
 WGAN_DRIFT = 1e-3
 """Weight of the drift term ``E[D(x)^2]`` of the Wasserstein critic (Karras et al.)."""
-
-
-def _check(gan_type: str) -> None:
-    if gan_type not in GAN_TYPES:
-        raise ValueError(f"unknown GAN type {gan_type!r}; choose from {', '.join(GAN_TYPES)}")
 
 
 def d_loss(gan_type: str, real_out: torch.Tensor, fake_out: torch.Tensor) -> torch.Tensor:
@@ -39,34 +35,30 @@ def d_loss(gan_type: str, real_out: torch.Tensor, fake_out: torch.Tensor) -> tor
 
     Parameters
     ----------
-    gan_type : {"vanilla", "wasserstein"}
+    gan_type : {"non-saturating", "wasserstein"}
     real_out, fake_out : Tensor, shape (N,)
         Raw outputs ``D(x)`` on real images and ``D(G(z))`` on generated ones.
 
     Returns
     -------
     Tensor
-        Scalar.  Vanilla: ``mean softplus(-r) + mean softplus(f)``; Wasserstein:
+        Scalar.  Non-saturating: ``mean softplus(-r) + mean softplus(f)``; Wasserstein:
         ``mean f - mean r + WGAN_DRIFT * mean r^2``.
     """
-    _check(gan_type)
-    real_out, fake_out = real_out.float().flatten(), fake_out.float().flatten()
-    if gan_type == "vanilla":
-        return F.softplus(-real_out).mean() + F.softplus(fake_out).mean()
-    return fake_out.mean() - real_out.mean() + WGAN_DRIFT * (real_out ** 2).mean()
+    gan_losses.check_loss(gan_type, THREE_PLAYER_LOSSES)
+    loss = gan_losses.d_loss(gan_type, real_out, fake_out)
+    if gan_type == "wasserstein":
+        loss = loss + WGAN_DRIFT * (real_out.float() ** 2).mean()
+    return loss
 
 
 def g_loss(gan_type: str, fake_out: torch.Tensor) -> torch.Tensor:
     """Generator's adversarial loss on ``D(G(z))``, shape (N,).
 
-    Vanilla: ``mean softplus(-f)`` (non-saturating, ``-log sigmoid(f)``); Wasserstein:
-    ``-mean f``.
+    Non-saturating: ``mean softplus(-f)`` (``-log sigmoid(f)``); Wasserstein: ``-mean f``.
     """
-    _check(gan_type)
-    fake_out = fake_out.float().flatten()
-    if gan_type == "vanilla":
-        return F.softplus(-fake_out).mean()
-    return -fake_out.mean()
+    gan_losses.check_loss(gan_type, THREE_PLAYER_LOSSES)
+    return gan_losses.g_loss(gan_type, fake_out)
 
 
 def r1_penalty(real_out: torch.Tensor, real: torch.Tensor) -> torch.Tensor:

@@ -16,28 +16,24 @@ GAN the model is shared by every class it is fitted on (by default all).
 from __future__ import annotations
 
 import contextlib
-import os
 from collections.abc import Iterator, Sequence
-from typing import Any, BinaryIO, ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
 
 from gda_core.datasets.split import stratified_split
-from gda_core.errors import ConfigError, GDAError
+from gda_core.errors import ConfigError
 from gda_core.oversampling.params import ParamSpec
+from gda_core.seeds import derive_seed
 from gda_core.synthesizers.base import (
-    FILE_FORMAT,
-    FILE_VERSION,
+    DEVICE_PARAM,
+    FAST_PARAM,
     GANSynthesizer,
-    _check_data,
-    _check_periods,
-    _cpu_state,
-    _derive,
-    _generate,
-    _seed,
-    data_fingerprint,
+    cpu_state_dict,
+    generate_images,
 )
+from gda_core.synthesizers.losses import LOSS_ALIASES, THREE_PLAYER_LOSSES
 from gda_core.synthesizers.threeplayer.autoencoder import (
     ClassPrior,
     class_prior,
@@ -50,14 +46,12 @@ from gda_core.synthesizers.threeplayer.game import (
     play,
     predict_logits,
 )
-from gda_core.synthesizers.threeplayer.losses import GAN_TYPES
 from gda_core.synthesizers.threeplayer.nets import SupervisedAutoencoder, build_players
 from gda_core.synthesizers.trainer import (
     SamplesCallback,
     StepCallback,
     amp_dtype,
     prepare_nets,
-    resolve_device,
     to_unit,
 )
 
@@ -73,9 +67,10 @@ def three_player_params(*, q_fake_weight: float) -> tuple[ParamSpec, ...]:
         ParamSpec("min_steps", "int", 200, 0, 100_000,
                   help="At least this many steps of the game (small datasets need them)."),
         ParamSpec("batch_size", "int", 64, 2, 1024, help="Images per batch."),
-        ParamSpec("gan_type", "choice", GAN_TYPES[0], choices=GAN_TYPES,
-                  help="vanilla (log loss, non-saturating for G) or wasserstein (critic "
-                       "scores); both with the R1 penalty on real images."),
+        ParamSpec("gan_type", "choice", THREE_PLAYER_LOSSES[0], choices=THREE_PLAYER_LOSSES,
+                  aliases=LOSS_ALIASES,
+                  help="non-saturating (log loss) or wasserstein (critic scores); both with "
+                       "the R1 penalty on real images."),
         ParamSpec("gp_gamma", "float", 1.0, 0.0, 1000.0,
                   help="Weight gamma of the zero-centred gradient penalty (R1) on real "
                        "images; D's loss adds gamma / 2 times it. 0 turns it off."),
@@ -100,10 +95,8 @@ def three_player_params(*, q_fake_weight: float) -> tuple[ParamSpec, ...]:
         ParamSpec("val_fraction", "float", 0.1, 0.0, 0.5,
                   help="Share of each class held out (stratified) for Q's validation "
                        "accuracy."),
-        ParamSpec("fast", "bool", True,
-                  help="channels_last + bfloat16 autocast where measured faster."),
-        ParamSpec("device", "choice", "auto", choices=("auto", "cpu", "cuda"),
-                  help="'auto' uses a CUDA GPU when there is one."),
+        FAST_PARAM,
+        DEVICE_PARAM,
     )
 
 
@@ -136,7 +129,7 @@ class ThreePlayerGAN(GANSynthesizer):
     mode: ClassVar[str] = "conditional"
     game: ClassVar[str] = "adso"
     provides_classifier: ClassVar[bool] = True
-    uses_own_classifier: ClassVar[bool] = False
+    _sample_purpose: ClassVar[int] = _SAMPLES
     params = three_player_params(q_fake_weight=1.0)
 
     # ---------------------------------------------------------------- fitting
@@ -156,22 +149,13 @@ class ThreePlayerGAN(GANSynthesizer):
         GDAError
             Training diverged (``history_`` is kept; the model is left unfitted).
         """
-        X, y = _check_data(X, y)
-        values = self._values()
-        _check_periods(sample_every=sample_every, diversity_every=diversity_every)
-        chosen = self._choose_classes(y, classes)
-        device = resolve_device(values["device"])
-        seed = _seed(self.random_state)
-        self._clear()
-        self.history_: list[dict[str, Any]] = []
+        X, y, values, chosen = self._begin_fit(X, y, classes, sample_every, diversity_every)
+        device, seed = self.device_, self.seed_
         self.ae_history_: list[dict[str, Any]] = []
-        self.stopped_early_ = False
-        self.image_shape_ = tuple(int(s) for s in X.shape[1:])
-        self.device_, self.seed_ = device, seed
         keep = np.isin(y, chosen)
         images = X[keep]
         labels = np.searchsorted(np.asarray(chosen), y[keep])
-        split = np.random.default_rng(_derive(seed, _SPLIT))
+        split = np.random.default_rng(derive_seed(seed, _SPLIT))
         train, val = stratified_split(labels, values["val_fraction"], split)
         cast = amp_dtype(device, int(np.prod(self.image_shape_)), values["fast"])
         fmt = torch.channels_last if values["fast"] else torch.contiguous_format
@@ -182,13 +166,13 @@ class ThreePlayerGAN(GANSynthesizer):
         va = torch.as_tensor(val, device=dev)
         b = max(2, min(values["batch_size"], len(train)))
         try:
-            with _seeded(_derive(seed, _NETS), dev):
+            with _seeded(derive_seed(seed, _NETS), dev):
                 ae = self._new_autoencoder(values, len(chosen))
                 prepare_nets([ae], device, values["fast"])
                 self.ae_history_ = fit_autoencoder(
                     ae, X_t[tr], y_t[tr], epochs=values["ae_epochs"], batch_size=b,
                     lr=values["lr_ae"],
-                    generator=torch.Generator().manual_seed(_derive(seed, _AE_BATCHES)),
+                    generator=torch.Generator().manual_seed(derive_seed(seed, _AE_BATCHES)),
                     cast=cast, memory_format=fmt)
                 prior = class_prior(encode_all(ae, X_t[tr], cast=cast, memory_format=fmt),
                                     y_t[tr], len(chosen))
@@ -202,7 +186,7 @@ class ThreePlayerGAN(GANSynthesizer):
                     q_fake_weight=values["q_fake_weight"], cast=cast, memory_format=fmt,
                     diversity_every=diversity_every, sample_every=sample_every)
                 outcome = play(Players(G, D, Q, prior), X_t[tr], y_t[tr], X_t[va], y_t[va],
-                               config, seed=_derive(seed, _GAME), n_images=len(labels),
+                               config, seed=derive_seed(seed, _GAME), n_images=len(labels),
                                history=self.history_, callback=callback,
                                on_samples=on_samples)
         except BaseException:
@@ -215,24 +199,14 @@ class ThreePlayerGAN(GANSynthesizer):
         self.real_diversity_ = {None: outcome.real_diversity}
         self.stopped_early_ = outcome.stopped_early
         self.classes_ = [int(c) for c in chosen]
-        self._fit_key = self._key(values)
-        self._data_key = data_fingerprint(X, y)
-        self._sample_gen = torch.Generator().manual_seed(_derive(seed, _SAMPLES))
+        self._finish_fit(X, y, values, seed)
         return self
 
     # ----------------------------------------------------------- sampling
-    def _draw(self, labels: np.ndarray, gen: torch.Generator) -> np.ndarray:
-        missing = sorted(set(labels.tolist()) - set(self.classes_))
-        if missing:
-            raise GDAError(f"{self.label} was not trained on class {missing[0]} (trained: "
-                           f"{self.classes_}); fit it on that class first")
-        out = np.empty((len(labels), *self.image_shape_), dtype=np.uint8)
-        if len(labels) == 0:
-            return out
+    def _fill(self, out: np.ndarray, labels: np.ndarray, gen: torch.Generator) -> None:
         index = torch.as_tensor(np.searchsorted(np.asarray(self.classes_), labels))
         z = self.prior_.sample(index, gen)                                # (n, nz)
-        out[:] = _generate(self._nets[None][0], z, None, torch.device(self.device_))
-        return out
+        out[:] = generate_images(self._nets[None][0], z, None, torch.device(self.device_))
 
     # ----------------------------------------------------------- classifying
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
@@ -273,30 +247,17 @@ class ThreePlayerGAN(GANSynthesizer):
         return np.asarray(self.classes_, dtype=np.int64)[proba.argmax(1)]
 
     # -------------------------------------------------------------- persistence
-    def save(self, path: str | os.PathLike[str] | BinaryIO) -> None:
-        """Write the model with one ``torch.save`` (readable with ``weights_only=True``).
-
-        Holds what :meth:`GANSynthesizer.save` holds plus Q, the class prior and the
-        autoencoder's history (not the autoencoder: G, D and Q replace it).
-        """
-        self._check_fitted()
-        G, D = self._nets[None]
-        payload = {
-            "format": FILE_FORMAT, "version": FILE_VERSION, "name": self.name,
-            "params": self.get_params(), "classes": list(self.classes_),
-            "image_shape": list(self.image_shape_), "seed": int(self.seed_),
-            "stopped_early": bool(self.stopped_early_),
-            "history": [dict(e) for e in self.history_],
+    def _payload(self) -> dict[str, Any]:
+        """What :meth:`GANSynthesizer._payload` holds plus Q, the class prior and the
+        autoencoder's history (not the autoencoder: G, D and Q replace it)."""
+        payload = super()._payload()
+        payload["models"][0]["Q"] = cpu_state_dict(self._q)
+        payload.update({
             "ae_history": [dict(e) for e in self.ae_history_],
-            "real_diversity": [[k, v] for k, v in self.real_diversity_.items()],
-            "sample_rng": self._sample_gen.get_state(),
-            "data_key": getattr(self, "_data_key", None),
             "n_val": int(self.n_val_),
-            "models": [{"class": None, "G": _cpu_state(G), "D": _cpu_state(D),
-                        "Q": _cpu_state(self._q)}],
             "prior": {"means": self.prior_.means.clone(), "chols": self.prior_.chols.clone()},
-        }
-        torch.save(payload, path)
+        })
+        return payload
 
     def _restore(self, payload: dict[str, Any]) -> None:
         values = self._values()

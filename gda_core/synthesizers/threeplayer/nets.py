@@ -26,7 +26,7 @@ import copy
 import torch
 from torch import nn
 
-from gda_core.synthesizers.nets import LEAK, _center_crop, _center_pad, base_size
+from gda_core.synthesizers.nets import LEAK, base_size, center_crop, center_pad
 
 
 def _hw(image_size: int | tuple[int, int]) -> tuple[int, int]:
@@ -59,7 +59,7 @@ class Features(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Flattened features, shape (N, F * 16)."""
-        return self.net(_center_pad(x, self.side)).flatten(1)
+        return self.net(center_pad(x, self.side)).flatten(1)
 
 
 class Decoder(nn.Module):
@@ -92,7 +92,7 @@ class Decoder(nn.Module):
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         """Images (N, C, H, W) in [-1, 1] from codes ``z`` of shape (N, latent_dim)."""
         x = self.fc(z).view(-1, self.c0, 4, 4)               # (N, F, 4, 4)
-        return _center_crop(self.net(x), *self.image_size)   # (N, C, S, S) -> (N, C, H, W)
+        return center_crop(self.net(x), *self.image_size)   # (N, C, S, S) -> (N, C, H, W)
 
 
 class SupervisedAutoencoder(nn.Module):

@@ -1,6 +1,10 @@
-"""A tiny built-in job: the example of a job function, and the one the tests run.
+"""A tiny job that the worker tests run (it ships with the tests, not the product).
 
-Start it with ``start_worker(root, run_id, "gda_core.runs.jobs:count_job")``.
+Workers import a job as ``"module:function"`` with the repository root on their
+``PYTHONPATH`` (:func:`gda_core.runs.worker.start_worker`), so this module is
+``tests.jobs_for_tests`` to them (``tests/`` is a namespace package: it has no
+``__init__.py``).  Start it with
+``start_worker(root, run_id, "tests.jobs_for_tests:count_job")``.
 """
 
 from __future__ import annotations
