@@ -196,3 +196,26 @@ def test_case_key_is_stable_and_distinguishes_cases():
     assert a == ex.case_key(WELDING.with_settings(target=3.7))
     assert a != ex.case_key(WELDING.with_settings(target=3.8))
     assert isinstance(ex.bounds_frame(WELDING), pd.DataFrame)
+
+
+def test_a_piece_the_ga_missed_is_found_and_reported_with_its_range():
+    """On printing a single NSGA-II run usually misses the isolated piece (F1 about 382-425,
+    sd 12.5-14.8); running through the explorer fills the gaps with eps-constraint solves."""
+    from gda_core.optimization import CASES, solve
+    from gda_core.optimization.archive import FrontArchive, pieces
+    from gda_core.optimization.explorer import pieces_text, run_algorithms
+
+    case = CASES["printing"]
+    alone = FrontArchive(case)
+    alone.add(solve(case, "nsga2", pop=60, gens=80, seed=1))
+    assert len(pieces(alone.best_known())) == 1
+
+    archive = FrontArchive(case)
+    run_algorithms(case, archive, ["nsga2"], pop=60, gens=80, pc=0.5, pm=0.5, seed=1)
+    best = archive.best_known()
+    parts = sorted(pieces(best), key=lambda p: best.F[p, 0].min())
+    assert len(parts) == 2 and len(archive.fronts) == 1          # fillers are not runs
+    far = best.F[parts[1]]
+    assert 380 < far[:, 0].min() < 390 and far[:, 0].max() > 424
+    assert far[:, 1].min() < 12.6
+    assert "2 pieces" in pieces_text(best)

@@ -81,6 +81,7 @@ class CaseState:
     def clear_runs(self) -> None:
         """Forget the runs, the pick and the study (the shortlist stays)."""
         self.archive.fronts.clear()
+        self.archive.filled.clear()
         self.picked, self.study = None, None
 
 
@@ -205,7 +206,10 @@ def run_algorithms(case: DRSOCase, archive: FrontArchive, algorithms: Sequence[s
     """Run each algorithm ``repeats`` times (seeds ``seed, seed + 1, ...``).
 
     Every front is added to ``archive`` as it finishes; ``elitist_archive`` runs the
-    genetic algorithms with the elitist archive option (labelled "+ archive").
+    genetic algorithms with the elitist archive option (labelled "+ archive").  Then the
+    archive fills the gaps of its best-known front (:meth:`FrontArchive.fill_gaps`: an
+    eps sweep, then eps values inside each gap), so a piece a GA population missed is found
+    and reported with its range.
     ``progress(fraction, text)`` is called as runs advance.
 
     Examples
@@ -242,6 +246,8 @@ def run_algorithms(case: DRSOCase, archive: FrontArchive, algorithms: Sequence[s
             front = solve(case, name, seed=s, progress=step)
         archive.add(front)
         done.append(front)
+    report(len(jobs) / (len(jobs) + 1), "finding the pieces of the front (eps-constraint)")
+    archive.fill_gaps(seed=seed)
     report(1.0, f"{len(jobs)} run(s) done")
     return done
 

@@ -18,7 +18,7 @@ gradients are exact and cheap.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from itertools import combinations
 
 import numpy as np
@@ -166,10 +166,14 @@ def _check(n_points: int, n_starts: int) -> None:
 
 def epsilon_constraint(case: DRSOCase, *, n_points: int = 50, n_starts: int = 8, seed: int = 1,
                        progress: Callable[[float], None] | None = None,
+                       eps_values: Sequence[float] | None = None,
                        ) -> tuple[np.ndarray, np.ndarray]:
     """Solve the eps-constraint problems; ``(X, eps)`` of the feasible, mutually non-dominated
     solutions, with the ``eps`` each one was found for (``F1(x) <= eps`` up to ``1e-9`` of
     the F1 range).
+
+    ``eps`` steps evenly over ``n_points`` values from the smallest F1 to F1 at the sd
+    minimiser, unless ``eps_values`` gives them (e.g. inside a gap of a front).
 
     Examples
     --------
@@ -206,7 +210,9 @@ def epsilon_constraint(case: DRSOCase, *, n_points: int = 50, n_starts: int = 8,
 
     lo_eps, hi_eps = model.f1(x_f1), model.f1(x_sd)
     tol = 1e-9 * max(hi_eps - lo_eps, 1e-12)
-    grid = np.linspace(lo_eps, max(lo_eps, hi_eps), n_points)
+    grid = (np.linspace(lo_eps, max(lo_eps, hi_eps), n_points) if eps_values is None
+            else np.asarray(eps_values, dtype=float))
+    total = len(grid) + 2
     X, E = [], []
     warm = x_f1
     for i, eps in enumerate(grid):
