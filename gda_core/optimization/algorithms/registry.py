@@ -70,11 +70,6 @@ ALGORITHMS: dict[str, AlgorithmInfo] = {
 }
 
 
-def register(info: AlgorithmInfo) -> None:
-    """Add an algorithm to the registry (used by the modules that define NPGA and eps)."""
-    ALGORITHMS[info.name] = info
-
-
 def algorithm_label(name: str, archive: bool = False) -> str:
     """The name tables and charts show: the algorithm's label, with " + archive" when it ran
     with the elitist archive option.
