@@ -182,10 +182,10 @@ def test_on_samples_grids(name, xy):
     s.fit(X, y, classes=[1, 2], on_samples=lambda step, imgs: calls.append((step, imgs)),
           sample_every=2)
     steps = [c[0] for c in calls]
-    if s.conditional:  # 5 epochs x 2 steps (18 images): every 2nd step
-        assert steps == [2, 4, 6, 8, 10]
-    else:  # per class 5 steps: 2, 4 and the last one
-        assert steps == [2, 4, 5, 2, 4, 5]
+    if s.conditional:  # 5 epochs x 2 steps (18 images): step 1 (at once), every 2nd step
+        assert steps == [1, 2, 4, 6, 8, 10]
+    else:  # per class 5 steps: 1, 2, 4 and the last one
+        assert steps == [1, 2, 4, 5, 1, 2, 4, 5]
     for _, images in calls:
         assert images.dtype == np.uint8 and images.shape == (64, 1, 8, 8)
     # fixed noise: the first grid of one run equals that of a rerun

@@ -37,7 +37,7 @@ def test_job_in_a_worker_logs_events_grids_and_checkpoint(tmp_path):
     assert len(events) == 12 and {e["class"] for e in events} == {3}
     assert {"d_loss", "g_loss", "g_grad_norm", "d_real", "d_fake"} <= set(events[0])
     grids = store.artifacts(run_id, "grid")
-    assert [g.step for g in grids] == [5, 10, 12]  # every sample_every steps and the end
+    assert [g.step for g in grids] == [1, 5, 10, 12]  # step 1, every sample_every, the end
     assert store.latest_artifact(run_id, "checkpoint").stat().st_size > 0
     assert run.summary["trained_classes"] == [3] and run.progress == 1.0
 
@@ -132,7 +132,7 @@ def test_grids_of_per_class_models_do_not_overwrite_each_other(tmp_path):
     assert wait_for_run(store, run_id, timeout=120).status == "finished"
     grids = store.artifacts(run_id, "grid")
     steps = [g.step for g in grids]
-    assert steps == [6, 12, 18, 24]
+    assert steps == [1, 6, 12, 13, 18, 24]  # each model: its step 1, then every 6 steps
     assert all(g.path.exists() for g in grids)
 
 

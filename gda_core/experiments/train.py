@@ -156,7 +156,8 @@ class TrainProgress:
 def train_job(ctx: RunContext) -> None:
     """Worker job: load the data, train, stream diagnostics and grids, save the model.
 
-    Every generator step is logged as an event; every ``sample_every`` steps a grid of
+    Every generator step is logged as an event; after step 1 and every ``sample_every``
+    steps a grid of
     samples from fixed noise is saved (numbered by the run's overall step count, since
     per-class models restart their own step); the trained synthesizer is saved as the
     ``checkpoint`` artifact and the training warnings go into the run's summary.  A

@@ -201,9 +201,10 @@ class GANSynthesizer(ImageOversampler):
             step's history entry plus ``total_steps``.  Returning ``False`` stops training
             (all remaining classes too) and sets ``stopped_early_``.
         on_samples : callable, optional
-            ``on_samples(step, images)``: uint8 images from fixed noise every
-            ``sample_every`` steps and at the end of each model's training (for per-class
-            models, of the class in the latest ``callback`` event / ``history_`` entry).
+            ``on_samples(step, images)``: uint8 images from fixed noise after step 1
+            (feedback at once), every ``sample_every`` steps and at the end of each model's
+            training (for per-class models, of the class in the latest ``callback`` event /
+            ``history_`` entry).
         sample_every, diversity_every : int
             Periods, in generator steps, of ``on_samples`` and of the diversity measure.
 

@@ -306,7 +306,7 @@ def train_gan(G: nn.Module, D: nn.Module, X: torch.Tensor, labels: torch.Tensor 
         ``callback(event)`` after every step with a copy of the entry plus
         ``total_steps``; returning ``False`` stops training after that step.
     on_samples : callable, optional
-        ``on_samples(step, images)`` every ``sample_every`` steps and on the last step,
+        ``on_samples(step, images)`` on step 1, every ``sample_every`` steps and on the last step,
         with uint8 images (n_fixed, C, H, W) from fixed noise (conditional models: the
         label of row r, of :data:`N_FIXED_COLS` images, is class ``r % n_classes``;
         MAD-GAN: row r is generator ``r % k``).
@@ -428,7 +428,8 @@ def train_gan(G: nn.Module, D: nn.Module, X: torch.Tensor, labels: torch.Tensor 
                            f"step {step}{where}; lower the learning rates (lr_d, lr_g)")
         final = step == total
         want_div = cfg.monitor and (step == 1 or step % cfg.diversity_every == 0 or final)
-        want_img = on_samples is not None and (step % cfg.sample_every == 0 or final)
+        want_img = on_samples is not None and (step == 1 or step % cfg.sample_every == 0
+                                               or final)  # step 1: feedback at once
         if want_div or want_img:
             images = _fixed_samples(G, fixed_z, fixed_cond)
             if want_div:

@@ -247,7 +247,8 @@ def play(players: Players, X: torch.Tensor, y: torch.Tensor, X_val: torch.Tensor
                            f"step {step}; lower the learning rates (lr_d, lr_g, lr_q)")
         final = step == total
         want_div = step == 1 or step % cfg.diversity_every == 0 or final
-        want_img = on_samples is not None and (step % cfg.sample_every == 0 or final)
+        want_img = on_samples is not None and (step == 1 or step % cfg.sample_every == 0
+                                               or final)  # step 1: feedback at once
         if want_div or want_img:
             images = _fixed_samples(G, fixed_z)
             if want_div:
