@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Sequence
-from itertools import combinations
 
 import numpy as np
 from scipy.optimize import minimize
@@ -35,7 +34,8 @@ _N_SCREEN = 2000  # random points screened for starting points
 
 def quadratic_form(surface) -> tuple[float, np.ndarray, np.ndarray]:
     """``(c, b, Q)`` with ``y(x) = c + b.x + x.Q.x / 2`` (``Q`` symmetric) of a full quadratic
-    surface (coefficients in :mod:`~gda_core.optimization.surfaces` order).
+    surface: its linear predictor (for a log(s) surface, log of the sd: the same minimiser,
+    since exp is increasing); see :meth:`QuadraticSurface.quadratic_form`.
 
     Examples
     --------
@@ -44,17 +44,16 @@ def quadratic_form(surface) -> tuple[float, np.ndarray, np.ndarray]:
     >>> c, b.tolist(), Q.tolist()
     (1.0, [2.0, 3.0], [[8.0, 6.0], [6.0, 10.0]])
     """
-    k, coef = surface.k, np.asarray(surface.coef, dtype=float)
-    Q = np.diag(2.0 * coef[1 + k:1 + 2 * k])
-    for t, (i, j) in enumerate(combinations(range(k), 2)):
-        Q[i, j] = Q[j, i] = coef[1 + 2 * k + t]
-    return float(coef[0]), coef[1:1 + k].copy(), Q
+    return surface.quadratic_form()
 
 
 class _Model:
     """Values and gradients of the mean and sd surfaces and of the F1 constraint pieces."""
 
     def __init__(self, case: DRSOCase) -> None:
+        if case.mean.link != "identity":
+            raise ConfigError("the epsilon-constraint method needs a mean model on the plain "
+                              "scale (its F1 constraint is written on it)")
         self.case = case
         self.mean = quadratic_form(case.mean)
         self.sd = quadratic_form(case.sd)
@@ -325,6 +324,6 @@ def polish(case: DRSOCase, X: np.ndarray, *, n_starts: int = 2, seed: int = 1) -
     for i, x in enumerate(X):
         starts = np.vstack([x, latin_hypercube(n_starts, model.lo, model.hi, rng)])
         best = _sd_under_eps(model, float(F[i, 0]), starts, tol)
-        if best is not None and model.value(model.sd, best) < F[i, 1]:
+        if best is not None and float(case.sd.predict(best[None])[0]) < F[i, 1]:
             out[i] = best
     return out
