@@ -45,7 +45,7 @@ def _choose_zip_source(page, url: str) -> None:
     page.get_by_text("Dataset", exact=True).first.wait_for()
     page.locator('[data-testid="stSelectbox"]').first.click()
     page.get_by_role("option", name="Zip").first.click()
-    page.get_by_text("Zip of class folders").wait_for()
+    page.get_by_text("Zip of class folders", exact=True).wait_for()
 
 
 def test_upload_over_the_size_limit_is_refused(small_limit_server, page, tmp_path):
