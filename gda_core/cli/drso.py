@@ -182,15 +182,22 @@ def drso(args: argparse.Namespace) -> int:
         print(f"  against {described}: "
               + ", ".join(f"{k} {v:.4g}" for k, v in rest.items()))
     table = front.to_frame(case.variables)
+    picked = pick_row(case, front, args.pick) if args.pick else None
+    return print_front(table, picked, args.out)
+
+
+def print_front(table, picked: tuple[int, str] | None, out: Path | None) -> int:
+    """Print every tenth row of a front's table and the picked row ``(row, how)``; write
+    the table to ``out`` as CSV when given."""
     print(table.iloc[:: max(1, len(table) // 10)].to_string(
         index=False, float_format=lambda v: f"{v:.4g}"))
-    if args.pick:
-        row, how = pick_row(case, front, args.pick)
+    if picked is not None:
+        row, how = picked
         print(f"picked ({how}):")
         print(table.iloc[[row]].to_string(index=False, float_format=lambda v: f"{v:.6g}"))
-    if args.out:
-        table.to_csv(args.out, index=False)
-        print(f"wrote {args.out}")
+    if out:
+        table.to_csv(out, index=False)
+        print(f"wrote {out}")
     return 0
 
 
@@ -212,8 +219,7 @@ def drso_multi(args: argparse.Namespace) -> int:
           f"({', '.join(r.objective_label() for r in case.responses)}) in "
           f"{front.seconds:.2f} s")
     table = front.to_frame()
-    print(table.iloc[:: max(1, len(table) // 10)].to_string(
-        index=False, float_format=lambda v: f"{v:.4g}"))
+    picked = None
     if args.pick:
         if args.pick == "compromise":
             row, how = compromise(front.F), "compromise: nearest to the ideal point"
@@ -226,12 +232,8 @@ def drso_multi(args: argparse.Namespace) -> int:
                 raise ConfigError(f"--pick is compromise or {case.n_obj} response levels "
                                   f"like 500:30:9; got {args.pick!r}") from None
             row, how = explorer.nearest_to_reference(front.F, ref), f"nearest to {args.pick}"
-        print(f"picked ({how}):")
-        print(table.iloc[[row]].to_string(index=False, float_format=lambda v: f"{v:.6g}"))
-    if args.out:
-        table.to_csv(args.out, index=False)
-        print(f"wrote {args.out}")
-    return 0
+        picked = (row, how)
+    return print_front(table, picked, args.out)
 
 
 def _builtin_names() -> tuple[str, ...]:
