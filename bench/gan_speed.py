@@ -9,17 +9,19 @@ logits; Adam), each written out here so that exactly one thing changes between r
 * ``+ skip D grads``    D's weights frozen (``requires_grad_(False)``) during G's step;
 * ``+ channels_last``   ... and the channels_last memory layout for nets and batches;
 * ``+ bf16 autocast``   ... and forward passes under ``torch.autocast(bfloat16)``
-                        (only where the CPU supports it): all three = our fast path;
+                        (only where the CPU supports it);
+* ``+ fused Adam``      ... and ``torch.optim.Adam(fused=True)``: all four = our fast path;
 * ``bf16 only``, ``channels_last only``  each change alone on the reference;
 * ``train_gan, no monitoring`` / ``train_gan``  our trainer itself (``fast=True``) without
                         and with the per-step diagnostics (gradient norm, D(x), D(G(z)),
-                        diversity and near-duplicates every 10 steps): the monitoring cost.
+                        diversity and near-duplicates every 10 steps): the monitoring cost,
+                        timed over a multiple of 10 steps so that its share is the steady one.
 
 Every variant is warmed up (two steps) before it is timed, and the variants run in
 interleaved rounds in a different order each round (this machine's timings drift); the
 medians are printed with the speed-up over the reference and the factor of each change.
 
-    python bench/gan_speed.py [--rounds 3] [--steps64 6] [--steps32 20]
+    python bench/gan_speed.py [--rounds 3] [--steps64 10] [--steps32 20]
 """
 
 from __future__ import annotations
@@ -41,8 +43,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import torch
 import torch.nn.functional as F
 
+from gda_core.devices import amp_dtype
 from gda_core.synthesizers.nets import DCGANDiscriminator, DCGANGenerator, weights_init
-from gda_core.synthesizers.trainer import GANLoopConfig, amp_dtype, train_gan
+from gda_core.synthesizers.trainer import GANLoopConfig, train_gan
 
 NZ, WIDTH, BATCH = 100, 64, 64
 WARMUP = 2
@@ -52,6 +55,7 @@ VARIANTS: dict[str, dict[str, bool]] = {
     "+ skip D grads": {"skip": True, "cl": False, "bf16": False},
     "+ channels_last": {"skip": True, "cl": True, "bf16": False},
     "+ bf16 autocast": {"skip": True, "cl": True, "bf16": True},
+    "+ fused Adam": {"skip": True, "cl": True, "bf16": True, "fused": True},
     "bf16 only": {"skip": False, "cl": False, "bf16": True},
     "channels_last only": {"skip": False, "cl": True, "bf16": False},
 }
@@ -70,11 +74,13 @@ def nets(channels: int, size: int, cl: bool) -> tuple[torch.nn.Module, torch.nn.
     return G, D
 
 
-def loop_seconds(X: torch.Tensor, steps: int, *, skip: bool, cl: bool, bf16: bool) -> float:
+def loop_seconds(X: torch.Tensor, steps: int, *, skip: bool, cl: bool, bf16: bool,
+                 fused: bool = False) -> float:
     """One variant of the step (see the module docstring); seconds per step."""
     G, D = nets(X.shape[1], X.shape[2], cl)
-    opt_d = torch.optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999))
-    opt_g = torch.optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    fuse = True if fused else None
+    opt_d = torch.optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999), fused=fuse)
+    opt_g = torch.optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999), fused=fuse)
     gen = torch.Generator().manual_seed(0)
     ones, zeros = torch.ones(BATCH), torch.zeros(BATCH)
     fmt = torch.channels_last if cl else torch.contiguous_format
@@ -117,20 +123,25 @@ def loop_seconds(X: torch.Tensor, steps: int, *, skip: bool, cl: bool, bf16: boo
 def trainer_seconds(X: torch.Tensor, steps: int, *, monitor: bool) -> float:
     """:func:`train_gan` with ``fast=True``; seconds per step after :data:`WARMUP` steps."""
     G, D = nets(X.shape[1], X.shape[2], True)
-    config = GANLoopConfig(epochs=1, min_steps=steps + WARMUP, batch_size=BATCH,
-                         monitor=monitor, fast=True)
+    # one step more than timed: the last step always measures diversity, and the timed
+    # steps WARMUP + 1 ... WARMUP + steps hold the steady rate (every 10th step)
+    config = GANLoopConfig(epochs=1, min_steps=WARMUP + steps + 1, batch_size=BATCH,
+                           monitor=monitor, fast=True)
     history: list[dict] = []
     train_gan(G, D, X, None, config, seed=0, history=history)
-    # history[i]["seconds"] is the time since the start of training
-    return (history[-1]["seconds"] - history[WARMUP - 1]["seconds"]) / steps
+    # history[i]["seconds"] is the time since the start of training, after step i + 1
+    return (history[WARMUP + steps - 1]["seconds"] - history[WARMUP - 1]["seconds"]) / steps
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--steps64", type=int, default=6)
+    parser.add_argument("--steps64", type=int, default=10)
     parser.add_argument("--steps32", type=int, default=20)
     args = parser.parse_args()
+    if args.steps64 % 10 or args.steps32 % 10:
+        parser.error("--steps64 and --steps32 must be multiples of 10 (the diversity "
+                     "check runs every 10th step; other counts misstate its share)")
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, "
           f"CPU capability {torch.backends.cpu.get_cpu_capability()}, "
           f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs")
@@ -160,10 +171,11 @@ def main() -> None:
             "skip D grads (on the reference)": ("reference", "+ skip D grads"),
             "channels_last (after skip D grads)": ("+ skip D grads", "+ channels_last"),
             "bf16 autocast (after both)": ("+ channels_last", "+ bf16 autocast"),
+            "fused Adam (after the three)": ("+ bf16 autocast", "+ fused Adam"),
             "channels_last alone": ("reference", "channels_last only"),
             "bf16 autocast alone": ("reference", "bf16 only"),
-            "train_gan's loop vs the same three changes here": ("+ bf16 autocast",
-                                                                 "train_gan, no monitoring"),
+            "train_gan's loop vs the same four changes here": ("+ fused Adam",
+                                                                "train_gan, no monitoring"),
         }
         print("  each change: time before / time after")
         for label, (before, after) in ratio.items():

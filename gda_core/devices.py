@@ -20,12 +20,19 @@ settings only ever hold the three names above.
 
 from __future__ import annotations
 
+import contextlib
+
 import torch
 
 from gda_core.errors import ConfigError
 
 DEVICES: tuple[str, ...] = ("auto", "cpu", "cuda")
 """Accepted values of every ``device`` setting, ``"auto"`` first (the default)."""
+
+AMP_MIN_VALUES = 512
+"""Images with fewer values (C x H x W) run in float32 on the CPU even on a fast path:
+at 8x8 bfloat16 autocast was ~15 % slower than float32 (tiny matrices) for the GANs and
+~10 % slower for the classifier (``bench/gan_speed.py``, ``bench/cnn_speed.py``)."""
 
 
 def resolve_device(device: str) -> str:
@@ -55,3 +62,51 @@ def resolve_device(device: str) -> str:
     if device == "cuda" and not torch.cuda.is_available():
         raise ConfigError("device 'cuda' was asked for but no CUDA GPU is available")
     return device
+
+
+def amp_dtype(device: str, n_values: int, fast: bool) -> torch.dtype | None:
+    """Autocast dtype of a model's fast path, or ``None`` for plain float32.
+
+    Parameters
+    ----------
+    device : {"cpu", "cuda"}
+        A resolved device (:func:`resolve_device`).
+    n_values : int
+        Values per input image (C x H x W).
+    fast : bool
+        The model's ``fast`` setting; ``False`` is the float32 reference path.
+
+    Returns
+    -------
+    torch.dtype or None
+        ``torch.bfloat16`` on a CUDA GPU that supports it, or on a CPU with native
+        bfloat16 (AVX512-BF16 / AMX) for images of at least :data:`AMP_MIN_VALUES` values;
+        else ``None``.
+
+    Examples
+    --------
+    >>> amp_dtype("cpu", 3 * 64 * 64, fast=False) is None
+    True
+    >>> amp_dtype("cpu", 64, fast=True) is None  # 8x8 grey: float32 is faster
+    True
+    """
+    if not fast:
+        return None
+    if device == "cuda":
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else None
+    if n_values < AMP_MIN_VALUES or not torch.ops.mkldnn._is_mkldnn_bf16_supported():
+        return None
+    return torch.bfloat16
+
+
+def autocast(device: str, dtype: torch.dtype | None) -> contextlib.AbstractContextManager:
+    """``torch.autocast(device, dtype)``, or a no-op when ``dtype`` is ``None``.
+
+    Examples
+    --------
+    >>> with autocast("cpu", None):
+    ...     pass
+    """
+    if dtype is None:
+        return contextlib.nullcontext()
+    return torch.autocast(device, dtype=dtype)

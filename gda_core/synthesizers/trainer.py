@@ -50,13 +50,13 @@ After every generator update one dict is appended to ``history``:
 Fast path
 ---------
 With ``fast=True`` the networks and batches use the channels_last layout and, when the
-images have at least :data:`AMP_MIN_VALUES` values (C x H x W) and the CPU supports
-bfloat16, forward passes run under ``torch.autocast("cpu", torch.bfloat16)``; losses
+images have at least :data:`gda_core.devices.AMP_MIN_VALUES` values (C x H x W) and the
+CPU supports bfloat16, forward passes run under ``torch.autocast("cpu", torch.bfloat16)``; losses
 and optimiser states stay float32.  On CUDA, autocast uses bfloat16 where supported.
 ``bench/gan_speed.py`` measures each change on its own (figures in the README: on 2
 AVX512 cores under load, the trainer's step was 2.1x the plain float32 NCHW loop at
 64x64x3 and 1.8x at 32x32x1, bfloat16 giving most of it).  At 8x8 bfloat16 was ~15 %
-slower (tiny matrices), hence :data:`AMP_MIN_VALUES`.
+slower (tiny matrices), hence that threshold.
 """
 
 from __future__ import annotations
@@ -72,15 +72,13 @@ import numpy as np
 import torch
 from torch import nn
 
+from gda_core.devices import amp_dtype, autocast
 from gda_core.errors import GDAError
 from gda_core.synthesizers import losses
 from gda_core.synthesizers.diffaugment import diff_augment
 
 StepCallback = Callable[[dict[str, Any]], "bool | None"]
 SamplesCallback = Callable[[int, np.ndarray], None]
-
-AMP_MIN_VALUES = 512
-"""Images with fewer values (C x H x W) train in float32 even with ``fast=True``."""
 
 N_FIXED_COLS = 8
 """Images per row of the fixed-noise sample grid."""
@@ -138,24 +136,6 @@ class TrainOutcome:
 
 
 # ------------------------------------------------------------------------ devices
-def amp_dtype(device: str, n_values: int, fast: bool) -> torch.dtype | None:
-    """Autocast dtype of the fast path, or ``None`` for plain float32."""
-    if not fast:
-        return None
-    if device == "cuda":
-        return torch.bfloat16 if torch.cuda.is_bf16_supported() else None
-    if n_values < AMP_MIN_VALUES or not torch.ops.mkldnn._is_mkldnn_bf16_supported():
-        return None
-    return torch.bfloat16
-
-
-def autocast(device: str, dtype: torch.dtype | None) -> contextlib.AbstractContextManager:
-    """``torch.autocast`` for ``dtype``, or a no-op when it is ``None``."""
-    if dtype is None:
-        return contextlib.nullcontext()
-    return torch.autocast(device, dtype=dtype)
-
-
 def prepare_nets(nets: list[nn.Module], device: str, fast: bool) -> None:
     """Move networks to ``device``; channels_last on the fast path (in place)."""
     for net in nets:
@@ -333,8 +313,9 @@ def train_gan(G: nn.Module, D: nn.Module, X: torch.Tensor, labels: torch.Tensor 
     latent = _latent_dim(G)
     k = cfg.n_generators
 
-    opt_d = torch.optim.Adam(D.parameters(), lr=cfg.lr_d, betas=cfg.betas)
-    opt_g = torch.optim.Adam(G.parameters(), lr=cfg.lr_g, betas=cfg.betas)
+    fused = True if cfg.fast else None  # one kernel for all weights (fast path)
+    opt_d = torch.optim.Adam(D.parameters(), lr=cfg.lr_d, betas=cfg.betas, fused=fused)
+    opt_g = torch.optim.Adam(G.parameters(), lr=cfg.lr_g, betas=cfg.betas, fused=fused)
     g_params = [p for p in G.parameters() if p.requires_grad]
     d_params = [p for p in D.parameters() if p.requires_grad]
     if cfg.mode == "conditional" and labels is not None:

@@ -18,8 +18,8 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
+from gda_core.devices import autocast
 from gda_core.synthesizers.threeplayer.nets import SupervisedAutoencoder
-from gda_core.synthesizers.trainer import autocast
 
 RIDGE = 1e-3
 """Ridge added to every class covariance, relative to the mean latent variance."""

@@ -51,6 +51,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from gda_core.devices import autocast
 from gda_core.errors import GDAError
 from gda_core.synthesizers.threeplayer import losses
 from gda_core.synthesizers.threeplayer.autoencoder import ClassPrior
@@ -58,7 +59,6 @@ from gda_core.synthesizers.trainer import (
     N_FIXED_COLS,
     SamplesCallback,
     StepCallback,
-    autocast,
     grad_norm,
     index_batches,
     mean_pairwise_rms,
@@ -73,8 +73,9 @@ _CHUNK = 512
 class GameConfig:
     """Settings of one game (validated by the synthesizer facade).
 
-    The fields mirror the parameters of :mod:`.model`; ``cast`` and ``memory_format``
-    are the fast path's autocast dtype (or None) and layout.
+    The fields mirror the parameters of :mod:`.model`; ``cast``, ``memory_format`` and
+    ``fused`` are the fast path's autocast dtype (or None), layout and whether the Adam
+    optimisers are fused (one kernel for all weights).
     """
 
     mode: str = "adso"
@@ -90,6 +91,7 @@ class GameConfig:
     q_fake_weight: float = 1.0
     cast: torch.dtype | None = None
     memory_format: torch.memory_format = torch.contiguous_format
+    fused: bool = False
     diversity_every: int = 10
     sample_every: int = 50
     n_fixed: int = 64
@@ -163,9 +165,10 @@ def play(players: Players, X: torch.Tensor, y: torch.Tensor, X_val: torch.Tensor
     total = max(cfg.epochs * steps_per_epoch, cfg.min_steps)
     draw = _Draws(y, counts, cfg.mode, b, gen)
 
-    opt_g = torch.optim.Adam(G.parameters(), lr=cfg.lr_g, betas=cfg.betas)
-    opt_d = torch.optim.Adam(D.parameters(), lr=cfg.lr_d, betas=cfg.betas)
-    opt_q = torch.optim.Adam(Q.parameters(), lr=cfg.lr_q, betas=cfg.betas)
+    fused = True if cfg.fused else None
+    opt_g = torch.optim.Adam(G.parameters(), lr=cfg.lr_g, betas=cfg.betas, fused=fused)
+    opt_d = torch.optim.Adam(D.parameters(), lr=cfg.lr_d, betas=cfg.betas, fused=fused)
+    opt_q = torch.optim.Adam(Q.parameters(), lr=cfg.lr_q, betas=cfg.betas, fused=fused)
     g_params = [p for p in G.parameters() if p.requires_grad]
     frozen = [p for net in (D, Q) for p in net.parameters() if p.requires_grad]
 

@@ -23,6 +23,7 @@ import numpy as np
 import torch
 
 from gda_core.datasets.split import stratified_split
+from gda_core.devices import amp_dtype
 from gda_core.errors import ConfigError
 from gda_core.oversampling.params import ParamSpec
 from gda_core.seeds import derive_seed
@@ -50,7 +51,6 @@ from gda_core.synthesizers.threeplayer.nets import SupervisedAutoencoder, build_
 from gda_core.synthesizers.trainer import (
     SamplesCallback,
     StepCallback,
-    amp_dtype,
     prepare_nets,
     to_unit,
 )
@@ -184,6 +184,7 @@ class ThreePlayerGAN(GANSynthesizer):
                     lr_g=values["lr_g"], lr_d=values["lr_d"], lr_q=values["lr_q"],
                     gp_gamma=values["gp_gamma"],
                     q_fake_weight=values["q_fake_weight"], cast=cast, memory_format=fmt,
+                    fused=bool(values["fast"]),
                     diversity_every=diversity_every, sample_every=sample_every)
                 outcome = play(Players(G, D, Q, prior), X_t[tr], y_t[tr], X_t[va], y_t[va],
                                config, seed=derive_seed(seed, _GAME), n_images=len(labels),
