@@ -15,7 +15,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from gda_core.datasets import DatasetSplits, ImbalanceSpec, load_source
+from gda_core.datasets import DatasetSplits, ImbalanceSpec, default_cache_dir, load_source
 from gda_core.datasets.uploads import UploadCache, skipped_entries
 from gda_core.errors import GDAError
 from gda_core.experiments import CompareConfig, DataConfig
@@ -68,8 +68,10 @@ def current_data() -> tuple[DataConfig, ImbalanceSpec, int]:
 @st.cache_data(show_spinner="Loading images…", max_entries=4)
 def load_splits(source: str, root: str | None, path: str | None, image_size: int | None,
                 color: str | None, download: bool, fit: str | None = None) -> DatasetSplits:
+    """The source decoded, through the on-disk cache of :func:`default_cache_dir` (so a
+    fresh server, or another session, does not decode the same images again)."""
     return load_source(source, root=root, path=path, image_size=image_size, color=color,
-                       download=download, fit=fit)
+                       download=download, fit=fit, cache_dir=default_cache_dir())
 
 
 def load_config(cfg: DataConfig) -> DatasetSplits:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -44,6 +45,27 @@ def synthetic_dataset(counts: dict[int, int], *, size: int = 4, channels: int = 
     images = (images // 4 + (labels * (192 // n_classes))[:, None, None, None]).astype(np.uint8)
     return ImageDataset(images, labels, tuple(f"c{i}" for i in range(n_classes)),
                         {"name": "synthetic"})
+
+
+@pytest.fixture(scope="session", autouse=True)
+def decoded_cache_dir(tmp_path_factory) -> Iterator[Path]:
+    """The decoded-dataset cache of the whole session (``GDA_CACHE_DIR``), so that no test,
+    server or worker writes into the real ``~/.cache``; set before any other fixture."""
+    folder = tmp_path_factory.mktemp("decoded-cache")
+    saved = os.environ.get("GDA_CACHE_DIR")
+    os.environ["GDA_CACHE_DIR"] = str(folder)
+    yield folder
+    if saved is None:
+        os.environ.pop("GDA_CACHE_DIR", None)
+    else:
+        os.environ["GDA_CACHE_DIR"] = saved
+
+
+@pytest.fixture(autouse=True)
+def _decoded_cache_env(decoded_cache_dir: Path, monkeypatch) -> None:
+    """Each test starts with ``GDA_CACHE_DIR`` at the session's cache, and what it changes
+    (``--no-data-cache`` sets it to ``off``) is undone after it."""
+    monkeypatch.setenv("GDA_CACHE_DIR", str(decoded_cache_dir))
 
 
 @pytest.fixture(scope="session")

@@ -34,6 +34,9 @@ def add_data_args(parser: argparse.ArgumentParser) -> None:
                    "(default), padding, or stretching")
     d.add_argument("--download", action="store_true",
                    help="download torchvision datasets into --root when missing")
+    d.add_argument("--no-data-cache", dest="data_cache", action="store_false",
+                   help="decode the images again instead of reading them from the cache of "
+                   "decoded datasets ($GDA_CACHE_DIR, default ~/.cache/gda-workbench/decoded)")
     im = parser.add_argument_group("imbalance (one of --preset, --ratio, --counts)")
     im.add_argument("--preset", help="am-study, mnist-case1, mnist-case2, mnist-case3, lt-100")
     im.add_argument("--ratio", type=float, help="minority/majority ratio in (0, 1]")
@@ -189,6 +192,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status (0 ok, 2 bad input, 130 interrupted)."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    if not getattr(args, "data_cache", True):
+        import os
+
+        from gda_core.datasets.cache import CACHE_DIR_ENV
+
+        os.environ[CACHE_DIR_ENV] = "off"  # here and in the workers this command starts
     try:
         check_outputs(args)
         if args.command == "list":

@@ -1,11 +1,13 @@
 """Datasets: the in-memory form, loaders for every source, and imbalance presets.
 
 Every loader returns :class:`DatasetSplits` of uint8 ``(N, C, H, W)`` images;
-:func:`load_source` picks the loader by name (see :data:`SOURCES`).
+:func:`load_source` picks the loader by name (see :data:`SOURCES`) and, given a
+``cache_dir``, keeps what it decoded in a :class:`DecodedCache`.
 """
 
 from gda_core.datasets.archive import extract_zip, load_image_zip
 from gda_core.datasets.base import DatasetSplits, ImageDataset
+from gda_core.datasets.cache import DecodedCache, default_cache_dir
 from gda_core.datasets.digits import load_digits_splits
 from gda_core.datasets.folder import load_image_folder
 from gda_core.datasets.imbalance import (
@@ -23,11 +25,13 @@ __all__ = [
     "PRESETS",
     "SOURCES",
     "DatasetSplits",
+    "DecodedCache",
     "ImageDataset",
     "ImbalanceSpec",
     "ImbalancedData",
     "SourceInfo",
     "convert_channels",
+    "default_cache_dir",
     "extract_zip",
     "load_digits_splits",
     "load_image_folder",

@@ -11,6 +11,7 @@ from typing import Literal
 
 from gda_core.datasets.archive import load_image_zip
 from gda_core.datasets.base import DatasetSplits, ImageDataset
+from gda_core.datasets.cache import DecodedCache
 from gda_core.datasets.digits import load_digits_splits
 from gda_core.datasets.folder import DEFAULT_SIZE, FITS, load_image_folder
 from gda_core.datasets.torchvision_sources import load_torchvision_splits
@@ -56,7 +57,8 @@ SOURCES: dict[str, SourceInfo] = {
 def load_source(name: str, *, root: str | Path | None = None, path: str | Path | None = None,
                 image_size: int | None = None, color: str | None = None,
                 download: bool = False, extract_to: str | Path | None = None,
-                fit: str | None = None) -> DatasetSplits:
+                fit: str | None = None,
+                cache_dir: str | Path | None = None) -> DatasetSplits:
     """Load any registered source by name.
 
     Parameters
@@ -79,7 +81,14 @@ def load_source(name: str, *, root: str | Path | None = None, path: str | Path |
     download : bool
         Let ``mnist`` / ``fashion-mnist`` / ``cifar10`` download missing files into ``root``.
     extract_to : str or Path, optional
-        ``zip`` only: where to extract (default: a temporary folder).
+        ``zip`` only: where to extract (default: a temporary folder).  Given, the zip is
+        always extracted there, so the load bypasses ``cache_dir``.
+    cache_dir : str or Path, optional
+        Folder of a :class:`~gda_core.datasets.cache.DecodedCache`: a load of the same
+        source, options and unchanged files as an earlier one reads the decoded images
+        from there instead of decoding them again (``digits`` is never cached).  None
+        (default): no cache.  The product passes
+        :func:`~gda_core.datasets.cache.default_cache_dir`.
 
     Returns
     -------
@@ -115,22 +124,37 @@ def load_source(name: str, *, root: str | Path | None = None, path: str | Path |
     if info.needs == "path" and not path:
         raise DatasetError(f"{info.label} needs a path: "
                            + ("a .zip file" if key == "zip" else "a folder of class folders"))
-    if key in ("folder", "zip"):
-        return _load_user_images(key, Path(str(path)), image_size, color, extract_to,
-                                 fit or "crop")
     if key == "digits":
-        splits = load_digits_splits()
-    else:
+        return _postprocess(load_digits_splits(), image_size, color)
+    cache = None if cache_dir is None else DecodedCache(cache_dir)
+    if key in ("folder", "zip"):
+        user_path = Path(str(path))
+        size, col, how = image_size or DEFAULT_SIZE, color or "auto", fit or "crop"
+
+        def load_user() -> DatasetSplits:
+            return _load_user_images(key, user_path, size, col, extract_to, how)
+
+        if cache is None or extract_to is not None:  # extract_to asks for the files on disk
+            return load_user()
+        return cache.get_or_load(key, load_user, path=user_path, image_size=size, color=col,
+                                 fit=how)
+
+    def load_files() -> DatasetSplits:
         splits = load_torchvision_splits(key, str(root), download=download)
-    return _postprocess(splits, image_size, color)
+        return _postprocess(splits, image_size, color)
+
+    if cache is None:
+        return load_files()
+    return cache.get_or_load(key, load_files, root=str(root), image_size=image_size,
+                             color=color)
 
 
-def _load_user_images(key: str, path: Path, image_size: int | None, color: str | None,
+def _load_user_images(key: str, path: Path, image_size: int, color: str,
                       extract_to: str | Path | None, fit: str) -> DatasetSplits:
-    size, col = image_size or DEFAULT_SIZE, color or "auto"
     if key == "zip" or (path.is_file() and zipfile.is_zipfile(path)):
-        return load_image_zip(path, extract_to=extract_to, image_size=size, color=col, fit=fit)
-    return load_image_folder(path, image_size=size, color=col, fit=fit)
+        return load_image_zip(path, extract_to=extract_to, image_size=image_size,
+                              color=color, fit=fit)
+    return load_image_folder(path, image_size=image_size, color=color, fit=fit)
 
 
 def _postprocess(splits: DatasetSplits, image_size: int | None,

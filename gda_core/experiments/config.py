@@ -7,6 +7,7 @@ from typing import Any
 
 from gda_core.classifiers.factory import ARCHITECTURES
 from gda_core.classifiers.losses import CLASSIFIER_LOSSES
+from gda_core.datasets.cache import default_cache_dir
 from gda_core.datasets.imbalance import ImbalanceSpec
 from gda_core.errors import ConfigError
 from gda_core.oversampling.registry import OVERSAMPLERS
@@ -30,7 +31,20 @@ class DataConfig:
     fit: str | None = None
 
     def load_kwargs(self) -> dict[str, Any]:
-        return {k: v for k, v in asdict(self).items() if k != "source"}
+        """Keyword arguments of :func:`~gda_core.datasets.load_source` for this data.
+
+        They include ``cache_dir``: the decoded-dataset cache of
+        :func:`~gda_core.datasets.default_cache_dir` (``$GDA_CACHE_DIR``; ``off`` switches
+        it off).  Where the cache lives is a property of the machine, not of the data, so
+        it is not a field (saved configs stay as they were).
+
+        Examples
+        --------
+        >>> sorted(DataConfig(source="folder", path="defects").load_kwargs())
+        ['cache_dir', 'color', 'download', 'fit', 'image_size', 'path', 'root']
+        """
+        fields = {k: v for k, v in asdict(self).items() if k != "source"}
+        return {**fields, "cache_dir": default_cache_dir()}
 
 
 @dataclass(frozen=True)
