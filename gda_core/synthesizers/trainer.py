@@ -412,7 +412,7 @@ def train_gan(G: nn.Module, D: nn.Module, X: torch.Tensor, labels: torch.Tensor 
         want_img = on_samples is not None and (step == 1 or step % cfg.sample_every == 0
                                                or final)  # step 1: feedback at once
         if want_div or want_img:
-            images = _fixed_samples(G, fixed_z, fixed_cond)
+            images = _fixed_samples(G, fixed_z, fixed_cond, cast)
             if want_div:
                 groups = fixed_cond if cfg.mode == "conditional" else None
                 div = mean_pairwise_rms(images, groups)
@@ -493,12 +493,16 @@ def _non_finite(entry: dict[str, Any]) -> str | None:
 
 
 @torch.no_grad()
-def _fixed_samples(G: nn.Module, z: torch.Tensor, cond: torch.Tensor | None) -> torch.Tensor:
-    """G's images for the fixed noise, in eval mode (as :meth:`sample` draws them), fp32."""
+def _fixed_samples(G: nn.Module, z: torch.Tensor, cond: torch.Tensor | None,
+                   cast: torch.dtype | None) -> torch.Tensor:
+    """G's images for the fixed noise, in eval mode (as :meth:`sample` draws them),
+    returned as float32; computed under the fast path's autocast ``cast`` (the monitoring
+    then costs what a training forward pass costs, not 2-3x more in float32)."""
     was = G.training
     G.eval()
     try:
-        return (G(z) if cond is None else G(z, cond)).float()
+        with autocast(z.device.type, cast):
+            return (G(z) if cond is None else G(z, cond)).float()
     finally:
         G.train(was)
 

@@ -253,7 +253,7 @@ def play(players: Players, X: torch.Tensor, y: torch.Tensor, X_val: torch.Tensor
         want_img = on_samples is not None and (step == 1 or step % cfg.sample_every == 0
                                                or final)  # step 1: feedback at once
         if want_div or want_img:
-            images = _fixed_samples(G, fixed_z)
+            images = _fixed_samples(G, fixed_z, cfg.cast)
             if want_div:
                 div = mean_pairwise_rms(images, fixed_labels.to(dev))
                 entry["diversity"] = div / real_div if real_div > 0 else div
@@ -313,12 +313,14 @@ class _Draws:
 
 
 @torch.no_grad()
-def _fixed_samples(G: nn.Module, z: torch.Tensor) -> torch.Tensor:
-    """G's images for the fixed codes, in eval mode and float32."""
+def _fixed_samples(G: nn.Module, z: torch.Tensor, cast: torch.dtype | None) -> torch.Tensor:
+    """G's images for the fixed codes, in eval mode, under the fast path's autocast
+    ``cast``, returned as float32."""
     was = G.training
     G.eval()
     try:
-        return G(z).float()
+        with autocast(z.device.type, cast):
+            return G(z).float()
     finally:
         G.train(was)
 
