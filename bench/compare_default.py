@@ -1,70 +1,155 @@
-"""Wall time and peak memory of the default comparison.
+"""Wall time and peak memory of a whole comparison: the dashboard's default, or an AM-like case.
 
-Default comparison = digits, ratio 0.1 for classes 3 and 8, 30 test images per class,
-baseline + SMOTE + Borderline-SMOTE + ADASYN, one seed, 15 epochs, the quality gate with
-image features (the dashboard's defaults).  Prints one line per phase and the totals.  The
-quality gate's feature CNN is trained once per dataset and cached: by default in a fresh
-folder, so the time includes that training (a first comparison on new data); pass the
-same ``--quality-cache`` twice to see a later comparison.
+``--case default`` (the dashboard's defaults): digits, ratio 0.1 for classes 3 and 8, 30
+test images per class, baseline + SMOTE + Borderline-SMOTE + ADASYN, one seed, 15 epochs,
+the quality gate with image features.
 
-    python bench/compare_default.py [--seeds 0,1,2] [--quality-cache DIR]
+``--case am-like``: the additive-manufacturing study's shape on real photos: CIFAR-10
+JPEGs from ``../shared/data/cifar10`` (``--classes``, the first the majority) with
+``--counts`` training images per class (500 / 25 / 25), ``--test`` test images per class,
+at ``--size`` (64) RGB, baseline + SMOTE + Borderline-SMOTE + ADASYN + DCGAN with their
+defaults, over ``--seeds`` (0, 1, 2); the DCGAN grids and a real grid per minority class
+are written to ``--out`` to look at.
+
+Prints one line per (seed, method) with its phases, then the totals: wall time, peak
+resident memory (this process and, separately, any worker processes) and the metrics.
+The quality gate's feature CNN is trained once per dataset and cached: by default in a
+fresh folder, so the time includes that training (a first comparison on new data); pass
+the same ``--quality-cache`` twice to see a later comparison.  Goals of the AM-like case
+(issue 17): at most 10 minutes on 2 cores and 3 GiB of memory.
+
+    python bench/compare_default.py [--case default|am-like] [--seeds 0,1,2]
+                                    [--quality-cache DIR] [--out DIR]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import platform
 import resource
 import sys
 import tempfile
 import time
-import tracemalloc
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from gda_core.datasets import load_source
-from gda_core.experiments import CompareConfig, run_comparison
+import torch
+from fewshot import ARCHIVE, extract  # bench/fewshot.py: CIFAR-10 JPEG class folders
+
+from gda_core.datasets import ImbalanceSpec, load_source
+from gda_core.experiments import ClassifierConfig, CompareConfig, DataConfig, run_comparison
+from gda_core.viz import image_grid, png_bytes
+
+AM_METHODS = ("baseline", "smote", "borderline-smote", "adasyn", "dcgan")
+GOAL_SECONDS, GOAL_GIB = 600, 3.0
+
+
+def am_like_config(args: argparse.Namespace, folder: Path, seeds: tuple[int, ...],
+                   cache: str) -> CompareConfig:
+    names = args.classes.split(",")
+    counts = [int(c) for c in args.counts.split(",")]
+    if len(names) != len(counts):
+        sys.exit("--classes and --counts need the same number of entries")
+    order = sorted(names)  # the folder loader numbers classes by sorted folder name
+    return CompareConfig(
+        data=DataConfig(source="folder", path=str(folder), image_size=args.size, color="rgb"),
+        imbalance=ImbalanceSpec(counts={order.index(n): c for n, c in zip(names, counts,
+                                                                          strict=True)},
+                                test_per_class=args.test, name="counts"),
+        methods=AM_METHODS, seeds=seeds, classifier=ClassifierConfig(),
+        quality_cache_dir=cache)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", default="0")
+    parser.add_argument("--case", choices=("default", "am-like"), default="default")
+    parser.add_argument("--seeds", help="default: 0 (default case), 0,1,2 (am-like)")
     parser.add_argument("--quality-cache", help="folder of cached feature CNNs (default: a "
                         "new temporary folder)")
+    parser.add_argument("--classes", default="deer,dog,horse",
+                        help="am-like: CIFAR-10 classes, the majority first")
+    parser.add_argument("--counts", default="500,25,25", help="am-like: training images "
+                        "per class, in --classes order")
+    parser.add_argument("--size", type=int, default=64, help="am-like: image side")
+    parser.add_argument("--test", type=int, default=100, help="am-like: test images per class")
+    parser.add_argument("--out", type=Path, default=Path("bench-out/compare-am-like"),
+                        help="am-like: where the sample grids go")
     args = parser.parse_args()
-    seeds = tuple(int(s) for s in args.seeds.split(","))
+    seeds = tuple(int(s) for s in (args.seeds or ("0" if args.case == "default"
+                                                  else "0,1,2")).split(","))
     cache = args.quality_cache or tempfile.mkdtemp(prefix="gda-bench-features-")
-    config = CompareConfig(seeds=seeds, quality_cache_dir=cache)
+    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
+          f"torch {torch.__version__} ({torch.get_num_threads()} threads), load average "
+          f"{os.getloadavg()[0]:.2f} at the start")
+    with tempfile.TemporaryDirectory(prefix="gda-bench-cifar-") as tmp:
+        if args.case == "default":
+            config = CompareConfig(seeds=seeds, quality_cache_dir=cache)
+        else:
+            if not ARCHIVE.is_file():
+                sys.exit(f"{ARCHIVE} is absent: the am-like case needs ../shared/data/cifar10")
+            counts = [int(c) for c in args.counts.split(",")]
+            folder = extract(args.classes.split(","), max(counts), args.test, Path(tmp))
+            config = am_like_config(args, folder, seeds, cache)
+            print(f"data: CIFAR-10 JPEGs {args.classes} with {args.counts} training images, "
+                  f"{args.test} test images per class, {args.size}x{args.size} RGB; "
+                  f"methods {', '.join(config.methods)}; seeds {list(seeds)}")
+        t_start = time.perf_counter()
+        splits = load_source(config.data.source, **config.data.load_kwargs())
+        t_load = time.perf_counter() - t_start
+        print(f"data load            {t_load:8.2f} s", flush=True)
+        t1 = time.perf_counter()
+        result = run_comparison(config, splits=splits, on_run=lambda run, _: print_run(run))
+        t_run = time.perf_counter() - t1
+    wall = time.perf_counter() - t_start
+    rss_self = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # KiB -> GiB
+    rss_children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 2**20
 
-    t0 = time.perf_counter()
-    splits = load_source(config.data.source)
-    t_load = time.perf_counter() - t0
-
-    tracemalloc.start()
-    t1 = time.perf_counter()
-    result = run_comparison(config, splits=splits)
-    t_run = time.perf_counter() - t1
-    _, py_peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    rss_peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-    print(f"data load            {t_load:8.2f} s")
-    for run in result.runs:
-        resample = run.seconds.get("resample", 0.0)
-        train = run.seconds.get("train", 0.0)
-        gate = run.seconds.get("quality", 0.0)
-        status = "ok" if run.ok else f"FAILED ({run.error})"
-        print(f"seed {run.seed} {run.method:<16} resample {resample:6.2f} s  gate "
-              f"{gate:5.2f} s  train {train:6.2f} s  epochs {run.epochs_run:3d}  train set "
-              f"{run.n_train:6d}  {status}")
     phases = sum(sum(r.seconds.values()) for r in result.runs)
     print(f"comparison total     {t_run:8.2f} s  ({len(result.runs)} runs; the first "
           f"includes torch's one-time warm-up; {t_run - phases:.2f} s outside the runs, "
           f"mostly the gate's feature CNN when it is not cached yet)")
-    print(f"peak RSS             {rss_peak_mb:8.1f} MiB")
-    print(f"peak Python allocs   {py_peak / 2**20:8.1f} MiB (tracemalloc)")
-    print(result.metrics_table()[["accuracy", "f1_macro", "gmean", "minority_recall"]]
-          .round(4).to_string())
+    print(f"wall time            {wall:8.2f} s  (data load + comparison)")
+    print(f"peak RSS             {rss_self:8.2f} GiB this process, {rss_children:.2f} GiB "
+          f"largest worker process")
+    print(f"load average         {os.getloadavg()[0]:8.2f} at the end")
+    cols = ["accuracy", "f1_macro", "gmean", "minority_recall"]
+    print(result.metrics_table()[cols].round(4).to_string())
+    if args.case == "am-like":
+        print(f"goal: wall time <= {GOAL_SECONDS} s: {'met' if wall <= GOAL_SECONDS else 'MISSED'}"
+              f"; peak memory <= {GOAL_GIB} GiB: "
+              f"{'met' if max(rss_self, rss_children) <= GOAL_GIB else 'MISSED'}")
+        write_grids(result, args.out, config)
+
+
+def print_run(run) -> None:
+    """One line per finished (seed, method): its phases, epochs, train set and warnings."""
+    resample = run.seconds.get("resample", 0.0)
+    train = run.seconds.get("train", 0.0)
+    gate = run.seconds.get("quality", 0.0)
+    status = "ok" if run.ok else f"FAILED ({run.error})"
+    codes = sorted({w["code"] for w in run.warnings})
+    print(f"seed {run.seed} {run.method:<16} resample {resample:6.2f} s  gate "
+          f"{gate:5.2f} s  train {train:6.2f} s  epochs {run.epochs_run:3d}  train set "
+          f"{run.n_train:6d}  {status}{'  warnings: ' + ', '.join(codes) if codes else ''}",
+          flush=True)
+
+
+def write_grids(result, out: Path, config: CompareConfig) -> None:
+    """The first seed's DCGAN images and real images of every minority class, as PNGs."""
+    out.mkdir(parents=True, exist_ok=True)
+    scale = max(1, 64 // config.data.image_size)
+    for c, real in result.real_samples.items():
+        (out / f"real-class{c}.png").write_bytes(png_bytes(image_grid(real, ncols=8,
+                                                                      scale=scale)))
+    for method, per_class in result.synthetic_samples.items():
+        for c, images in per_class.items():
+            if len(images):
+                (out / f"{method}-class{c}.png").write_bytes(
+                    png_bytes(image_grid(images, ncols=8, scale=scale)))
+    print(f"sample grids in {out}/ (real-class<c>.png beside <method>-class<c>.png)")
 
 
 if __name__ == "__main__":

@@ -1,11 +1,23 @@
-"""Time to first feedback: from starting ``python -m gda_core train`` to the run's first
-progress event, first logged step and first sample grid in the run store.
+"""Time to first feedback: from starting a training run to its first progress event,
+first logged step and first sample grid in the run store.
 
-The command is started as a user would start it (a fresh interpreter, a fresh run store);
-the script polls the store every 20 ms.  It prints each time for every round and the
-medians; the machine's load is printed too, since it moves these numbers.
+Three ways a run starts, each timed in fresh rounds:
 
-    python bench/first_grid.py [--rounds 3] [--synthesizer dcgan] [--dataset digits]
+* ``cli``   ``python -m gda_core train`` started as a user would (a fresh interpreter and
+            run store); it checks the settings and data while a worker it started at
+            once imports torch, then hands that worker the run;
+* ``warm``  what the dashboard's Train button does: the run is created and handed to a
+            worker that was started (and finished its imports) beforehand
+            (:class:`gda_core.runs.StandbyWorkers`; the page keeps one ready);
+* ``cold``  the same run given to a newly started worker process (no standby), as the
+            dashboard did before.
+
+The clock starts when the command starts (``cli``) or when the run is created (``warm``,
+``cold``: the page's Train press); the script polls the store every 20 ms.  It prints
+each time for every round and the medians, with the machine's load, which moves them.
+
+    python bench/first_grid.py [--rounds 3] [--modes cli,warm,cold] [--synthesizer dcgan]
+                               [--dataset digits]
 """
 
 from __future__ import annotations
@@ -22,7 +34,45 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from gda_core.runs import RunStore  # noqa: E402
+from gda_core.experiments.config import DataConfig  # noqa: E402
+from gda_core.experiments.train import JOB, RUN_KIND, TrainJobConfig  # noqa: E402
+from gda_core.runs import RunStore, StandbyWorkers, start_worker, stop_run  # noqa: E402
+
+STEPS = 200
+
+
+def firsts(store: RunStore, run_id: str, t0: float, seen: dict[str, float]) -> None:
+    """Record in ``seen`` the first time each kind of feedback is in the store."""
+    run = store.get_run(run_id)
+    now = time.perf_counter() - t0
+    if run.summary and "progress" not in seen:
+        seen["progress"] = now
+    if "step" not in seen and store.last_seq(run_id) > 0:
+        seen["step"] = now
+    if "grid" not in seen and store.artifacts(run_id, "grid"):
+        seen["grid"] = now
+
+
+def worker_round(synthesizer: str, dataset: str, standby: StandbyWorkers | None) -> dict:
+    """Seconds from creating the run (the Train press) to each first feedback."""
+    with tempfile.TemporaryDirectory() as tmp:
+        store = RunStore(Path(tmp) / "runs")
+        config = TrainJobConfig(data=DataConfig(source=dataset), synthesizer=synthesizer,
+                                params={"min_steps": STEPS})
+        seen: dict[str, float] = {}
+        t0 = time.perf_counter()
+        run_id = store.create_run(RUN_KIND, config.to_dict(), name="first-grid bench")
+        if standby is None:
+            start_worker(store.root, run_id, JOB)
+        else:
+            standby.start(store.root, run_id, JOB)
+        try:
+            while len(seen) < 3 and time.perf_counter() - t0 < 300:
+                firsts(store, run_id, t0, seen)
+                time.sleep(0.02)
+        finally:
+            stop_run(store, run_id, timeout=2)
+        return seen
 
 
 def one_round(synthesizer: str, dataset: str) -> dict[str, float]:
@@ -30,7 +80,8 @@ def one_round(synthesizer: str, dataset: str) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as tmp:
         runs = Path(tmp) / "runs"
         cmd = [sys.executable, "-m", "gda_core", "train", "--dataset", dataset, "--synthesizer",
-               synthesizer, "--runs-dir", str(runs), "--quiet", "--param", "min_steps=200"]
+               synthesizer, "--runs-dir", str(runs), "--quiet", "--param",
+               f"min_steps={STEPS}"]
         t0 = time.perf_counter()
         proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL,
@@ -42,14 +93,7 @@ def one_round(synthesizer: str, dataset: str) -> dict[str, float]:
                     store = RunStore(runs)
                     runs_now = store.list_runs()
                     if runs_now:
-                        run = runs_now[0]
-                        now = time.perf_counter() - t0
-                        if run.summary and "progress" not in seen:
-                            seen["progress"] = now
-                        if "step" not in seen and store.last_seq(run.id) > 0:
-                            seen["step"] = now
-                        if "grid" not in seen and store.artifacts(run.id, "grid"):
-                            seen["grid"] = now
+                        firsts(store, runs_now[0].id, t0, seen)
                 time.sleep(0.02)
         finally:
             proc.terminate()
@@ -69,18 +113,37 @@ def one_round(synthesizer: str, dataset: str) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--modes", default="cli,warm,cold")
     parser.add_argument("--synthesizer", default="dcgan")
     parser.add_argument("--dataset", default="digits")
     args = parser.parse_args()
+    modes = args.modes.split(",")
     print(f"{args.synthesizer} on {args.dataset}; load average "
           f"{', '.join(f'{v:.1f}' for v in os.getloadavg())}; {os.cpu_count()} CPUs")
-    rounds = [one_round(args.synthesizer, args.dataset) for _ in range(args.rounds)]
-    for i, r in enumerate(rounds, 1):
-        print(f"  round {i}: " + ", ".join(f"first {k} {v:.2f} s" for k, v in r.items()))
-    for key in ("progress", "step", "grid"):
-        values = [r[key] for r in rounds if key in r]
-        if values:
-            print(f"median time to the first {key}: {statistics.median(values):.2f} s")
+    standby = StandbyWorkers(["gda_core.experiments.train"])
+    results: dict[str, list[dict[str, float]]] = {m: [] for m in modes}
+    for _ in range(args.rounds):  # modes interleaved: the machine's load drifts
+        for mode in modes:
+            if mode == "cli":
+                results[mode].append(one_round(args.synthesizer, args.dataset))
+            elif mode == "warm":
+                if not standby.wait_ready(120):  # as on a page open for a while
+                    sys.exit("the warm worker did not get ready within 120 s")
+                results[mode].append(worker_round(args.synthesizer, args.dataset, standby))
+            elif mode == "cold":
+                results[mode].append(worker_round(args.synthesizer, args.dataset, None))
+            else:
+                sys.exit(f"unknown mode {mode!r}; choose from cli, warm, cold")
+    standby.close()
+    for mode in modes:
+        print(f"{mode}:")
+        for i, r in enumerate(results[mode], 1):
+            print(f"  round {i}: " + ", ".join(f"first {k} {v:.2f} s" for k, v in r.items()))
+        for key in ("progress", "step", "grid"):
+            values = [r[key] for r in results[mode] if key in r]
+            if values:
+                print(f"  median time to the first {key}: {statistics.median(values):.2f} s")
+    print(f"load average at the end: {', '.join(f'{v:.1f}' for v in os.getloadavg())}")
 
 
 if __name__ == "__main__":

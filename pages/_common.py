@@ -19,8 +19,9 @@ from gda_core.datasets import DatasetSplits, ImbalanceSpec, default_cache_dir, l
 from gda_core.datasets.uploads import UploadCache, skipped_entries
 from gda_core.errors import GDAError
 from gda_core.experiments import CompareConfig, DataConfig
+from gda_core.experiments.jobs import WORKER_PRELOAD
 from gda_core.oversampling.params import ParamSpec
-from gda_core.runs import RunStore, default_runs_dir
+from gda_core.runs import RunStore, StandbyWorkers, default_runs_dir
 from gda_core.runs.store import lock_wait
 
 APP = Path(__file__).resolve().parents[1] / "app.py"
@@ -163,6 +164,19 @@ def get_store(stop: bool = True) -> RunStore | None:
             st.stop()
         return None
     return store
+
+
+@st.cache_resource
+def standby_workers() -> StandbyWorkers | None:
+    """The server's standby worker (one for every session): a worker process that has
+    imported torch and the jobs before Train / Run is pressed, so a run starts at once
+    (``bench/first_grid.py``).  ``GDA_WARM_WORKER=0`` switches it off (runs then start a
+    new process each, seconds slower)."""
+    if os.environ.get("GDA_WARM_WORKER", "1").strip() == "0":
+        return None
+    standby = StandbyWorkers(WORKER_PRELOAD)
+    standby.prepare()
+    return standby
 
 
 @st.cache_resource

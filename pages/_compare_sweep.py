@@ -23,7 +23,7 @@ from gda_core.oversampling import OVERSAMPLERS
 from gda_core.runs import RunStore
 from gda_core.runs.executors import ExecutorConfig
 from gda_core.viz.comparison import ratio_sweep_figure
-from pages._common import plain
+from pages._common import plain, standby_workers
 from pages._compare_job import (
     SWEEP_JOB_KEY,
     SWEEP_KEY,
@@ -110,7 +110,8 @@ def render_sweep(config: Callable[[], CompareConfig], methods: list[str],
     if clicked:
         try:
             st.session_state[SWEEP_JOB_KEY] = start_sweep(store, cfg, method, ratios, metric,
-                                                          executor=executor)
+                                                          executor=executor,
+                                                          standby=standby_workers())
         except GDAError as exc:
             st.error(f"The sweep could not start: {plain(exc)}")
         else:

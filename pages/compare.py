@@ -20,6 +20,7 @@ from pages._common import (
     load_config,
     param_widgets,
     plain,
+    standby_workers,
 )
 from pages._compare_history import PARTIAL_KEY, RESULT_ID_KEY, comparison_name, render_history
 from pages._compare_job import (
@@ -152,6 +153,8 @@ for advice in method_advice(build_config()):
 
 executor = executor_settings()
 store = get_store()
+if (standby := standby_workers()) is not None:
+    standby.prepare()  # a worker importing torch before the button is pressed
 job = current_job(store, JOB_KEY, "comparison")
 running = job is not None and is_running(store, job)
 row = st.container(horizontal=True, vertical_alignment="center", gap="medium")
@@ -168,7 +171,7 @@ if run:
     config = build_config()
     try:
         job = start_comparison(store, config, executor=executor,
-                               name=comparison_name(config))
+                               name=comparison_name(config), standby=standby_workers())
     except GDAError as exc:
         st.error(f"The comparison could not start: {plain(exc)}")
     else:

@@ -23,6 +23,7 @@ from pages._common import (
     param_widgets,
     plain,
     read_png,
+    standby_workers,
 )
 from pages._jobs import is_running
 
@@ -44,6 +45,8 @@ LOG_KEY = "train-log-y"
 
 st.title("Train a synthesizer")
 store = get_store()
+if (standby := standby_workers()) is not None:
+    standby.prepare()  # a worker importing torch before the button is pressed
 reap_orphans(store)
 cfg, spec, split_seed = current_data()
 try:
@@ -104,7 +107,11 @@ if start:
         config.validate()
         run_id = store.create_run(RUN_KIND, config.to_dict(),
                                   name=f"{cls.label} · {cfg.source} · classes {classes}")
-        start_worker(store.root, run_id, JOB)
+        standby = standby_workers()
+        if standby is None:
+            start_worker(store.root, run_id, JOB)
+        else:
+            standby.start(store.root, run_id, JOB)  # a worker whose imports are done
     except GDAError as exc:
         st.error(f"Training could not start: {plain(exc)}")
     else:

@@ -206,9 +206,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(list_everything())
             return 0
         if args.command == "train":
-            from gda_core.cli.train import train
+            from gda_core.runs.worker import WarmWorker
 
-            return train(args)
+            # the worker starts Python and imports torch while this process checks the
+            # settings and the data (on another core): the run starts seconds sooner
+            warm = WarmWorker(["gda_core.experiments.train"])
+            try:
+                from gda_core.cli.train import train
+
+                return train(args, warm=warm)
+            finally:
+                warm.close()  # unused when the settings were refused
         if args.command in ("drso", "drso-study"):
             from gda_core.cli.drso import drso, drso_study
 

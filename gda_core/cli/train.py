@@ -17,7 +17,14 @@ from gda_core.cli.args import (
 from gda_core.datasets import load_source, make_imbalanced
 from gda_core.experiments.train import JOB, RUN_KIND, TrainJobConfig
 from gda_core.oversampling.params import parse_params
-from gda_core.runs import RunStore, default_runs_dir, reap_orphans, start_worker, stop_run
+from gda_core.runs import (
+    RunStore,
+    WarmWorker,
+    default_runs_dir,
+    reap_orphans,
+    start_worker,
+    stop_run,
+)
 
 
 def config_from_train_args(args: argparse.Namespace) -> TrainJobConfig:
@@ -60,13 +67,17 @@ def _line(event: dict[str, Any], fraction: float) -> str:
             f"{event['d_fake']:.2f}  |grad G| {event['g_grad_norm']:.3g}")
 
 
-def train(args: argparse.Namespace) -> int:
-    """Create a run, start its worker, print progress until it ends; Ctrl-C stops it."""
+def train(args: argparse.Namespace, *, warm: WarmWorker | None = None) -> int:
+    """Create a run, start its worker, print progress until it ends; Ctrl-C stops it.
+
+    ``warm``: a worker started in advance, handed the run (see
+    :class:`~gda_core.runs.WarmWorker`).
+    """
     config = config_from_train_args(args)
     store = RunStore(args.runs_dir or default_runs_dir())
     run_id = store.create_run(RUN_KIND, config.to_dict(),
                               name=f"{config.synthesizer} · {config.data.source} (CLI)")
-    start_worker(store.root, run_id, JOB)
+    start_worker(store.root, run_id, JOB, warm=warm)
     say = (lambda *a: None) if args.quiet else (lambda *a: print(*a, file=sys.stderr,
                                                                  flush=True))
     say(f"run {run_id} started; store {store.root}")

@@ -34,12 +34,15 @@ from gda_core.experiments.persist import (
 )
 from gda_core.experiments.result import ComparisonResult, MethodRun
 from gda_core.experiments.sweep import RatioSweep, check_sweep_settings, run_ratio_sweep
-from gda_core.runs import RunContext, RunStore, start_worker
+from gda_core.runs import RunContext, RunStore, StandbyWorkers, start_worker
 from gda_core.runs.eta import JobProgress
 from gda_core.runs.executors import ExecutorConfig
 
 COMPARE_JOB = "gda_core.experiments.jobs:compare_job"
 SWEEP_JOB = "gda_core.experiments.jobs:sweep_job"
+WORKER_PRELOAD: tuple[str, ...] = ("gda_core.experiments.jobs", "gda_core.experiments.train")
+"""Modules a warm worker (:class:`~gda_core.runs.StandbyWorkers`) imports for the
+dashboard's jobs: comparisons, sweeps and training (torch comes with them)."""
 
 
 def job_settings(config: CompareConfig, executor: ExecutorConfig | None = None,
@@ -59,8 +62,11 @@ def job_settings(config: CompareConfig, executor: ExecutorConfig | None = None,
 
 
 def start_comparison(store: RunStore, config: CompareConfig, *,
-                     executor: ExecutorConfig | None = None, name: str = "") -> str:
+                     executor: ExecutorConfig | None = None, name: str = "",
+                     standby: StandbyWorkers | None = None) -> str:
     """Validate the settings, create a comparison run and start its worker; return its id.
+
+    ``standby``: hand the run to its warm worker (imports done) instead of starting one.
 
     Raises
     ------
@@ -71,13 +77,21 @@ def start_comparison(store: RunStore, config: CompareConfig, *,
     (executor or ExecutorConfig()).check_available()
     run_id = store.create_run(RUN_KIND, job_settings(config, executor),
                               name=name or _default_name(config))
-    start_worker(store.root, run_id, COMPARE_JOB)
+    _start(store, run_id, COMPARE_JOB, standby)
     return run_id
+
+
+def _start(store: RunStore, run_id: str, job: str, standby: StandbyWorkers | None) -> None:
+    if standby is None:
+        start_worker(store.root, run_id, job)
+    else:
+        standby.start(store.root, run_id, job)
 
 
 def start_sweep(store: RunStore, config: CompareConfig, method: str,
                 ratios: Sequence[float], metric: str = "f1_macro", *,
-                executor: ExecutorConfig | None = None, name: str = "") -> str:
+                executor: ExecutorConfig | None = None, name: str = "",
+                standby: StandbyWorkers | None = None) -> str:
     """Like :func:`start_comparison`, for :func:`~gda_core.experiments.run_ratio_sweep`."""
     config.validate()
     (executor or ExecutorConfig()).check_available()
@@ -85,7 +99,7 @@ def start_sweep(store: RunStore, config: CompareConfig, method: str,
     sweep = {"method": method, "ratios": ratios, "metric": metric}
     run_id = store.create_run(SWEEP_KIND, job_settings(config, executor, sweep),
                               name=name or f"{method} ratio sweep ({metric})")
-    start_worker(store.root, run_id, SWEEP_JOB)
+    _start(store, run_id, SWEEP_JOB, standby)
     return run_id
 
 

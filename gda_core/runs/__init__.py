@@ -38,6 +38,8 @@ from gda_core.runs.records import (
 from gda_core.runs.store import RunStore, default_runs_dir
 from gda_core.runs.worker import (
     ORPHAN_ERROR,
+    StandbyWorkers,
+    WarmWorker,
     load_job,
     reap_orphans,
     start_worker,
@@ -62,6 +64,8 @@ __all__ = [
     "RunError",
     "RunRecord",
     "RunStore",
+    "StandbyWorkers",
+    "WarmWorker",
     "check_run_id",
     "default_runs_dir",
     "load_job",

@@ -6,14 +6,24 @@ that started it reloads or closes.  It marks the run running, calls ``function(c
 with a :class:`~gda_core.runs.context.RunContext` and marks the run finished, stopped
 or failed.  A worker killed outright cannot do that; :func:`reap_orphans` marks such
 runs failed, keeping their events and artifacts.
+
+Starting Python and importing torch and the job's modules takes seconds (4-5 s on 2
+busy cores), which a user waits through before the first progress.  A
+:class:`WarmWorker` is a worker started *before* its run: ``python -m
+gda_core.runs.worker --standby`` imports the modules, then waits on its standard input
+for the run it is given (:func:`start_worker` with ``warm=``), and exits if its parent
+closes the pipe (or dies) first.  :class:`StandbyWorkers` keeps one ready for a
+long-lived process such as the dashboard server.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import json
 import os
 import re
+import select
 import signal
 import subprocess
 import sys
@@ -65,7 +75,12 @@ def _worker_env() -> dict[str, str]:
     return env
 
 
-def start_worker(store_root: str | Path, run_id: str, job: str) -> int:
+# -W: runpy warns that the package __init__ already imported this module; harmless.
+_WORKER_CMD = ("-W", "ignore::RuntimeWarning:runpy", "-m", "gda_core.runs.worker")
+
+
+def start_worker(store_root: str | Path, run_id: str, job: str, *,
+                 warm: WarmWorker | None = None) -> int:
     """Launch a detached worker process for a queued run and return its pid.
 
     Parameters
@@ -76,6 +91,10 @@ def start_worker(store_root: str | Path, run_id: str, job: str) -> int:
         A queued run (see :meth:`RunStore.create_run`).
     job : str
         ``"package.module:function"``; the function is called as ``function(ctx)``.
+    warm : WarmWorker, optional
+        A worker started in advance: the run is handed to it (no interpreter start, no
+        imports to wait for).  When it has died or cannot take the run, a new process
+        is started as without it.
 
     The worker's stdout and stderr go to ``artifacts/<run_id>/worker.log``.
     """
@@ -87,15 +106,17 @@ def start_worker(store_root: str | Path, run_id: str, job: str) -> int:
         raise RunError(f"run {run_id} already has a worker (pid {record.pid})")
     if not _JOB.fullmatch(job):
         raise RunError(f"job {job!r} must look like 'package.module:function'")
-    # -W: runpy warns that the package __init__ already imported this module; harmless.
-    cmd = [sys.executable, "-W", "ignore::RuntimeWarning:runpy", "-m", "gda_core.runs.worker",
-           "--root", str(store.root), "--run", run_id, "--job", job]
     try:
         store.artifact_dir(run_id).mkdir(parents=True, exist_ok=True)
-        with open(store.log_path(run_id), "ab") as log:
-            proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log,
-                                    stderr=subprocess.STDOUT, env=_worker_env(),
-                                    start_new_session=True, close_fds=True)
+        if warm is not None and warm.hand(store.root, run_id, job):
+            proc = warm.process
+        else:
+            cmd = [sys.executable, *_WORKER_CMD, "--root", str(store.root), "--run", run_id,
+                   "--job", job]
+            with open(store.log_path(run_id), "ab") as log:
+                proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log,
+                                        stderr=subprocess.STDOUT, env=_worker_env(),
+                                        start_new_session=True, close_fds=True)
     except OSError as exc:
         store.set_status(run_id, rec.FAILED, error=f"could not start the worker: {exc}")
         raise RunError(f"could not start the worker of run {run_id}: {exc}") from exc
@@ -103,6 +124,143 @@ def start_worker(store_root: str | Path, run_id: str, job: str) -> int:
     # Reap the child when it exits so no zombie lingers in a long-lived server.
     threading.Thread(target=proc.wait, name=f"gda-run-{run_id}", daemon=True).start()
     return proc.pid
+
+
+class WarmWorker:
+    """A worker process started before its run, its imports done when the run comes.
+
+    It runs ``python -m gda_core.runs.worker --standby``, imports ``preload`` (module
+    names; a module that fails to import is skipped: the job reports the error) and then
+    waits for one run on its standard input.  :func:`start_worker` hands it a run with
+    ``warm=``; :meth:`close` (or the end of the process that started it, which closes the
+    pipe) makes an idle one exit.  One warm worker takes one run.
+
+    Parameters
+    ----------
+    preload : sequence of str
+        Modules to import while waiting, e.g. the job's module
+        (``"gda_core.experiments.train"``); torch comes with them.
+
+    Examples
+    --------
+    >>> warm = WarmWorker(["json"])
+    >>> warm.wait_ready(60), warm.alive()
+    (True, True)
+    >>> warm.close()
+    >>> warm.process.wait(10)
+    0
+    """
+
+    def __init__(self, preload: Sequence[str] = ()) -> None:
+        names = [str(m) for m in preload]
+        bad = [m for m in names if not re.fullmatch(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*", m)]
+        if bad:
+            raise RunError(f"cannot preload {bad[0]!r}: not a module name")
+        cmd = [sys.executable, *_WORKER_CMD, "--standby"]
+        cmd += [arg for m in names for arg in ("--preload", m)]
+        self.process = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                        stderr=subprocess.DEVNULL, env=_worker_env(),
+                                        start_new_session=True, close_fds=True)
+        self._lock = threading.Lock()
+        self._used = False
+        self._ready = False
+
+    def wait_ready(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` seconds for its imports to finish; whether they did."""
+        if self._ready:
+            return True
+        out = self.process.stdout
+        if out is None or not select.select([out], [], [], max(timeout, 0.0))[0]:
+            return False
+        self._ready = out.readline().strip() == b"ready"
+        return self._ready
+
+    def alive(self) -> bool:
+        """Whether the process is running and has not been given a run yet."""
+        return not self._used and self.process.poll() is None
+
+    def hand(self, store_root: str | Path, run_id: str, job: str) -> bool:
+        """Give it the run; False (and nothing given) when it is gone or already used.
+
+        Call it through :func:`start_worker`, which checks the run and records the
+        worker in the store.
+        """
+        with self._lock:
+            if not self.alive():
+                return False
+            self._used = True
+            message = json.dumps({"root": str(store_root), "run": run_id, "job": job})
+            try:
+                assert self.process.stdin is not None
+                self.process.stdin.write(message.encode() + b"\n")
+                self.process.stdin.close()
+            except (OSError, ValueError):  # it died just now
+                return False
+            return True
+
+    def close(self) -> None:
+        """Let an idle warm worker exit (a worker running its run goes on)."""
+        with self._lock:
+            self._used = True
+            if self.process.stdin is not None and not self.process.stdin.closed:
+                try:
+                    self.process.stdin.close()
+                except OSError:
+                    pass
+
+
+class StandbyWorkers:
+    """Keeps one :class:`WarmWorker` ready for the next run of a long-lived process.
+
+    :meth:`start` hands the run to the warm worker (or starts a cold one when it is not
+    ready) and at once starts the next warm worker.  Thread-safe: the dashboard's
+    sessions share one.  An idle warm worker holds the memory of an interpreter with
+    torch imported (about 0.3-0.4 GB).
+
+    Parameters
+    ----------
+    preload : sequence of str
+        Modules every warm worker imports (see :class:`WarmWorker`).
+    """
+
+    def __init__(self, preload: Sequence[str] = ()) -> None:
+        self.preload = tuple(preload)
+        self._lock = threading.Lock()
+        self._warm: WarmWorker | None = None
+
+    def prepare(self) -> None:
+        """Start a warm worker unless one is ready."""
+        with self._lock:
+            if self._warm is None or not self._warm.alive():
+                try:
+                    self._warm = WarmWorker(self.preload)
+                except OSError:  # no process to spare: runs start cold
+                    self._warm = None
+
+    def wait_ready(self, timeout: float) -> bool:
+        """Prepare a warm worker and wait up to ``timeout`` seconds for its imports."""
+        self.prepare()
+        with self._lock:
+            warm = self._warm
+        return warm is not None and warm.wait_ready(timeout)
+
+    def start(self, store_root: str | Path, run_id: str, job: str) -> int:
+        """:func:`start_worker` with the warm worker; then the next one is prepared."""
+        with self._lock:
+            warm, self._warm = self._warm, None
+        try:
+            return start_worker(store_root, run_id, job, warm=warm)
+        finally:
+            if warm is not None:
+                warm.close()  # unused (the run failed its checks): let it go
+            self.prepare()
+
+    def close(self) -> None:
+        """Let the idle warm worker exit."""
+        with self._lock:
+            warm, self._warm = self._warm, None
+        if warm is not None:
+            warm.close()
 
 
 def reap_orphans(store: RunStore) -> list[str]:
@@ -242,10 +400,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     parser = argparse.ArgumentParser(prog="python -m gda_core.runs.worker",
                                      description="Run one job of a GDA run store.")
-    parser.add_argument("--root", required=True, help="root folder of the run store")
-    parser.add_argument("--run", required=True, help="id of a queued run")
-    parser.add_argument("--job", required=True, help="package.module:function")
+    parser.add_argument("--root", help="root folder of the run store")
+    parser.add_argument("--run", help="id of a queued run")
+    parser.add_argument("--job", help="package.module:function")
+    parser.add_argument("--standby", action="store_true",
+                        help="import --preload modules, then read the run as one JSON line "
+                             "{root, run, job} from standard input (exit 0 at its end)")
+    parser.add_argument("--preload", action="append", default=[],
+                        help="module to import while on standby (repeatable)")
     args = parser.parse_args(argv)
+    if args.standby:
+        given = _standby(args.preload)
+        if given is None:
+            return 0
+        args.root, args.run, args.job = given
+    elif not (args.root and args.run and args.job):
+        parser.error("--root, --run and --job are required (or --standby)")
     pid = os.getpid()
     print(f"[worker] pid {pid} run {args.run} job {args.job}", flush=True)
     try:
@@ -262,6 +432,43 @@ def main(argv: Sequence[str] | None = None) -> int:
         store.finish_run(args.run, stopped=True)
         return 0
     return _run_job(ctx, args.job)
+
+
+def _standby(preload: Sequence[str]) -> tuple[str, str, str] | None:
+    """Import ``preload``, wait for the run; None when the pipe closes first.
+
+    Once a run is given, standard output and error go to the run's ``worker.log`` (as a
+    cold worker's do).
+    """
+    for name in preload:
+        try:
+            importlib.import_module(name)
+        except Exception:  # the job will say what is wrong
+            pass
+    try:
+        os.write(1, b"ready\n")  # WarmWorker.wait_ready
+    except OSError:
+        pass
+    try:
+        given = json.loads(sys.stdin.readline() or "null")
+    except ValueError:
+        return None
+    if not isinstance(given, dict) or not all(isinstance(given.get(k), str)
+                                              for k in ("root", "run", "job")):
+        return None
+    try:
+        rec.check_run_id(given["run"])
+        log_path = RunStore(given["root"]).log_path(given["run"])
+        fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    except (OSError, RunError):
+        pass  # output stays discarded; the run still starts and records its status
+    else:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.dup2(fd, 1)
+        os.dup2(fd, 2)
+        os.close(fd)
+    return given["root"], given["run"], given["job"]
 
 
 if __name__ == "__main__":
