@@ -17,13 +17,16 @@ thing changes between rows:
                          reference path and on its default fast path.
 
 Prediction is timed the same way: ``predict_proba`` of our estimator on both paths
-against the reference network under ``torch.inference_mode`` in batches of 256.
+against the reference network under ``torch.inference_mode`` in batches of 256 (uint8
+images in, float64 probabilities out, as ``predict_proba``).  ``--device cuda`` runs
+everything on a GPU.
 
 Every variant is warmed up (one epoch, or one prediction pass) before it is timed, and
 the variants run in interleaved rounds, in a different order each round (this machine's
 timings drift); medians are printed with the speed-up over the reference.
 
     python bench/cnn_speed.py [--rounds 3] [--epochs 2] [--shapes 3x64,3x32,1x28,1x8]
+                               [--device cpu|cuda]
 """
 
 from __future__ import annotations
@@ -73,26 +76,27 @@ def network(channels: int, size: int, cl: bool) -> torch.nn.Module:
     return net.to(memory_format=torch.channels_last) if cl else net
 
 
-def loop_seconds(X: np.ndarray, y: np.ndarray, epochs: int, *, cl: bool,
-                 bf16: bool) -> float:
-    """One variant of the plain loop (see the module docstring); seconds per epoch."""
-    net = network(X.shape[1], X.shape[2], cl)
-    Xf = torch.from_numpy(X).float().div_(255.0)
+def loop_seconds(X: np.ndarray, y: np.ndarray, epochs: int, *, cl: bool, bf16: bool,
+                 device: str = "cpu") -> float:
+    """One variant of the plain loop (see the module docstring); seconds per epoch (each
+    epoch reads its loss, which waits for a GPU too)."""
+    net = network(X.shape[1], X.shape[2], cl).to(device)
+    Xf = torch.from_numpy(X).to(device).float().div_(255.0)
     Xf = (Xf - Xf.mean(dim=(0, 2, 3), keepdim=True)) / Xf.std(dim=(0, 2, 3), keepdim=True)
     if cl:
         Xf = Xf.contiguous(memory_format=torch.channels_last)
-    yt = torch.from_numpy(y)
+    yt = torch.from_numpy(y).to(device)
     opt = torch.optim.Adam(net.parameters(), lr=1e-3)
     gen = torch.Generator().manual_seed(0)
-    cast = amp_dtype("cpu", X[0].size, True) if bf16 else None
+    cast = amp_dtype(device, X[0].size, True) if bf16 else None
 
     def amp() -> contextlib.AbstractContextManager:
-        return torch.autocast("cpu", dtype=cast) if cast else contextlib.nullcontext()
+        return torch.autocast(device, dtype=cast) if cast else contextlib.nullcontext()
 
     def epoch() -> None:
         net.train()
-        perm = torch.randperm(N, generator=gen)
-        total = torch.zeros(())
+        perm = torch.randperm(N, generator=gen).to(device)
+        total = torch.zeros((), device=device)
         for start in range(0, N, BATCH):
             idx = perm[start:start + BATCH]
             with amp():
@@ -111,21 +115,22 @@ def loop_seconds(X: np.ndarray, y: np.ndarray, epochs: int, *, cl: bool,
     return (time.perf_counter() - t0) / epochs
 
 
-def estimator_seconds(X: np.ndarray, y: np.ndarray, epochs: int, *, fast: bool) -> float:
+def estimator_seconds(X: np.ndarray, y: np.ndarray, epochs: int, *, fast: bool,
+                      device: str = "cpu") -> float:
     """:class:`CNNClassifier` without a validation split; seconds per epoch after one."""
-    clf = CNNClassifier(epochs=1 + epochs, val_fraction=0.0, random_state=0, device="cpu",
+    clf = CNNClassifier(epochs=1 + epochs, val_fraction=0.0, random_state=0, device=device,
                         fast=fast).fit(X, y)
     return statistics.mean(h["seconds"] for h in clf.history_[1:])
 
 
-def predict_reference_seconds(X: np.ndarray, repeats: int) -> float:
-    net = network(X.shape[1], X.shape[2], False).eval()
-    Xf = torch.from_numpy(X).float().div_(255.0)
+def predict_reference_seconds(X: np.ndarray, repeats: int, device: str = "cpu") -> float:
+    net = network(X.shape[1], X.shape[2], False).to(device).eval()
 
-    def once() -> None:
+    def once() -> None:  # uint8 images in, probabilities out (as predict_proba)
         with torch.inference_mode():
+            Xf = torch.from_numpy(X).to(device).float().div_(255.0)
             out = [net(Xf[i:i + 256]) for i in range(0, N, 256)]
-        _ = torch.softmax(torch.cat(out).double(), dim=1).numpy()
+        _ = torch.softmax(torch.cat(out).double(), dim=1).cpu().numpy()
 
     once()
     t0 = time.perf_counter()
@@ -135,8 +140,8 @@ def predict_reference_seconds(X: np.ndarray, repeats: int) -> float:
 
 
 def predict_estimator_seconds(X: np.ndarray, y: np.ndarray, repeats: int, *,
-                              fast: bool) -> float:
-    clf = CNNClassifier(epochs=1, val_fraction=0.0, random_state=0, device="cpu",
+                              fast: bool, device: str = "cpu") -> float:
+    clf = CNNClassifier(epochs=1, val_fraction=0.0, random_state=0, device=device,
                         fast=fast).fit(X[:128], y[:128])
     clf.predict_proba(X)
     t0 = time.perf_counter()
@@ -162,35 +167,38 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=2, help="timed epochs per variant")
     parser.add_argument("--shapes", default="3x64,3x32,1x28,1x8",
                         help="comma-separated CxS image shapes")
+    parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
     args = parser.parse_args()
+    dev = args.device
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, "
           f"CPU capability {torch.backends.cpu.get_cpu_capability()}, "
           f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
-          f"load average {os.getloadavg()[0]:.2f}")
+          f"load average {os.getloadavg()[0]:.2f}, device {dev}"
+          + (f" ({torch.cuda.get_device_name()})" if dev == "cuda" else ""))
     for shape in args.shapes.split(","):
         channels, size = (int(v) for v in shape.split("x"))
         X, y = data(channels, size)
         runs: dict[str, Callable[[], float]] = {
-            name: functools.partial(loop_seconds, X, y, args.epochs, **v)
+            name: functools.partial(loop_seconds, X, y, args.epochs, **v, device=dev)
             for name, v in VARIANTS.items()}
-        runs["CNNClassifier fast=False"] = functools.partial(estimator_seconds, X, y,
-                                                             args.epochs, fast=False)
+        runs["CNNClassifier fast=False"] = functools.partial(
+            estimator_seconds, X, y, args.epochs, fast=False, device=dev)
         runs["CNNClassifier"] = functools.partial(estimator_seconds, X, y, args.epochs,
-                                                  fast=True)
+                                                  fast=True, device=dev)
         med = interleaved(runs, args.rounds)
-        cast = amp_dtype("cpu", channels * size * size, True)
+        cast = amp_dtype(dev, channels * size * size, True)
         print(f"\ntraining {size}x{size}x{channels}, batch {BATCH}, {N} images, "
-              f"{args.rounds} rounds x {args.epochs} epochs (bf16 autocast "
-              f"{'on' if cast else 'not used at this size'} on the fast path)")
+              f"{args.rounds} rounds x {args.epochs} epochs (fast path's bf16 autocast: "
+              f"{'on' if cast else 'not used at this size'})")
         print(f"  {'variant':<26} {'images/s':>9} {'vs reference':>13}")
         for name in runs:
             print(f"  {name:<26} {N / med[name]:9.0f} {med['reference'] / med[name]:12.2f}x")
         pred = interleaved({
-            "reference": functools.partial(predict_reference_seconds, X, 3),
+            "reference": functools.partial(predict_reference_seconds, X, 3, dev),
             "CNNClassifier fast=False": functools.partial(predict_estimator_seconds, X, y, 3,
-                                                          fast=False),
+                                                          fast=False, device=dev),
             "CNNClassifier": functools.partial(predict_estimator_seconds, X, y, 3,
-                                               fast=True),
+                                               fast=True, device=dev),
         }, args.rounds)
         print(f"  prediction ({N} images)")
         for name, sec in pred.items():

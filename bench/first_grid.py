@@ -10,13 +10,19 @@ Three ways a run starts, each timed in fresh rounds:
             worker that was started (and finished its imports) beforehand
             (:class:`gda_core.runs.StandbyWorkers`; the page keeps one ready);
 * ``cold``  the same run given to a newly started worker process (no standby), as the
-            dashboard did before.
+            dashboard did before;
+* ``page``  the dashboard itself (``streamlit run app.py``) in headless Chromium: the
+            Train page is opened and left 20 s (a user choosing settings; its warm
+            worker imports meanwhile), then Train is clicked and the clock runs until the
+            first sample grid is on the page (``Samples from fixed noise`` shown).  Needs
+            Debian's ``chromium`` and Playwright (``requirements-dev.txt``).
 
-The clock starts when the command starts (``cli``) or when the run is created (``warm``,
-``cold``: the page's Train press); the script polls the store every 20 ms.  It prints
+The clock starts when the command starts (``cli``), when the run is created (``warm``,
+``cold``: the page's Train press) or at the click (``page``); the script polls the store
+every 20 ms (the page: Playwright waits on the page).  It prints
 each time for every round and the medians, with the machine's load, which moves them.
 
-    python bench/first_grid.py [--rounds 3] [--modes cli,warm,cold] [--synthesizer dcgan]
+    python bench/first_grid.py [--rounds 3] [--modes cli,warm,cold,page] [--synthesizer dcgan]
                                [--dataset digits]
 """
 
@@ -110,6 +116,66 @@ def one_round(synthesizer: str, dataset: str) -> dict[str, float]:
         return seen
 
 
+def page_round(synthesizer: str) -> dict[str, float]:
+    """Seconds from clicking Train on the dashboard to the first grid on the page."""
+    import socket
+    import urllib.request
+
+    from playwright.sync_api import sync_playwright
+
+    with tempfile.TemporaryDirectory() as tmp, socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+        sock.close()
+        env = {**os.environ, "GDA_RUNS_DIR": str(Path(tmp) / "runs"),
+               "GDA_DATA_DIR": str(Path(tmp) / "data"), "PYTHONPATH": str(REPO)}
+        server = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+             "--server.address", "127.0.0.1", "--server.headless", "true"],
+            cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            start_new_session=True)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline:
+                try:
+                    with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2):
+                        break
+                except OSError:
+                    time.sleep(0.2)
+            with sync_playwright() as p:
+                browser = p.chromium.launch(
+                    executable_path="/usr/bin/chromium",
+                    args=["--headless", "--no-sandbox", "--disable-gpu"])
+                page = browser.new_page(viewport={"width": 1400, "height": 1000})
+                page.set_default_timeout(300_000)
+                page.goto(f"{url}/train")
+                page.get_by_text("New training run").wait_for()
+                if synthesizer != "dcgan":
+                    sys.exit("--modes page trains the Train page's default (dcgan)")
+                steps = page.get_by_role("spinbutton", name="min_steps")
+                steps.fill(str(STEPS))
+                steps.press("Tab")
+                page.wait_for_timeout(20_000)  # the user chooses settings; the worker warms
+                t0 = time.perf_counter()
+                page.get_by_role("button", name="Train", exact=True).click()
+                page.get_by_role("button", name="Stop").wait_for()
+                stop = time.perf_counter() - t0
+                page.get_by_text("Samples from fixed noise").first.wait_for()
+                grid = time.perf_counter() - t0
+                browser.close()
+        finally:
+            os.killpg(server.pid, 15)
+            server.wait(30)
+            for record in RunStore(Path(tmp) / "runs").list_runs():
+                if record.pid:
+                    try:
+                        os.killpg(record.pid, 9)
+                    except OSError:
+                        pass
+    return {"progress": stop, "grid": grid}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
@@ -132,8 +198,10 @@ def main() -> None:
                 results[mode].append(worker_round(args.synthesizer, args.dataset, standby))
             elif mode == "cold":
                 results[mode].append(worker_round(args.synthesizer, args.dataset, None))
+            elif mode == "page":
+                results[mode].append(page_round(args.synthesizer))
             else:
-                sys.exit(f"unknown mode {mode!r}; choose from cli, warm, cold")
+                sys.exit(f"unknown mode {mode!r}; choose from cli, warm, cold, page")
     standby.close()
     for mode in modes:
         print(f"{mode}:")

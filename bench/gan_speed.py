@@ -11,6 +11,8 @@ logits; Adam), each written out here so that exactly one thing changes between r
 * ``+ bf16 autocast``   ... and forward passes under ``torch.autocast(bfloat16)``
                         (only where the CPU supports it);
 * ``+ fused Adam``      ... and ``torch.optim.Adam(fused=True)``: all four = our fast path;
+* ``+ torch.compile``   (``--compile``) ... and G and D compiled by ``torch.compile``
+                        (inductor); compilation happens in the untimed warm-up;
 * ``bf16 only``, ``channels_last only``  each change alone on the reference;
 * ``train_gan, no monitoring`` / ``train_gan``  our trainer itself (``fast=True``) without
                         and with the per-step diagnostics (gradient norm, D(x), D(G(z)),
@@ -21,7 +23,7 @@ Every variant is warmed up (two steps) before it is timed, and the variants run 
 interleaved rounds in a different order each round (this machine's timings drift); the
 medians are printed with the speed-up over the reference and the factor of each change.
 
-    python bench/gan_speed.py [--rounds 3] [--steps64 10] [--steps32 20]
+    python bench/gan_speed.py [--rounds 3] [--steps64 10] [--steps32 20] [--compile]
 """
 
 from __future__ import annotations
@@ -75,23 +77,29 @@ def nets(channels: int, size: int, cl: bool) -> tuple[torch.nn.Module, torch.nn.
 
 
 def loop_seconds(X: torch.Tensor, steps: int, *, skip: bool, cl: bool, bf16: bool,
-                 fused: bool = False) -> float:
-    """One variant of the step (see the module docstring); seconds per step."""
+                 fused: bool = False, compiled: bool = False) -> float:
+    """One variant of the step (see the module docstring) on ``X``'s device; seconds
+    per step (every step reads its losses, which waits for a GPU too)."""
+    dev = X.device
     G, D = nets(X.shape[1], X.shape[2], cl)
+    G, D = G.to(dev), D.to(dev)
+    if compiled:  # the warm-up steps below pay the compilation (not timed)
+        G, D = torch.compile(G), torch.compile(D)
     fuse = True if fused else None
     opt_d = torch.optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999), fused=fuse)
     opt_g = torch.optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999), fused=fuse)
     gen = torch.Generator().manual_seed(0)
-    ones, zeros = torch.ones(BATCH), torch.zeros(BATCH)
+    ones, zeros = torch.ones(BATCH, device=dev), torch.zeros(BATCH, device=dev)
     fmt = torch.channels_last if cl else torch.contiguous_format
-    cast = amp_dtype("cpu", X[0].numel(), True) if bf16 else None
+    cast = amp_dtype(dev.type, X[0].numel(), True) if bf16 else None
 
     def amp() -> contextlib.AbstractContextManager:
-        return torch.autocast("cpu", dtype=cast) if cast else contextlib.nullcontext()
+        return torch.autocast(dev.type, dtype=cast) if cast else contextlib.nullcontext()
 
     def step() -> None:
-        real = X[torch.randint(len(X), (BATCH,), generator=gen)].contiguous(memory_format=fmt)
-        z = torch.randn(BATCH, NZ, generator=gen)
+        idx = torch.randint(len(X), (BATCH,), generator=gen).to(dev)
+        real = X[idx].contiguous(memory_format=fmt)
+        z = torch.randn(BATCH, NZ, generator=gen).to(dev)
         with amp():
             fake = G(z)
             loss_d = (F.binary_cross_entropy_with_logits(D(real).float(), ones)
@@ -125,8 +133,9 @@ def trainer_seconds(X: torch.Tensor, steps: int, *, monitor: bool) -> float:
     G, D = nets(X.shape[1], X.shape[2], True)
     # one step more than timed: the last step always measures diversity, and the timed
     # steps WARMUP + 1 ... WARMUP + steps hold the steady rate (every 10th step)
+    G, D = G.to(X.device), D.to(X.device)
     config = GANLoopConfig(epochs=1, min_steps=WARMUP + steps + 1, batch_size=BATCH,
-                           monitor=monitor, fast=True)
+                           monitor=monitor, fast=True, device=X.device.type)
     history: list[dict] = []
     train_gan(G, D, X, None, config, seed=0, history=history)
     # history[i]["seconds"] is the time since the start of training, after step i + 1
@@ -138,18 +147,27 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--steps64", type=int, default=10)
     parser.add_argument("--steps32", type=int, default=20)
+    parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
+    parser.add_argument("--compile", action="store_true",
+                        help="also time the fast path with G and D under torch.compile "
+                             "(inductor; compiled in the untimed warm-up steps, each round)")
     args = parser.parse_args()
     if args.steps64 % 10 or args.steps32 % 10:
         parser.error("--steps64 and --steps32 must be multiples of 10 (the diversity "
                      "check runs every 10th step; other counts misstate its share)")
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, "
           f"CPU capability {torch.backends.cpu.get_cpu_capability()}, "
-          f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs")
+          f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, device "
+          f"{args.device}"
+          + (f" ({torch.cuda.get_device_name()})" if args.device == "cuda" else ""))
     for channels, size, steps in ((3, 64, args.steps64), (1, 32, args.steps32)):
-        X = torch.rand(256, channels, size, size) * 2 - 1
+        X = (torch.rand(256, channels, size, size) * 2 - 1).to(args.device)
         runs: dict[str, Callable[[], float]] = {
             name: functools.partial(loop_seconds, X, steps, **v)
             for name, v in VARIANTS.items()}
+        if args.compile:
+            runs["+ torch.compile"] = functools.partial(
+                loop_seconds, X, steps, **VARIANTS["+ fused Adam"], compiled=True)
         runs["train_gan, no monitoring"] = functools.partial(trainer_seconds, X, steps,
                                                              monitor=False)
         runs["train_gan"] = functools.partial(trainer_seconds, X, steps, monitor=True)
@@ -160,7 +178,7 @@ def main() -> None:
             for name in order:
                 times[name].append(runs[name]())
         med = {name: statistics.median(t) for name, t in times.items()}
-        cast = amp_dtype("cpu", channels * size * size, True)
+        cast = amp_dtype(args.device, channels * size * size, True)
         print(f"\nDCGAN {size}x{size}x{channels}, batch {BATCH}, {args.rounds} rounds x "
               f"{steps} steps (bf16 autocast {'on' if cast else 'not used here'})")
         print(f"  {'variant':<26} {'ms/step':>9} {'vs reference':>13}")
@@ -177,6 +195,8 @@ def main() -> None:
             "train_gan's loop vs the same four changes here": ("+ fused Adam",
                                                                 "train_gan, no monitoring"),
         }
+        if args.compile:
+            ratio["torch.compile (after the four)"] = ("+ fused Adam", "+ torch.compile")
         print("  each change: time before / time after")
         for label, (before, after) in ratio.items():
             print(f"    {label:<50} {med[before] / med[after]:5.2f}x")
