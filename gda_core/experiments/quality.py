@@ -9,14 +9,14 @@ all of it supplies the features.  The extractor is trained once per dataset and 
 from __future__ import annotations
 
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from gda_core.datasets import DatasetSplits, ImbalancedData
-from gda_core.metrics.features import FeatureExtractor
+from gda_core.metrics.features import CachedFeatures, FeatureExtractor, RandomFeatures
 from gda_core.metrics.gate import gate_scores
 from gda_core.metrics.sample_quality import sample_quality_per_class
 
@@ -43,6 +43,10 @@ class QualityReference:
     extractor: Any
     images: np.ndarray
     labels: np.ndarray
+    structure: Any = field(default_factory=lambda: CachedFeatures(RandomFeatures()))
+    """The gate's random features (remembering the real images' features)."""
+    memo: dict[Any, float] = field(default_factory=dict)
+    """Per-class values of the real images alone, kept between scorings."""
 
     def score(self, data: ImbalancedData, new_images: np.ndarray, new_labels: np.ndarray,
               *, train_images: np.ndarray | None = None, train_labels: np.ndarray | None = None,
@@ -75,14 +79,15 @@ class QualityReference:
         X_new, y_new = new_images[keep], y_new[keep]
         per_class = sample_quality_per_class(
             self.images, self.labels, X_new, source[y_new], self.extractor,
-            random_state=random_state)
+            random_state=random_state, memo=self.memo)
         back = {int(s): i for i, s in enumerate(source.tolist())}
         out = {}
         for s, scores in per_class.items():
             c = back[s]
             gate = gate_scores(self.images[self.labels == s],
                                train_images[np.asarray(train_labels) == c], X_new[y_new == c],
-                               extractor=self.extractor, random_state=random_state)
+                               extractor=self.extractor, structure_features=self.structure,
+                               random_state=random_state)
             out[c] = {**scores, **gate}
         return out
 
@@ -115,7 +120,8 @@ def quality_reference(splits: DatasetSplits, *, cache_dir: str | Path | None = N
     extractor = FeatureExtractor.cached(
         images, labels, folder, random_state=EXTRACTOR_SEED,
         n_classes=len(train.class_names), device=device)
-    return QualityReference(extractor, images, labels)
+    # the real images' features are the same for every method and seed: computed once
+    return QualityReference(CachedFeatures(extractor), images, labels)
 
 
 def _cap(labels: np.ndarray, random_state: int) -> np.ndarray:

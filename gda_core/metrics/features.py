@@ -19,6 +19,7 @@ import json
 import os
 import pickle
 import tempfile
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
@@ -380,3 +381,54 @@ def dataset_fingerprint(images: np.ndarray, labels: Any,
 def _plain(value: Any) -> Any:
     """A numpy scalar as the Python number ``torch.load(weights_only=True)`` accepts."""
     return value.item() if isinstance(value, np.generic) else value
+
+
+class CachedFeatures:
+    """Any ``transform(images)`` with its last results remembered, by the images' bytes.
+
+    A comparison scores every method's images against the same real images of a class;
+    their features do not change between methods or seeds, so they are computed once.
+    The results are exactly those of ``features.transform`` (returned read-only).
+
+    Parameters
+    ----------
+    features : object with ``transform(images) -> ndarray``
+    max_entries : int
+        How many distinct image sets are remembered (least recently used go first).
+
+    Examples
+    --------
+    >>> images = np.random.default_rng(0).integers(0, 256, (3, 1, 16, 16), np.uint8)
+    >>> cached = CachedFeatures(RandomFeatures())
+    >>> a = cached.transform(images)
+    >>> cached.transform(images) is a, cached.hits
+    (True, 1)
+    """
+
+    def __init__(self, features: Any, max_entries: int = 16) -> None:
+        self.features = features
+        self.max_entries = int(max_entries)
+        self.hits = 0
+        self._memo: OrderedDict[tuple, np.ndarray] = OrderedDict()
+
+    def __getattr__(self, name: str) -> Any:  # n_features, predict, ... of the wrapped one
+        if name == "features":  # not set yet (unpickling): no recursion
+            raise AttributeError(name)
+        return getattr(self.features, name)
+
+    def transform(self, images: np.ndarray) -> np.ndarray:
+        """``features.transform(images)``, from memory when these images were seen."""
+        arr = np.ascontiguousarray(images)
+        key = (arr.shape, str(arr.dtype),
+               hashlib.blake2b(arr.tobytes(), digest_size=20).digest())
+        found = self._memo.get(key)
+        if found is not None:
+            self._memo.move_to_end(key)
+            self.hits += 1
+            return found
+        out = np.asarray(self.features.transform(images))
+        out.setflags(write=False)
+        self._memo[key] = out
+        while len(self._memo) > self.max_entries:
+            self._memo.popitem(last=False)
+        return out

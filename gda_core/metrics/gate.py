@@ -160,6 +160,7 @@ def smoothness(images: np.ndarray) -> np.ndarray:
 
 def gate_scores(real: np.ndarray, train: np.ndarray, fake: np.ndarray, *,
                 extractor: Any | None = None, structure: bool = True,
+                structure_features: Any | None = None,
                 random_state: int = 0) -> dict[str, float]:
     """The gate's scores of one class (see the module docstring).
 
@@ -177,6 +178,10 @@ def gate_scores(real: np.ndarray, train: np.ndarray, fake: np.ndarray, *,
     structure : bool
         Also score on :class:`~gda_core.metrics.features.RandomFeatures` (the
         ``struct_*`` scores; no training, so always available).
+    structure_features : object with ``transform``, optional
+        The ``RandomFeatures()`` to use, e.g. wrapped in
+        :class:`~gda_core.metrics.features.CachedFeatures` by a caller that scores many
+        image sets against the same real images (default: a new one).
     random_state : int
         Seeds the halvings and subsamples.
 
@@ -211,7 +216,8 @@ def gate_scores(real: np.ndarray, train: np.ndarray, fake: np.ndarray, *,
         return out
     m = int(min(len(real) // 2, len(fake)))
     out["n_compared"] = float(m)
-    spaces = [("struct_", RandomFeatures())] if structure else []
+    structure_features = RandomFeatures() if structure_features is None else structure_features
+    spaces = [("struct_", structure_features)] if structure else []
     if extractor is not None:
         spaces.append(("", extractor))
     learned = {img.tobytes() for img in train}
@@ -234,11 +240,14 @@ def gate_scores(real: np.ndarray, train: np.ndarray, fake: np.ndarray, *,
     return out
 
 
-def _coverage(f_ref: np.ndarray, f_set: np.ndarray, k: int) -> float:
-    """Share of ``f_ref`` points whose k-NN ball (within ``f_ref``) holds a point of
-    ``f_set`` (coverage, Naeem et al. 2020; any number of ``f_set`` points)."""
-    inner = cdist(f_ref, f_ref)
-    radius = np.sort(inner, axis=1)[:, k]          # column 0 is the point itself
+def _knn_radius(f_ref: np.ndarray, k: int) -> np.ndarray:
+    """Distance of every ``f_ref`` point to its k-th nearest other ``f_ref`` point."""
+    return np.sort(cdist(f_ref, f_ref), axis=1)[:, k]  # column 0 is the point itself
+
+
+def _coverage(f_ref: np.ndarray, f_set: np.ndarray, radius: np.ndarray) -> float:
+    """Share of ``f_ref`` points whose k-NN ball (``radius``, :func:`_knn_radius`) holds
+    a point of ``f_set`` (coverage, Naeem et al. 2020; any number of ``f_set`` points)."""
     return float(np.mean(cdist(f_ref, f_set).min(axis=1) < radius))
 
 
@@ -250,10 +259,11 @@ def _train_coverage(f_ref: np.ndarray, f_train: np.ndarray, f_fake: np.ndarray,
     k = min(K, len(f_ref) - 1)
     if n < 1 or k < 1:
         return {"coverage_train": math.nan, "coverage_fake_train": math.nan}
+    radius = _knn_radius(f_ref, k)  # the same balls for every repeat
     cov_train, cov_fake = [], []
     for _ in range(REPEATS):
-        cov_train.append(_coverage(f_ref, f_train[rng.permutation(len(f_train))[:n]], k))
-        cov_fake.append(_coverage(f_ref, f_fake[rng.permutation(len(f_fake))[:n]], k))
+        cov_train.append(_coverage(f_ref, f_train[rng.permutation(len(f_train))[:n]], radius))
+        cov_fake.append(_coverage(f_ref, f_fake[rng.permutation(len(f_fake))[:n]], radius))
     return {"coverage_train": _mean(cov_train), "coverage_fake_train": _mean(cov_fake)}
 
 

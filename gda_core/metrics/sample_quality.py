@@ -26,8 +26,10 @@ True
 
 from __future__ import annotations
 
+import hashlib
 import math
 import warnings
+from collections.abc import MutableMapping
 from typing import Any
 
 import numpy as np
@@ -301,11 +303,15 @@ def sample_quality(real_images: np.ndarray, fake_images: np.ndarray, extractor: 
 
 def sample_quality_per_class(real_images: np.ndarray, real_labels: Any,
                              fake_images: np.ndarray, fake_labels: Any, extractor: Any, *,
-                             k: int = 5, random_state: int = 0) -> dict[int, dict[str, float]]:
+                             k: int = 5, random_state: int = 0,
+                             memo: MutableMapping[Any, float] | None = None,
+                             ) -> dict[int, dict[str, float]]:
     """:func:`sample_quality` for every class that has synthesized images.
 
     Features are computed once for all images.  Classes with fake images but no real
-    ones are skipped.
+    ones are skipped.  ``memo``: a dict kept by a caller that scores many image sets
+    against the same real images; the real images' own pixel diversity is computed once
+    per class and seed there (the same value either way).
 
     Returns
     -------
@@ -328,8 +334,16 @@ def sample_quality_per_class(real_images: np.ndarray, real_labels: Any,
         r, f = y_real == c, y_fake == c
         if not r.any():
             continue
-        out[int(c)] = _scores(f_real[r], f_fake[f], real_images[r], fake_images[f], k,
-                              random_state)
+        key = None
+        if memo is not None:
+            digest = hashlib.blake2b(np.ascontiguousarray(real_images[r]).tobytes(),
+                                     digest_size=20).hexdigest()
+            key = ("diversity_real", random_state, digest)
+        scores = _scores(f_real[r], f_fake[f], real_images[r], fake_images[f], k,
+                         random_state, None if key is None else memo.get(key))
+        if key is not None:
+            memo[key] = scores["diversity_real"]
+        out[int(c)] = scores
     return out
 
 
@@ -345,7 +359,8 @@ def _transform(extractor: Any, images: np.ndarray) -> np.ndarray:
 
 
 def _scores(f_real: np.ndarray, f_fake: np.ndarray, real_images: np.ndarray,
-            fake_images: np.ndarray, k: int, random_state: int) -> dict[str, float]:
+            fake_images: np.ndarray, k: int, random_state: int,
+            diversity_real: float | None = None) -> dict[str, float]:
     n_real, n_fake = len(f_real), len(f_fake)
     k_used = int(min(k, n_real - 1, n_fake - 1))
     scores = {"fid": fid(f_real, f_fake)}
@@ -354,6 +369,7 @@ def _scores(f_real: np.ndarray, f_fake: np.ndarray, real_images: np.ndarray,
     else:
         scores.update(dict.fromkeys(("precision", "recall", "density", "coverage"), math.nan))
     scores["diversity"] = mean_pairwise_distance(fake_images, random_state=random_state)
-    scores["diversity_real"] = mean_pairwise_distance(real_images, random_state=random_state)
+    scores["diversity_real"] = (mean_pairwise_distance(real_images, random_state=random_state)
+                                if diversity_real is None else diversity_real)
     scores.update(n_real=n_real, n_fake=n_fake, k=max(k_used, 0))
     return scores
