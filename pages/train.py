@@ -163,7 +163,10 @@ def load_events(rid: str) -> list[dict]:
     return cache["events"]
 
 
-def show_run(rid: str) -> None:
+def show_run(rid: str, first_grid: bool = False) -> None:
+    """The run's progress, warnings, charts and sample grids.  ``first_grid``: the
+    fragment polls fast until the first grid is there, then the page reruns at the
+    normal pace."""
     try:
         run = store.get_run(rid)
         if run.is_active and not is_running(store, rid):
@@ -229,6 +232,8 @@ def show_run(rid: str) -> None:
     with right:
         if grids:
             show_grids(rid, grids, events)
+    if first_grid and (grids or not run.is_active):
+        st.rerun()  # the grid is shown (or will never come): the normal pace from now on
 
 
 def pin_grid(key: str, state_key: str, latest: int) -> None:
@@ -303,6 +308,8 @@ except GDAError as exc:
     st.error(f"Run {plain(run_id)} cannot be shown: {plain(exc)}")
     st.stop()
 if active:  # only this part reruns every second; the settings above stay put
-    st.fragment(show_run, run_every=1.0)(run_id)
+    # until the first sample grid: every 0.25 s (a warm worker has it within a second)
+    waiting = not store.artifacts(run_id, "grid")
+    st.fragment(show_run, run_every=0.25 if waiting else 1.0)(run_id, waiting)
 else:
     show_run(run_id)
