@@ -69,3 +69,24 @@ def zip_bytes(entries: dict[str, bytes], *, compression: int = zipfile.ZIP_DEFLA
         for name, payload in entries.items():
             zf.writestr(name, payload)
     return buf.getvalue()
+
+
+def write_fake_cifar10(root: Path, monkeypatch, batches: list[dict]) -> Path:
+    """``root/cifar-10-batches-py`` with ``batches`` (5 training, then the test batch; each
+    ``{"data": uint8 (n, 3072), "labels": [...]}``) and the meta file; torchvision's md5
+    checks are patched out (these are not the real files).  Returns the batch folder."""
+    import pickle
+
+    from gda_core._compat.torchvision import import_torchvision
+    from gda_core.datasets.torchvision_sources import CIFAR10_CLASSES
+
+    tv = import_torchvision()
+    monkeypatch.setattr(tv.datasets.CIFAR10, "_check_integrity", lambda self: True)
+    monkeypatch.setattr(tv.datasets.cifar, "check_integrity", lambda *a, **k: True)
+    folder = root / "cifar-10-batches-py"
+    folder.mkdir(parents=True, exist_ok=True)
+    names = [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]
+    for name, batch in zip(names, batches, strict=True):
+        (folder / name).write_bytes(pickle.dumps(batch))
+    (folder / "batches.meta").write_bytes(pickle.dumps({"label_names": list(CIFAR10_CLASSES)}))
+    return folder

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conftest import REPO, read_only, unprivileged, writable_again
-from conftest_data import image_bytes, write_fake_mnist, zip_bytes
+from conftest_data import image_bytes, write_fake_cifar10, write_fake_mnist, zip_bytes
 
 from gda_core.datasets import (
     DatasetSplits,
@@ -26,7 +26,6 @@ from gda_core.datasets import (
     sources,
 )
 from gda_core.datasets.cache import cache_key
-from gda_core.datasets.torchvision_sources import CIFAR10_CLASSES
 from gda_core.experiments import CompareConfig, DataConfig
 
 
@@ -263,19 +262,10 @@ def test_mnist_files_are_cached(tmp_path, monkeypatch):
 
 
 def test_cifar10_files_are_cached(tmp_path, monkeypatch):
-    from gda_core._compat.torchvision import import_torchvision
-
-    tv = import_torchvision()
-    # The files below are not the real ones: skip torchvision's md5 checks.
-    monkeypatch.setattr(tv.datasets.CIFAR10, "_check_integrity", lambda self: True)
-    monkeypatch.setattr(tv.datasets.cifar, "check_integrity", lambda *a, **k: True)
-    batches = tmp_path / "cifar-10-batches-py"
-    batches.mkdir()
     rng = np.random.default_rng(0)
-    for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
-        batch = {"data": rng.integers(0, 256, (3, 3072), dtype=np.uint8), "labels": [0, 1, 2]}
-        (batches / name).write_bytes(pickle.dumps(batch))
-    (batches / "batches.meta").write_bytes(pickle.dumps({"label_names": list(CIFAR10_CLASSES)}))
+    batches = write_fake_cifar10(tmp_path, monkeypatch, [
+        {"data": rng.integers(0, 256, (3, 3072), dtype=np.uint8), "labels": [0, 1, 2]}
+        for _ in range(6)])
     calls = []
     real = sources.load_torchvision_splits
     monkeypatch.setattr(sources, "load_torchvision_splits",

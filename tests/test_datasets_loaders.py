@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import gzip
-import pickle
 import urllib.error
 
 import numpy as np
 import pytest
 from conftest import shared_path
-from conftest_data import IDX_STEMS, make_class_tree, write_fake_mnist, write_idx, zip_bytes
+from conftest_data import (
+    IDX_STEMS,
+    make_class_tree,
+    write_fake_cifar10,
+    write_fake_mnist,
+    write_idx,
+    zip_bytes,
+)
 from PIL import Image
 
 from gda_core.datasets import (
@@ -141,22 +147,13 @@ def test_cifar10_missing(tmp_path):
 
 
 def test_cifar10_from_batches(tmp_path, monkeypatch):
-    from gda_core._compat.torchvision import import_torchvision
-
-    tv = import_torchvision()
-    # The files below are not the real ones: skip torchvision's md5 checks.
-    monkeypatch.setattr(tv.datasets.CIFAR10, "_check_integrity", lambda self: True)
-    monkeypatch.setattr(tv.datasets.cifar, "check_integrity", lambda *a, **k: True)
-    folder = tmp_path / "cifar-10-batches-py"
-    folder.mkdir()
     rng = np.random.default_rng(0)
-    names = [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]
-    for i, name in enumerate(names):
+    batches = []
+    for i in range(6):
         data = rng.integers(0, 256, (4, 3072), dtype=np.uint8)
         data[0, :1024] = 7 + i  # red plane of the first image
-        batch = {"data": data, "labels": [i % 10, 1, 2, 3]}
-        (folder / name).write_bytes(pickle.dumps(batch))
-    (folder / "batches.meta").write_bytes(pickle.dumps({"label_names": list(CIFAR10_CLASSES)}))
+        batches.append({"data": data, "labels": [i % 10, 1, 2, 3]})
+    write_fake_cifar10(tmp_path, monkeypatch, batches)
     splits = load_torchvision_splits("cifar10", tmp_path)
     assert splits.train.images.shape == (20, 3, 32, 32)
     assert splits.test.images.shape == (4, 3, 32, 32)
