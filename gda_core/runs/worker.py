@@ -458,6 +458,9 @@ def _standby(preload: Sequence[str]) -> tuple[str, str, str] | None:
         return None
     try:
         rec.check_run_id(given["run"])
+    except RunError:
+        return None  # not a run id: nothing to start, no store to open
+    try:
         log_path = RunStore(given["root"]).log_path(given["run"])
         fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
     except (OSError, RunError):
