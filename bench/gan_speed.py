@@ -24,6 +24,7 @@ interleaved rounds in a different order each round (this machine's timings drift
 medians are printed with the speed-up over the reference and the factor of each change.
 
     python bench/gan_speed.py [--rounds 3] [--steps64 10] [--steps32 20] [--compile]
+                               [--monitoring-only] [--device cpu|cuda]
 """
 
 from __future__ import annotations
@@ -148,6 +149,9 @@ def main() -> None:
     parser.add_argument("--steps64", type=int, default=10)
     parser.add_argument("--steps32", type=int, default=20)
     parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
+    parser.add_argument("--monitoring-only", action="store_true",
+                        help="time only train_gan with and without monitoring (use more "
+                             "--steps and --rounds to see a few-percent difference)")
     parser.add_argument("--compile", action="store_true",
                         help="also time the fast path with G and D under torch.compile "
                              "(inductor; compiled in the untimed warm-up steps, each round)")
@@ -162,10 +166,10 @@ def main() -> None:
           + (f" ({torch.cuda.get_device_name()})" if args.device == "cuda" else ""))
     for channels, size, steps in ((3, 64, args.steps64), (1, 32, args.steps32)):
         X = (torch.rand(256, channels, size, size) * 2 - 1).to(args.device)
-        runs: dict[str, Callable[[], float]] = {
+        runs: dict[str, Callable[[], float]] = {} if args.monitoring_only else {
             name: functools.partial(loop_seconds, X, steps, **v)
             for name, v in VARIANTS.items()}
-        if args.compile:
+        if args.compile and not args.monitoring_only:
             runs["+ torch.compile"] = functools.partial(
                 loop_seconds, X, steps, **VARIANTS["+ fused Adam"], compiled=True)
         runs["train_gan, no monitoring"] = functools.partial(trainer_seconds, X, steps,
@@ -181,11 +185,12 @@ def main() -> None:
         cast = amp_dtype(args.device, channels * size * size, True)
         print(f"\nDCGAN {size}x{size}x{channels}, batch {BATCH}, {args.rounds} rounds x "
               f"{steps} steps (bf16 autocast {'on' if cast else 'not used here'})")
-        print(f"  {'variant':<26} {'ms/step':>9} {'vs reference':>13}")
+        print(f"  {'variant':<26} {'ms/step':>9}"
+              + (f" {'vs reference':>13}" if "reference" in med else ""))
         for name in runs:
-            print(f"  {name:<26} {med[name] * 1000:9.1f} "
-                  f"{med['reference'] / med[name]:12.2f}x")
-        ratio = {
+            vs = f"{med['reference'] / med[name]:12.2f}x" if "reference" in med else ""
+            print(f"  {name:<26} {med[name] * 1000:9.1f} {vs}")
+        ratio = {} if args.monitoring_only else {
             "skip D grads (on the reference)": ("reference", "+ skip D grads"),
             "channels_last (after skip D grads)": ("+ skip D grads", "+ channels_last"),
             "bf16 autocast (after both)": ("+ channels_last", "+ bf16 autocast"),
@@ -195,9 +200,10 @@ def main() -> None:
             "train_gan's loop vs the same four changes here": ("+ fused Adam",
                                                                 "train_gan, no monitoring"),
         }
-        if args.compile:
+        if args.compile and not args.monitoring_only:
             ratio["torch.compile (after the four)"] = ("+ fused Adam", "+ torch.compile")
-        print("  each change: time before / time after")
+        if ratio:
+            print("  each change: time before / time after")
         for label, (before, after) in ratio.items():
             print(f"    {label:<50} {med[before] / med[after]:5.2f}x")
         print(f"  monitoring overhead (train_gan vs no monitoring): "
