@@ -212,8 +212,11 @@ def show_run(rid: str, first_grid: bool = False) -> None:
                     "comparable.",
         }
         st.switch_page("pages/compare.py")
-    show_warnings(rid, run, summary, events)
+    warnings_box = st.container()  # filled last: the grid reaches the browser first
     left, right = st.columns([3, 2])
+    with right:
+        if grids:
+            show_grids(rid, grids, events)
     with left:
         if events:
             smooth_col, log_col = st.columns([3, 1], vertical_alignment="bottom")
@@ -234,9 +237,8 @@ def show_run(rid: str, first_grid: bool = False) -> None:
                             key=f"fid-{rid}")
             st.caption("FID of the fixed-noise samples against the real images (lower is "
                        "closer); features of our own CNN, 64 samples: a trend, not a score.")
-    with right:
-        if grids:
-            show_grids(rid, grids, events)
+    with warnings_box:
+        show_warnings(rid, run, summary, events)
     if first_grid and (grids or not run.is_active):
         st.rerun()  # the grid is shown (or will never come): the normal pace from now on
 
