@@ -3,7 +3,8 @@
 One helper for every place that holds real images out: a comparison's validation split
 (taken from the real training images *before* any oversampling, so that synthetic images
 never choose the model), the classifier's early-stopping split when it is given no
-validation set, and the three-player model's own validation split.
+validation set, and the three-player model's own validation split; and
+:func:`cap_per_class`, the seeded per-class subsample of the quality references.
 """
 
 from __future__ import annotations
@@ -53,3 +54,21 @@ def stratified_split(labels: np.ndarray, fraction: float, rng: np.random.Generat
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
     return (np.sort(np.concatenate(train)).astype(np.int64),
             np.sort(np.concatenate(held)).astype(np.int64))
+
+
+def cap_per_class(labels: np.ndarray, max_per_class: int, seed: int) -> np.ndarray:
+    """Sorted indices keeping at most ``max_per_class`` images of each class (seeded).
+
+    Examples
+    --------
+    >>> cap_per_class(np.array([0, 0, 0, 1]), 2, seed=0).tolist()
+    [1, 2, 3]
+    """
+    rng = np.random.default_rng(seed)
+    parts = []
+    for c in np.unique(labels):
+        idx = np.flatnonzero(labels == c)
+        if len(idx) > max_per_class:
+            idx = rng.choice(idx, max_per_class, replace=False)
+        parts.append(idx)
+    return np.sort(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)

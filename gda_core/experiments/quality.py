@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from gda_core.datasets import DatasetSplits, ImbalancedData
+from gda_core.datasets.split import cap_per_class
 from gda_core.metrics.features import CachedFeatures, FeatureExtractor, RandomFeatures
 from gda_core.metrics.gate import gate_scores
 from gda_core.metrics.sample_quality import sample_quality_per_class
@@ -75,7 +76,7 @@ class QualityReference:
         y_new = np.asarray(new_labels, dtype=np.int64)
         if train_images is None or train_labels is None:
             train_images, train_labels = data.train.images, data.train.labels
-        keep = _cap(y_new, random_state)
+        keep = cap_per_class(y_new, MAX_PER_CLASS, random_state)
         X_new, y_new = new_images[keep], y_new[keep]
         per_class = sample_quality_per_class(
             self.images, self.labels, X_new, source[y_new], self.extractor,
@@ -115,7 +116,7 @@ def quality_reference(splits: DatasetSplits, *, cache_dir: str | Path | None = N
     train = splits.train
     folder = default_cache_dir() if cache_dir is None else Path(cache_dir)
     labels = np.asarray(train.labels, dtype=np.int64)
-    keep = _cap(labels, EXTRACTOR_SEED)
+    keep = cap_per_class(labels, MAX_PER_CLASS, EXTRACTOR_SEED)
     images, labels = train.images[keep], labels[keep]
     extractor = FeatureExtractor.cached(
         images, labels, folder, random_state=EXTRACTOR_SEED,
@@ -123,14 +124,3 @@ def quality_reference(splits: DatasetSplits, *, cache_dir: str | Path | None = N
     # the real images' features are the same for every method and seed: computed once
     return QualityReference(CachedFeatures(extractor), images, labels)
 
-
-def _cap(labels: np.ndarray, random_state: int) -> np.ndarray:
-    """Sorted indices keeping at most :data:`MAX_PER_CLASS` of each class (seeded)."""
-    rng = np.random.default_rng(random_state)
-    parts = []
-    for c in np.unique(labels):
-        idx = np.flatnonzero(labels == c)
-        if len(idx) > MAX_PER_CLASS:
-            idx = rng.choice(idx, MAX_PER_CLASS, replace=False)
-        parts.append(idx)
-    return np.sort(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)

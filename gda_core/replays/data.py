@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from gda_core.datasets import DatasetSplits, load_source
+from gda_core.datasets.split import cap_per_class
 from gda_core.datasets.transforms import resize_images
 from gda_core.errors import GDAError
 from gda_core.replays.base import ReplayOptions
@@ -103,13 +104,14 @@ def make_judge(data: GanData, *, size: int | None = None, seed: int = 0) -> Judg
     splits = data.splits
     ref = splits.test if splits.test is not None else splits.train
     images, labels = ref.images, np.asarray(ref.labels, dtype=np.int64)
-    keep = _cap(labels, seed)
+    keep = cap_per_class(labels, JUDGE_PER_CLASS, seed)
     images, labels = images[keep], labels[keep]
     if size is None:
         extractor = quality_reference(splits).extractor
     else:
         train = splits.train
-        tkeep = _cap(np.asarray(train.labels, dtype=np.int64), seed)
+        tkeep = cap_per_class(np.asarray(train.labels, dtype=np.int64), JUDGE_PER_CLASS,
+                              seed)
         extractor = FeatureExtractor.cached(
             resize_images(train.images[tkeep], size), np.asarray(train.labels)[tkeep],
             default_cache_dir(), random_state=seed, n_classes=len(splits.class_names),
@@ -117,14 +119,3 @@ def make_judge(data: GanData, *, size: int | None = None, seed: int = 0) -> Judg
         images = resize_images(images, size)
     return Judge(extractor, images, labels, tuple(splits.class_names))
 
-
-def _cap(labels: np.ndarray, seed: int) -> np.ndarray:
-    """Sorted indices keeping at most :data:`JUDGE_PER_CLASS` of each class (seeded)."""
-    rng = np.random.default_rng(seed)
-    parts = []
-    for c in np.unique(labels):
-        idx = np.flatnonzero(labels == c)
-        if len(idx) > JUDGE_PER_CLASS:
-            idx = rng.choice(idx, JUDGE_PER_CLASS, replace=False)
-        parts.append(idx)
-    return np.sort(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
