@@ -42,11 +42,12 @@ OVERLAY_METRICS = ["g_loss", "d_loss", "g_grad_norm", "d_real", "d_fake", "diver
 EVENTS_KEY = "train_events"
 SMOOTHING_KEY = "train-smoothing"  # chart settings: kept for the session, for every run
 LOG_KEY = "train-log-y"
+# Seconds between refreshes until the run's first sample grid (then 1 s); a comment, not a
+# docstring: Streamlit would draw a bare string on the page.  Measured with
+# bench/first_grid.py's page mode (3 rounds each): first grid on the page after 3.5 s at 0.5,
+# 4.5 s at 1.0 and 4.4 s at 0.25, whose refreshes slowed the server (the Stop button took 3 s
+# instead of 1.5 s).
 FIRST_GRID_POLL = 0.5
-"""Seconds between refreshes until the run's first sample grid (then 1 s).  Measured with
-bench/first_grid.py's page mode (3 rounds each): first grid on the page after 3.5 s at 0.5,
-4.5 s at 1.0 and 4.4 s at 0.25, whose refreshes slowed the server (the Stop button took 3 s
-instead of 1.5 s)."""
 
 st.title("Train a synthesizer")
 store = get_store()

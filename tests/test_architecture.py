@@ -286,3 +286,18 @@ def test_the_registry_needs_no_import_order(order):
     proc = _python(ORDERS[order])
     _, stderr = proc.communicate(timeout=300)
     assert proc.returncode == 0, stderr
+
+
+PAGE_SCRIPTS = sorted([*REPO.joinpath("pages").glob("[!_]*.py"), REPO / "app.py"])
+"""Scripts Streamlit runs as pages (``_*.py`` are imported helpers, which it does not)."""
+
+
+@pytest.mark.parametrize("script", PAGE_SCRIPTS, ids=lambda p: p.name)
+def test_page_scripts_hold_no_bare_strings(script):
+    # Streamlit's "magic" draws every bare expression of a page script, so a string meant
+    # as a constant's docstring would appear on the page (it once did on the Train page).
+    tree = ast.parse(script.read_text())
+    bare = [node.lineno for node in tree.body[1:]
+            if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
+            and isinstance(node.value.value, str)]
+    assert not bare, f"{script.name}: bare strings at lines {bare} would be drawn on the page"
