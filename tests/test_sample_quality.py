@@ -11,8 +11,10 @@ import torch
 from gda_core.errors import ConfigError, GDAError
 from gda_core.metrics.features import FeatureExtractor, dataset_fingerprint
 from gda_core.metrics.sample_quality import (
+    euclidean_distances,
     fid,
     frechet_distance,
+    kth_neighbour_distance,
     mean_pairwise_distance,
     prdc,
     sample_quality,
@@ -151,6 +153,67 @@ def test_diversity_of_features_and_subsampling():
     with pytest.raises(GDAError, match="uint8 images"):
         mean_pairwise_distance(np.zeros((2, 1, 8, 8), np.float32))
 
+
+
+def test_distances_by_matrix_product_match_scipy_and_keep_copies_at_zero():
+    # wide rows (64x64 RGB images) go through |a|^2 + |b|^2 - 2 a.b: within 1e-9 of scipy,
+    # a copy exactly 0 apart, and images one grey level apart in one value not 0
+    from scipy.spatial.distance import cdist, pdist
+
+    rng = np.random.default_rng(3)
+    images = rng.integers(0, 256, (40, 3, 64, 64), dtype=np.uint8)
+    images[1] = images[0]
+    images[2] = images[0]
+    images[2, 0, 5, 7] ^= 1
+    flat = images.reshape(40, -1) / 255.0
+    d = euclidean_distances(flat, flat)
+    assert np.abs(d - cdist(flat, flat)).max() < 1e-9
+    assert d[0, 1] == 0.0 and d[1, 0] == 0.0 and np.all(np.diagonal(d) == 0.0)
+    assert d[0, 2] == pytest.approx(1 / 255)
+    expected = pdist(flat).mean() / math.sqrt(flat.shape[1])
+    assert mean_pairwise_distance(images) == pytest.approx(expected, rel=1e-12)
+    same = np.repeat(images[:1], 5, axis=0)
+    assert mean_pairwise_distance(same) == 0.0
+
+
+def test_kth_neighbour_distance_in_blocks(monkeypatch):
+    from scipy.spatial.distance import cdist
+
+    import gda_core.metrics.sample_quality as sq
+
+    x = gaussian(150, 20, seed=4)
+    x[1] = x[0]  # a duplicate is a neighbour at distance 0
+    expected = np.sort(cdist(x, x), axis=1)[:, 3]
+    assert np.allclose(kth_neighbour_distance(x, 3), expected, rtol=0, atol=1e-9)
+    assert kth_neighbour_distance(x, 1)[0] == 0.0
+    monkeypatch.setattr(sq, "_CHUNK", 7 * 150)  # 7 rows per block
+    assert np.allclose(kth_neighbour_distance(x, 3), expected, rtol=0, atol=1e-9)
+
+
+def test_quality_scores_run_numpy_in_one_blas_thread():
+    # after torch's threads, numpy's BLAS threads fight them for 2 cores (6x slower
+    # distances); the gate and the per-class scores run their numpy work in one thread
+    from threadpoolctl import threadpool_info
+
+    from gda_core.metrics.gate import gate_scores
+
+    seen: list[int] = []
+
+    class Recording:
+        def transform(self, images):
+            seen.extend(lib["num_threads"] for lib in threadpool_info()
+                        if lib["user_api"] == "blas")
+            return images.reshape(len(images), -1)[:, :16].astype(np.float64)
+
+    rng = np.random.default_rng(0)
+    real = rng.integers(0, 256, (30, 1, 8, 8), dtype=np.uint8)
+    fake = rng.integers(0, 256, (20, 1, 8, 8), dtype=np.uint8)
+    gate_scores(real, real[:10], fake, extractor=Recording(), structure=False)
+    sample_quality_per_class(real, np.zeros(30), fake, np.zeros(20), Recording())
+    assert seen and set(seen) == {1}
+    outside = [lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"]
+    if torch.get_num_threads() > 1:  # the limit is gone after the call
+        assert max(outside) > 1
 
 # -------------------------------------------------------------- feature extractor
 @pytest.fixture(scope="module")

@@ -17,13 +17,12 @@ from torch import nn
 from gda_core.classifiers.cnn import AMStudyCNN
 from gda_core.classifiers.losses import CLASSIFIER_LOSSES, make_loss
 from gda_core.datasets.split import stratified_split
-from gda_core.devices import amp_dtype, autocast, resolve_device
+from gda_core.devices import amp_dtype, autocast, inference_batch, resolve_device
 from gda_core.errors import ConfigError, GDAError
 from gda_core.images import check_images, check_labelled_images
 from gda_core.seeds import resolve_seed
 
 EpochCallback = Callable[[int, int, dict[str, float]], None]
-_MAX_EVAL_BATCH = 1024
 _CL = torch.channels_last  # NHWC on the fast path (bench/cnn_speed.py measures it)
 
 
@@ -310,7 +309,7 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
         """Logits of uint8 images, batch by batch, in eval mode, without autograd."""
         model = self.model_
         dev = torch.device(self.device_)
-        step = _eval_batch(X.shape[2] * X.shape[3], dev)
+        step = inference_batch(X.shape[2] * X.shape[3], dev.type)
         if not hasattr(self, "_shift") or self._shift.device != dev:
             self._shift, self._scale = self._norm_tensors(dev)
         was_training = model.training
@@ -335,18 +334,6 @@ def _batches(n: int, size: int, min_last: int) -> list[tuple[int, int]]:
     if len(starts) > 1 and n - starts[-1] < min_last:
         starts.pop()
     return list(zip(starts, [*starts[1:], n], strict=True))
-
-
-def _eval_batch(pixels: int, dev: torch.device) -> int:
-    """Images per inference batch: 1024 on GPU; on CPU about 2**17 pixels (cache-sized).
-
-    Measured on 2 CPU cores: 8x8 is fastest at 1024, 28x28 and 32x32 at 64-256, 64x64 and
-    larger at 64 or fewer; bigger batches were up to 3x slower.
-    """
-    if dev.type != "cpu":
-        return _MAX_EVAL_BATCH
-    batch = 2 ** max(0, (2**17 // max(pixels, 1)).bit_length() - 1)
-    return int(min(_MAX_EVAL_BATCH, max(32, batch)))
 
 
 def _int_param(name: str, value: Any, lo: int) -> None:

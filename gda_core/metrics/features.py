@@ -27,13 +27,12 @@ import numpy as np
 import torch
 
 from gda_core.classifiers import AMStudyCNN, CNNClassifier
-from gda_core.devices import resolve_device
+from gda_core.devices import inference_batch, resolve_device
 from gda_core.errors import ConfigError, GDAError
 
 FORMAT = "gda-workbench/feature-extractor@1"
 """Format tag stored in saved extractors (part of the cache fingerprint too)."""
 
-_BATCH = 1024
 _CL = torch.channels_last  # as CNNClassifier: faster on CPU, and the same kernels after load
 
 
@@ -156,8 +155,9 @@ class FeatureExtractor:
         model.eval()
         out = []
         with torch.inference_mode():
-            for i in range(0, len(images), _BATCH):
-                xb = torch.from_numpy(np.ascontiguousarray(images[i:i + _BATCH])).to(dev)
+            step = inference_batch(images.shape[2] * images.shape[3], dev.type)
+            for i in range(0, len(images), step):
+                xb = torch.from_numpy(np.ascontiguousarray(images[i:i + step])).to(dev)
                 xb = ((xb.float() - shift) * scale).contiguous(memory_format=_CL)
                 out.append(head(model.features(xb)).double().cpu())
         if not out:
@@ -342,8 +342,9 @@ class RandomFeatures:
         weights = self._layers(images.shape[1])
         out = []
         with torch.inference_mode():
-            for i in range(0, len(images), _BATCH // 4):
-                x = torch.from_numpy(np.ascontiguousarray(images[i:i + _BATCH // 4]))
+            step = inference_batch(images.shape[2] * images.shape[3], "cpu")
+            for i in range(0, len(images), step):
+                x = torch.from_numpy(np.ascontiguousarray(images[i:i + step]))
                 x = x.float().div_(127.5).sub_(1.0)
                 parts = []
                 for w in weights:

@@ -64,12 +64,18 @@ import math
 from typing import Any
 
 import numpy as np
-from scipy.spatial.distance import cdist
 
+from gda_core.devices import blas_single_threaded
 from gda_core.errors import GDAError
 from gda_core.metrics.features import RandomFeatures
 from gda_core.metrics.memorisation import nearest_real, real_spacing
-from gda_core.metrics.sample_quality import fid, mean_pairwise_distance, prdc
+from gda_core.metrics.sample_quality import (
+    euclidean_distances,
+    fid,
+    kth_neighbour_distance,
+    mean_pairwise_distance,
+    prdc,
+)
 from gda_core.notices import Notice
 
 REPEATS = 5
@@ -158,6 +164,7 @@ def smoothness(images: np.ndarray) -> np.ndarray:
     return out
 
 
+@blas_single_threaded
 def gate_scores(real: np.ndarray, train: np.ndarray, fake: np.ndarray, *,
                 extractor: Any | None = None, structure: bool = True,
                 structure_features: Any | None = None,
@@ -240,15 +247,10 @@ def gate_scores(real: np.ndarray, train: np.ndarray, fake: np.ndarray, *,
     return out
 
 
-def _knn_radius(f_ref: np.ndarray, k: int) -> np.ndarray:
-    """Distance of every ``f_ref`` point to its k-th nearest other ``f_ref`` point."""
-    return np.sort(cdist(f_ref, f_ref), axis=1)[:, k]  # column 0 is the point itself
-
-
 def _coverage(f_ref: np.ndarray, f_set: np.ndarray, radius: np.ndarray) -> float:
-    """Share of ``f_ref`` points whose k-NN ball (``radius``, :func:`_knn_radius`) holds
+    """Share of ``f_ref`` points whose k-NN ball (``radius``, :func:`kth_neighbour_distance`) holds
     a point of ``f_set`` (coverage, Naeem et al. 2020; any number of ``f_set`` points)."""
-    return float(np.mean(cdist(f_ref, f_set).min(axis=1) < radius))
+    return float(np.mean(euclidean_distances(f_ref, f_set).min(axis=1) < radius))
 
 
 def _train_coverage(f_ref: np.ndarray, f_train: np.ndarray, f_fake: np.ndarray,
@@ -259,7 +261,7 @@ def _train_coverage(f_ref: np.ndarray, f_train: np.ndarray, f_fake: np.ndarray,
     k = min(K, len(f_ref) - 1)
     if n < 1 or k < 1:
         return {"coverage_train": math.nan, "coverage_fake_train": math.nan}
-    radius = _knn_radius(f_ref, k)  # the same balls for every repeat
+    radius = kth_neighbour_distance(f_ref, k)  # the same balls for every repeat
     cov_train, cov_fake = [], []
     for _ in range(REPEATS):
         cov_train.append(_coverage(f_ref, f_train[rng.permutation(len(f_train))[:n]], radius))
