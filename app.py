@@ -2,9 +2,9 @@
 
 import streamlit as st
 
-from gda_core._compat.threads import prefer_passive_waiting
+from gda_core._compat.threads import prefer_short_spinning
 
-prefer_passive_waiting()  # before torch is imported (see gda_core/_compat/threads.py)
+prefer_short_spinning()  # before torch is imported (see gda_core/_compat/threads.py)
 
 # Pages check this flag: see pages/_common.py:ensure_shell for why.
 st.session_state["_gda_shell"] = True

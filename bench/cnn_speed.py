@@ -45,6 +45,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from gda_core._compat.threads import prefer_short_spinning
+
+prefer_short_spinning()  # as app.py, the CLI and the workers run, before torch
+
 import numpy as np
 import torch
 import torch.nn.functional as F

@@ -37,6 +37,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from gda_core._compat.threads import prefer_short_spinning
+
+prefer_short_spinning()  # as app.py, the CLI and the workers run, before torch
+
 import torch
 from fewshot import ARCHIVE, extract  # bench/fewshot.py: CIFAR-10 JPEG class folders
 

@@ -38,6 +38,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from gda_core._compat.threads import prefer_short_spinning
+
+prefer_short_spinning()  # as app.py, the CLI and the workers run, before torch
+
 from gda_core.datasets import ImbalanceSpec
 from gda_core.experiments import ClassifierConfig, CompareConfig, DataConfig, run_comparison
 from gda_core.metrics.stats import mean_ci

@@ -9,8 +9,12 @@ Three ways a run starts, each timed in fresh rounds:
 * ``warm``  what the dashboard's Train button does: the run is created and handed to a
             worker that was started (and finished its imports) beforehand
             (:class:`gda_core.runs.StandbyWorkers`; the page keeps one ready);
+* ``eager`` as ``warm``, but the next warm worker starts the moment the run is handed
+            over (``respawn_delay=0``, as the dashboard did before: its imports then
+            compete with the run's first steps); ``warm`` waits
+            :data:`gda_core.runs.worker.RESPAWN_DELAY` seconds;
 * ``cold``  the same run given to a newly started worker process (no standby), as the
-            dashboard did before;
+            dashboard did before the warm workers;
 * ``page``  the dashboard itself (``streamlit run app.py``) in headless Chromium: the
             Train page is opened and left 20 s (a user choosing settings; its warm
             worker imports meanwhile), then Train is clicked and the clock runs until the
@@ -22,7 +26,7 @@ The clock starts when the command starts (``cli``), when the run is created (``w
 every 20 ms (the page: Playwright waits on the page).  It prints
 each time for every round and the medians, with the machine's load, which moves them.
 
-    python bench/first_grid.py [--rounds 3] [--modes cli,warm,cold,page] [--synthesizer dcgan]
+    python bench/first_grid.py [--rounds 3] [--modes cli,warm,eager,cold,page] [--synthesizer dcgan]
                                [--dataset digits]
 """
 
@@ -40,9 +44,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from gda_core.experiments.config import DataConfig  # noqa: E402
-from gda_core.experiments.train import JOB, RUN_KIND, TrainJobConfig  # noqa: E402
-from gda_core.runs import RunStore, StandbyWorkers, start_worker, stop_run  # noqa: E402
+from gda_core.experiments.config import DataConfig
+from gda_core.experiments.train import JOB, RUN_KIND, TrainJobConfig
+from gda_core.runs import RunStore, StandbyWorkers, start_worker, stop_run
 
 STEPS = 200
 
@@ -187,22 +191,27 @@ def main() -> None:
     print(f"{args.synthesizer} on {args.dataset}; load average "
           f"{', '.join(f'{v:.1f}' for v in os.getloadavg())}; {os.cpu_count()} CPUs")
     standby = StandbyWorkers(["gda_core.experiments.train"])
+    eager = StandbyWorkers(["gda_core.experiments.train"], respawn_delay=0.0)
     results: dict[str, list[dict[str, float]]] = {m: [] for m in modes}
     for _ in range(args.rounds):  # modes interleaved: the machine's load drifts
         for mode in modes:
             if mode == "cli":
                 results[mode].append(one_round(args.synthesizer, args.dataset))
-            elif mode == "warm":
-                if not standby.wait_ready(120):  # as on a page open for a while
+            elif mode in ("warm", "eager"):
+                pool = standby if mode == "warm" else eager
+                # both pools' workers done importing (as on a page open for a while): a
+                # worker still importing would slow whichever round runs beside it
+                if not all(p.wait_ready(120) for p in (standby, eager)):
                     sys.exit("the warm worker did not get ready within 120 s")
-                results[mode].append(worker_round(args.synthesizer, args.dataset, standby))
+                results[mode].append(worker_round(args.synthesizer, args.dataset, pool))
             elif mode == "cold":
                 results[mode].append(worker_round(args.synthesizer, args.dataset, None))
             elif mode == "page":
                 results[mode].append(page_round(args.synthesizer))
             else:
-                sys.exit(f"unknown mode {mode!r}; choose from cli, warm, cold, page")
+                sys.exit(f"unknown mode {mode!r}; choose from cli, warm, eager, cold, page")
     standby.close()
+    eager.close()
     for mode in modes:
         print(f"{mode}:")
         for i, r in enumerate(results[mode], 1):

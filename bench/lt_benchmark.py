@@ -21,6 +21,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from gda_core._compat.threads import prefer_short_spinning
+
+prefer_short_spinning()  # as app.py, the CLI and the workers run, before torch
+
 from gda_core.replays.long_tail import (
     GMEAN,
     SCALES,

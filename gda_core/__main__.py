@@ -2,9 +2,9 @@
 
 import sys
 
-from gda_core._compat.threads import prefer_passive_waiting
+from gda_core._compat.threads import prefer_short_spinning
 
-prefer_passive_waiting()  # before torch is imported (see gda_core/_compat/threads.py)
+prefer_short_spinning()  # before torch is imported (see gda_core/_compat/threads.py)
 
 from gda_core.cli import main  # noqa: E402
 

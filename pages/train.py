@@ -121,8 +121,9 @@ if start:
     except GDAError as exc:
         st.error(f"Training could not start: {plain(exc)}")
     else:
+        # no st.rerun(): the rest of this run shows the new run at once (a rerun cost about
+        # a second before the first progress); the page reruns at its first grid
         st.query_params["run"] = run_id
-        st.rerun()
 
 # ---------------------------------------------------------------- past runs
 runs = store.list_runs(kind=RUN_KIND, limit=50)

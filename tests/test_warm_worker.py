@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import time
 
 import pytest
 from conftest import wait_until
@@ -147,6 +148,25 @@ def test_standby_workers_keep_one_ready(store: RunStore) -> None:
     finally:
         standby.close()
 
+
+
+def test_the_next_warm_worker_waits_for_the_respawn_delay(store: RunStore) -> None:
+    # its imports would compete with the handed-over run's first steps
+    standby = StandbyWorkers(PRELOAD, respawn_delay=1.5)
+    try:
+        assert standby.wait_ready(60)
+        run_id = store.create_run("demo", {"steps": 2})
+        handed = time.monotonic()
+        standby.start(store.root, run_id, JOB)
+        standby.prepare()  # during the delay: nothing is started
+        assert standby.warm is None
+        wait_until(lambda: standby.warm is not None, timeout=30)  # the timer starts it
+        assert time.monotonic() - handed >= 1.4
+        assert standby.wait_ready(60)
+        assert wait_for_run(store, run_id, timeout=60).status == FINISHED
+    finally:
+        standby.close()
+    assert standby.warm is None
 
 def test_preload_names_are_checked() -> None:
     with pytest.raises(RunError, match="not a module name"):

@@ -34,7 +34,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from gda_core._compat.threads import prefer_passive_waiting
+from gda_core._compat.threads import prefer_short_spinning
 from gda_core.errors import GDAError, RunError
 from gda_core.runs import records as rec
 from gda_core.runs.context import RunContext
@@ -45,6 +45,9 @@ from gda_core.runs.store import RunStore
 ORPHAN_ERROR = "the worker process ended unexpectedly (killed?)"
 NEVER_STARTED_ERROR = "its worker process never started"
 NEVER_STARTED_AFTER = 120.0
+RESPAWN_DELAY = 3.0
+"""Seconds :class:`StandbyWorkers` waits after handing a run over before it starts the next
+warm worker (whose imports would otherwise compete with the run's first steps)."""
 """Seconds after which a run that still has no worker process is marked failed."""
 _JOB = re.compile(r"[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*:[A-Za-z_][\w]*")
 
@@ -71,7 +74,7 @@ def _worker_env() -> dict[str, str]:
     env["PYTHONPATH"] = os.pathsep.join(p for p in (package_parent, env.get("PYTHONPATH"))
                                         if p)
     env["PYTHONUNBUFFERED"] = "1"
-    prefer_passive_waiting(env)  # workers share the cores with the app and each other
+    prefer_short_spinning(env)  # workers share the cores with the app and each other
     return env
 
 
@@ -213,24 +216,42 @@ class StandbyWorkers:
     """Keeps one :class:`WarmWorker` ready for the next run of a long-lived process.
 
     :meth:`start` hands the run to the warm worker (or starts a cold one when it is not
-    ready) and at once starts the next warm worker.  Thread-safe: the dashboard's
-    sessions share one.  An idle warm worker holds the memory of an interpreter with
-    torch imported (about 0.3-0.4 GB).
+    ready) and starts the next warm worker ``respawn_delay`` seconds later: importing
+    torch takes a core for 2-3 s, which, started at once, competed with the new run's
+    first steps (and the page drawing them) on a 2-core machine.  Thread-safe: the
+    dashboard's sessions share one.  An idle warm worker holds the memory of an
+    interpreter with torch imported (about 0.3-0.4 GB).
 
     Parameters
     ----------
     preload : sequence of str
         Modules every warm worker imports (see :class:`WarmWorker`).
+    respawn_delay : float
+        Seconds between handing a run over and starting the next warm worker
+        (:meth:`prepare` does nothing until then).  ``bench/first_grid.py`` measures it.
     """
 
-    def __init__(self, preload: Sequence[str] = ()) -> None:
+    def __init__(self, preload: Sequence[str] = (), *,
+                 respawn_delay: float = RESPAWN_DELAY) -> None:
         self.preload = tuple(preload)
+        self.respawn_delay = float(respawn_delay)
         self._lock = threading.Lock()
         self._warm: WarmWorker | None = None
+        self._hold_until = 0.0
+        self._timer: threading.Timer | None = None
+        self._closed = False
+
+    @property
+    def warm(self) -> WarmWorker | None:
+        """The warm worker waiting for the next run (None while none is started)."""
+        with self._lock:
+            return self._warm
 
     def prepare(self) -> None:
-        """Start a warm worker unless one is ready."""
+        """Start a warm worker unless one is ready (or the respawn delay is running)."""
         with self._lock:
+            if self._closed or time.monotonic() < self._hold_until:
+                return
             if self._warm is None or not self._warm.alive():
                 try:
                     self._warm = WarmWorker(self.preload)
@@ -238,14 +259,20 @@ class StandbyWorkers:
                     self._warm = None
 
     def wait_ready(self, timeout: float) -> bool:
-        """Prepare a warm worker and wait up to ``timeout`` seconds for its imports."""
+        """Prepare a warm worker (after the respawn delay, if one is running) and wait up
+        to ``timeout`` seconds in all for its imports."""
+        end = time.monotonic() + max(timeout, 0.0)
+        with self._lock:
+            hold = self._hold_until
+        time.sleep(max(0.0, min(hold, end) - time.monotonic()))
         self.prepare()
         with self._lock:
             warm = self._warm
-        return warm is not None and warm.wait_ready(timeout)
+        return warm is not None and warm.wait_ready(end - time.monotonic())
 
     def start(self, store_root: str | Path, run_id: str, job: str) -> int:
-        """:func:`start_worker` with the warm worker; then the next one is prepared."""
+        """:func:`start_worker` with the warm worker; the next one is prepared
+        ``respawn_delay`` seconds later."""
         with self._lock:
             warm, self._warm = self._warm, None
         try:
@@ -253,12 +280,27 @@ class StandbyWorkers:
         finally:
             if warm is not None:
                 warm.close()  # unused (the run failed its checks): let it go
-            self.prepare()
+            self._respawn_later()
+
+    def _respawn_later(self) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            self._hold_until = time.monotonic() + self.respawn_delay
+            if self._timer is not None:
+                self._timer.cancel()
+            self._timer = threading.Timer(self.respawn_delay, self.prepare)
+            self._timer.daemon = True  # never keeps a process alive
+            self._timer.start()
 
     def close(self) -> None:
-        """Let the idle warm worker exit."""
+        """Let the idle warm worker exit (and start no other)."""
         with self._lock:
+            self._closed = True
             warm, self._warm = self._warm, None
+            timer, self._timer = self._timer, None
+        if timer is not None:
+            timer.cancel()
         if warm is not None:
             warm.close()
 
