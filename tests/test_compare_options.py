@@ -122,11 +122,17 @@ def test_make_classifier_builds_each_architecture():
                                            loss="focal"), 7)
     assert isinstance(ens, SoftVotingEnsemble)
     assert (ens.n_members, ens.random_state, ens.member_params["loss"]) == (4, 7, "focal")
+    # the float32 reference path reaches every architecture's models
+    assert make_classifier(ClassifierConfig(fast=False), 0).fast is False
+    assert make_classifier(ClassifierConfig(architecture="resnet18", fast=False), 0).fast is False
+    assert make_classifier(ClassifierConfig(architecture="ensemble", fast=False),
+                           0).member_params["fast"] is False
 
 
 @pytest.mark.parametrize(("clf", "match"), [
     (ClassifierConfig(architecture="vgg"), "unknown architecture 'vgg'"),
     (ClassifierConfig(architecture="ensemble", ensemble_size=1), "at least 2 models"),
+    (ClassifierConfig(fast="no"), "fast setting must be true or false"),
 ])
 def test_classifier_config_validation(clf, match):
     with pytest.raises(ConfigError, match=match):
@@ -141,6 +147,7 @@ def test_config_round_trip_and_old_dicts():
     for key in ("sample_quality", "quality_cache_dir"):
         del old[key]
     del old["classifier"]["architecture"], old["classifier"]["ensemble_size"]
+    del old["classifier"]["fast"]  # saved before the setting existed: the fast path
     assert CompareConfig.from_dict(old) == CompareConfig()
 
 
@@ -305,6 +312,16 @@ def test_cli_resnet_focal_single_seed(tmp_path, capsys):
     assert "±" not in out and any(line.startswith("baseline") for line in out.splitlines())
     clf = json.loads(out_json.read_text())["config"]["classifier"]
     assert (clf["architecture"], clf["loss"], clf["focal_gamma"]) == ("resnet18", "focal", 1.5)
+    assert clf["fast"] is True
+
+
+def test_cli_classifier_reference_path(tmp_path, capsys):
+    out_json = tmp_path / "r.json"
+    code = main(["compare", "--counts", "0=30,1=30,3=6", "--test-per-class", "5",
+                 "--epochs", "1", "--quiet", "--methods", "baseline", "--dataset", "digits",
+                 "--classifier-reference", "--json", str(out_json)])
+    assert code == 0, capsys.readouterr().out
+    assert json.loads(out_json.read_text())["config"]["classifier"]["fast"] is False
 
 
 def test_cli_ratio_sweep_prints_one_row_per_ratio(capsys):

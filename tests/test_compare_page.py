@@ -312,3 +312,19 @@ def test_an_unreachable_ray_cluster_is_a_message(tmp_path, monkeypatch):
                for e in at.error)
     assert record.config["job"]["executor"] == {"kind": "ray", "address": "127.0.0.1:9",
                                                 "num_cpus": None}
+
+
+def test_the_classifier_can_train_on_its_float32_reference_path(tmp_path, monkeypatch):
+    monkeypatch.setenv("GDA_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("GDA_RUNS_DIR", str(tmp_path / "runs"))
+    store = RunStore(tmp_path / "runs")
+    at = _fresh_compare_page(tmp_path)
+    at.multiselect[0].set_value(["baseline"])
+    next(n for n in at.number_input if n.label.startswith("Epochs")).set_value(1)
+    at.checkbox(key="compare_quality").uncheck()
+    assert at.toggle(key="compare_fast_classifier").value is True  # the fast path by default
+    at.toggle(key="compare_fast_classifier").set_value(False).run()
+    at.button(key="compare_run").click().run()
+    run_id = at.session_state["compare_job"]
+    assert store.get_run(run_id).config["classifier"]["fast"] is False
+    assert wait_for_run(store, run_id, timeout=120).status == "finished"

@@ -23,7 +23,7 @@ ARCHITECTURE_LABELS: dict[str, str] = {
 """Display name of every architecture in :data:`ARCHITECTURES`."""
 
 _TRAINING = ("width", "fc_units", "epochs", "batch_size", "lr", "val_fraction", "patience",
-             "device", "loss", "focal_gamma")
+             "device", "loss", "focal_gamma", "fast")
 
 
 def make_classifier(config: ClassifierConfig,

@@ -121,7 +121,8 @@ def config_from_args(args: argparse.Namespace) -> CompareConfig:
     clf = ClassifierConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
                            width=args.width, device=args.device, loss=args.loss,
                            focal_gamma=args.focal_gamma, architecture=args.architecture,
-                           ensemble_size=args.ensemble_size)
+                           ensemble_size=args.ensemble_size,
+                           fast=not getattr(args, "classifier_reference", False))
     sweep_method = getattr(args, "sweep_method", None)
     params_for = methods if sweep_method is None else (*methods, sweep_method)
     config = CompareConfig(

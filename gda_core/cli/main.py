@@ -60,6 +60,10 @@ def add_classifier_args(group: argparse._ArgumentGroup) -> None:
                        "ensemble (soft voting of AM-study CNNs)")
     group.add_argument("--ensemble-size", type=int, default=3,
                        help="models in --architecture ensemble (default 3)")
+    group.add_argument("--classifier-reference", action="store_true",
+                       help="train the classifier on its float32 reference path (PyTorch's "
+                            "default Adam, NCHW) instead of the fast path (channels_last, "
+                            "bf16 autocast where the CPU has it, fused Adam)")
 
 
 def build_parser() -> argparse.ArgumentParser:

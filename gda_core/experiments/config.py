@@ -56,7 +56,10 @@ class ClassifierConfig:
     ResNet-18 trained from scratch; ``width`` and ``fc_units`` do not apply) or
     ``"ensemble"`` (soft voting over ``ensemble_size`` AM-study CNNs seeded ``seed``,
     ``seed + 1``, ...).  The other fields are training settings of
-    :class:`gda_core.classifiers.CNNClassifier`.
+    :class:`gda_core.classifiers.CNNClassifier`; ``fast=False`` trains on its float32 NCHW
+    reference path (PyTorch's default Adam) instead of the fast path (channels_last,
+    bfloat16 autocast where the device supports it, fused Adam), e.g. to check that a
+    result does not hinge on bfloat16 rounding.
     """
 
     width: int = 16
@@ -71,6 +74,7 @@ class ClassifierConfig:
     focal_gamma: float = 2.0
     architecture: str = "am-cnn"
     ensemble_size: int = 3
+    fast: bool = True
 
 
 @dataclass(frozen=True)
@@ -141,6 +145,9 @@ class CompareConfig:
         if (isinstance(c.ensemble_size, bool) or not isinstance(c.ensemble_size, int)
                 or c.ensemble_size < 2):
             raise ConfigError(f"an ensemble needs at least 2 models; got {c.ensemble_size!r}")
+        if not isinstance(c.fast, bool):
+            raise ConfigError(f"the classifier's fast setting must be true or false; got "
+                              f"{c.fast!r}")
 
     def to_dict(self) -> dict[str, Any]:
         return {
