@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 from conftest import shared_path
@@ -140,3 +141,37 @@ def test_a_stopped_replay_keeps_no_numbers(tmp_path):
     assert store.get_run(run_id).summary["message"] == "stopped"
     with pytest.raises(RunError, match="stopped"):
         load_replay(store, run_id)
+
+
+def test_replays_load_their_data_through_the_decoded_cache(tmp_path, monkeypatch):
+    # a replay on the user's photos or MNIST files decodes them once; later replays (and
+    # comparisons on the same folder) read the cache
+    from PIL import Image
+
+    import gda_core.replays.am_table2 as am
+    import gda_core.replays.data as replay_data
+    from gda_core.datasets import default_cache_dir
+
+    calls: list[dict] = []
+
+    class Enough(Exception):
+        pass
+
+    def spy(source, **kwargs):
+        calls.append({"source": source, **kwargs})
+        raise Enough
+
+    rng = np.random.default_rng(0)
+    for name in ("a-normal", "b-defect", "c-defect"):
+        (tmp_path / "photos" / name).mkdir(parents=True)
+        for i in range(3):
+            Image.fromarray(rng.integers(0, 256, (16, 16, 3), dtype=np.uint8)).save(
+                tmp_path / "photos" / name / f"{i}.png")
+    monkeypatch.setattr(am, "load_source", spy)
+    with pytest.raises(Enough):
+        run_replay("am-table2", ReplayOptions(scale="smoke", path=str(tmp_path / "photos")))
+    monkeypatch.setattr(replay_data, "load_source", spy)
+    with pytest.raises(Enough):
+        replay_data.gan_data(ReplayOptions(scale="smoke", root=str(tmp_path)))
+    assert [c["source"] for c in calls] == ["folder", "mnist"]
+    assert all(c["cache_dir"] == default_cache_dir() is not None for c in calls)

@@ -61,7 +61,7 @@ def _config(options: ReplayOptions) -> tuple[CompareConfig, object, str]:
     if options.path:
         size = 32 if quick else 128
         data = DataConfig(source="folder", path=options.path, image_size=size, color="rgb")
-        splits = load_source("folder", path=options.path, image_size=size, color="rgb")
+        splits = load_source(data.source, **data.load_kwargs())  # decoded once, then cached
         if len(splits.class_names) != 3:
             from gda_core.errors import DatasetError
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from gda_core.datasets import DatasetSplits, load_source
+from gda_core.datasets import default_cache_dir as decoded_cache_dir
 from gda_core.datasets.split import cap_per_class
 from gda_core.datasets.transforms import resize_images
 from gda_core.errors import GDAError
@@ -58,7 +59,8 @@ def gan_data(options: ReplayOptions, source: str = "mnist", *,
     splits = None
     if options.root or options.download:
         try:
-            splits = load_source(source, root=options.root, download=options.download)
+            splits = load_source(source, root=options.root, download=options.download,
+                                 cache_dir=decoded_cache_dir())
             desc = f"{source} from {options.root}"
         except GDAError as exc:
             notes.append(f"{source} could not be loaded ({exc}); used the built-in digits")

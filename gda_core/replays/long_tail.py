@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from gda_core.datasets import ImbalanceSpec, load_source
+from gda_core.datasets import default_cache_dir as decoded_cache_dir
 from gda_core.experiments import ClassifierConfig, CompareConfig, DataConfig, run_comparison
 from gda_core.experiments.config import BASELINE
 from gda_core.metrics.stats import summarise
@@ -186,7 +187,7 @@ def run_benchmark(dataset: str, scale_name: str, *, root: str | None, seed: int 
     methods, notes = available_methods()
     config = benchmark_config(dataset, scale, root=root, seed=seed, methods=methods,
                               download=download)
-    splits = load_source(dataset, root=root, download=download)
+    splits = load_source(dataset, root=root, download=download, cache_dir=decoded_cache_dir())
     result = run_comparison(config, splits=splits, progress=progress)
     for method, error in result.errors().items():
         notes.append(f"{method} failed: {error}")
