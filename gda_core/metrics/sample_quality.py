@@ -161,7 +161,7 @@ def _fid_few_samples(real: np.ndarray, fake: np.ndarray) -> float:
 
 
 def euclidean_distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Euclidean distances between the rows of float64 ``a`` (n, d) and ``b`` (m, d).
+    """Euclidean distances between the rows of ``a`` (n, d) and ``b`` (m, d), in float64.
 
     One matrix product, ``|a|^2 + |b|^2 - 2 a.b`` (several times faster than
     :func:`~scipy.spatial.distance.cdist` for the hundreds of dimensions of image features,
@@ -174,6 +174,7 @@ def euclidean_distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     array([[5.        , 1.41421356],
            [3.60555128, 0.        ]])
     """
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
     sq_a = np.einsum("ij,ij->i", a, a)
     sq_b = np.einsum("ij,ij->i", b, b)
     d2 = sq_a[:, None] + sq_b[None, :] - 2.0 * (a @ b.T)
