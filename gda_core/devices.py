@@ -191,4 +191,3 @@ def blas_single_threaded(fn: Callable[P, R]) -> Callable[P, R]:
             return fn(*args, **kwargs)
 
     return wrapper
-

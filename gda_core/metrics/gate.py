@@ -248,8 +248,9 @@ def gate_scores(real: np.ndarray, train: np.ndarray, fake: np.ndarray, *,
 
 
 def _coverage(f_ref: np.ndarray, f_set: np.ndarray, radius: np.ndarray) -> float:
-    """Share of ``f_ref`` points whose k-NN ball (``radius``, :func:`kth_neighbour_distance`) holds
-    a point of ``f_set`` (coverage, Naeem et al. 2020; any number of ``f_set`` points)."""
+    """Share of ``f_ref`` points whose k-NN ball (``radius``, from
+    :func:`kth_neighbour_distance`) holds a point of ``f_set`` (coverage, Naeem et al. 2020;
+    any number of ``f_set`` points)."""
     return float(np.mean(euclidean_distances(f_ref, f_set).min(axis=1) < radius))
 
 

@@ -45,10 +45,10 @@ from gda_core.runs.store import RunStore
 ORPHAN_ERROR = "the worker process ended unexpectedly (killed?)"
 NEVER_STARTED_ERROR = "its worker process never started"
 NEVER_STARTED_AFTER = 120.0
+"""Seconds after which a run that still has no worker process is marked failed."""
 RESPAWN_DELAY = 3.0
 """Seconds :class:`StandbyWorkers` waits after handing a run over before it starts the next
 warm worker (whose imports would otherwise compete with the run's first steps)."""
-"""Seconds after which a run that still has no worker process is marked failed."""
 _JOB = re.compile(r"[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*:[A-Za-z_][\w]*")
 
 
