@@ -301,3 +301,35 @@ def test_page_scripts_hold_no_bare_strings(script):
             if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
             and isinstance(node.value.value, str)]
     assert not bare, f"{script.name}: bare strings at lines {bare} would be drawn on the page"
+
+
+BENCH_SCRIPTS = sorted(REPO.joinpath("bench").glob("[!_]*.py"))
+
+
+@pytest.mark.parametrize("script", BENCH_SCRIPTS, ids=lambda p: p.name)
+def test_bench_scripts_measure_under_the_products_openmp_setting(script):
+    # a benchmark that trains in its own process must set what app.py, the CLI and the
+    # workers set before torch is imported (it once measured a loop 1.3x faster than the
+    # workers ran); scripts that only start other processes or train nothing are exempt
+    tree = ast.parse(script.read_text())
+    first_torch = None
+    setting = None
+    for node in tree.body:
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""])
+            loads_torch = any(n == "torch" or n.startswith("torch.") or (
+                n.startswith("gda_core") and not n.startswith("gda_core._compat"))
+                for n in names)
+            if loads_torch and first_torch is None:
+                first_torch = node.lineno
+        elif (isinstance(node, ast.Expr) and isinstance(node.value, ast.Call)
+              and getattr(node.value.func, "id", "") == "prefer_short_spinning"
+              and setting is None):
+            setting = node.lineno
+    if first_torch is None or script.name in {"concurrency.py", "drso_speed.py",
+                                              "first_grid.py"}:
+        return  # no torch here, or its trainings run in processes it starts
+    assert setting is not None and setting < first_torch, (
+        f"{script.name} imports torch (line {first_torch}) without prefer_short_spinning() "
+        "before it")
