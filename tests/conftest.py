@@ -17,7 +17,10 @@ SHARED_DATA = REPO.parent / "shared" / "data"
 
 # Keep torch to the two cores of the CI machine and quiet.
 os.environ.setdefault("OMP_NUM_THREADS", "2")
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # AppTest, workers and pytest share cores
+# AppTest, workers and pytest share the cores: the product's OpenMP waiting (a 10 us spin,
+# see gda_core/_compat/threads.py), which the workers and servers started here inherit
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+os.environ.setdefault("GOMP_SPINCOUNT", "1000")
 
 # Property tests: derandomised (the same examples every run) in CI, random locally.
 settings.register_profile("ci", derandomize=True, max_examples=60, deadline=None,
