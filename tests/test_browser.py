@@ -141,6 +141,7 @@ def test_data_to_compare_on_digits(server, page):
     page.keyboard.press("Enter")
     page.keyboard.press("Escape")
     methods.get_by_text("Random oversampling").wait_for()
+    page.get_by_text("5 method(s) × 1 seed(s)").wait_for()  # the server's rerun, not only the chip
     _shot(page, "02-compare-form")
     page.get_by_role("button", name="Run comparison").click()
     page.get_by_text("Confusion matrices").wait_for(timeout=240_000)
