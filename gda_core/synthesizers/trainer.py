@@ -55,8 +55,8 @@ CPU supports bfloat16, forward passes run under ``torch.autocast("cpu", torch.bf
 and the Adam optimisers are fused; losses and optimiser states stay float32.  On CUDA,
 autocast uses bfloat16 where supported.
 ``bench/gan_speed.py`` measures each change on its own (figures in the README: on 2 quiet
-AVX512 cores the trainer's step, monitoring on, was 1.9x the plain float32 NCHW loop at
-64x64x3 and 1.8x at 32x32x1, bfloat16 giving most of it; a fused Adam adds a few percent;
+AVX512 cores the trainer's step, monitoring on, was 2.1x the plain float32 NCHW loop at
+64x64x3 and 1.8x at 32x32x1, bfloat16 giving most of it; a fused Adam changed little;
 ``torch.compile`` gained nothing).  At 8x8 bfloat16 was ~15 % slower (tiny matrices),
 hence that threshold.
 """
