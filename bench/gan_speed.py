@@ -24,7 +24,12 @@ interleaved rounds in a different order each round (this machine's timings drift
 medians are printed with the speed-up over the reference and the factor of each change.
 
     python bench/gan_speed.py [--rounds 3] [--steps64 10] [--steps32 20] [--compile]
-                               [--monitoring-only] [--device cpu|cuda]
+                               [--roofline] [--monitoring-only] [--device cpu|cuda]
+
+``--roofline`` also counts each variant's floating-point operations per step and prints
+the rate it reaches beside the best rate of a single convolution of D on this device (the
+reference and the fast path run the same convolutions; the question it answers is how much
+faster the fast path could get without faster convolution kernels).
 """
 
 from __future__ import annotations
@@ -49,6 +54,7 @@ prefer_short_spinning()  # as app.py, the CLI and the workers run, before torch
 
 import torch
 import torch.nn.functional as F
+from torch.utils.flop_counter import FlopCounterMode
 
 from gda_core.devices import amp_dtype
 from gda_core.synthesizers.nets import DCGANDiscriminator, DCGANGenerator, weights_init
@@ -81,14 +87,14 @@ def nets(channels: int, size: int, cl: bool) -> tuple[torch.nn.Module, torch.nn.
     return G, D
 
 
-def loop_seconds(X: torch.Tensor, steps: int, *, skip: bool, cl: bool, bf16: bool,
-                 fused: bool = False, compiled: bool = False) -> float:
-    """One variant of the step (see the module docstring) on ``X``'s device; seconds
-    per step (every step reads its losses, which waits for a GPU too)."""
+def make_step(X: torch.Tensor, *, skip: bool, cl: bool, bf16: bool,
+              fused: bool = False, compiled: bool = False) -> Callable[[], None]:
+    """One variant of the step (see the module docstring) on ``X``'s device, as a callable
+    that runs one training step (and reads its losses, which waits for a GPU too)."""
     dev = X.device
     G, D = nets(X.shape[1], X.shape[2], cl)
     G, D = G.to(dev), D.to(dev)
-    if compiled:  # the warm-up steps below pay the compilation (not timed)
+    if compiled:  # the warm-up steps pay the compilation (not timed)
         G, D = torch.compile(G), torch.compile(D)
     fuse = True if fused else None
     opt_d = torch.optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999), fused=fuse)
@@ -125,12 +131,53 @@ def loop_seconds(X: torch.Tensor, steps: int, *, skip: bool, cl: bool, bf16: boo
                 p.requires_grad_(True)
         _ = float(loss_d.detach()) + float(loss_g.detach())  # read the losses, as loops do
 
+    return step
+
+
+def loop_seconds(X: torch.Tensor, steps: int, **variant: bool) -> float:
+    """Seconds per step of one variant (:func:`make_step`), after :data:`WARMUP` steps."""
+    step = make_step(X, **variant)
     for _ in range(WARMUP):
         step()
     t0 = time.perf_counter()
     for _ in range(steps):
         step()
     return (time.perf_counter() - t0) / steps
+
+
+def step_flops(X: torch.Tensor, **variant: bool) -> int:
+    """Floating-point operations of one step of a variant, as torch's ``FlopCounterMode``
+    counts them (convolutions and matrix products, forward and backward; a multiply-add
+    is 2)."""
+    step = make_step(X, **variant)
+    step()  # the first step allocates the optimisers' state; count a steady one
+    with FlopCounterMode(display=False) as counter:
+        step()
+    return counter.get_total_flops()
+
+
+def conv_peak(X: torch.Tensor, cl: bool, bf16: bool, repeats: int = 9) -> float:
+    """FLOP/s of the fastest single convolution of D (forward only, median of ``repeats``):
+    what this device reaches on the step's own shapes at best, in one layout and dtype."""
+    dtype = amp_dtype(X.device.type, X[0].numel(), True) if bf16 else torch.float32
+    fmt = torch.channels_last if cl else torch.contiguous_format
+    best = 0.0
+    c, side = WIDTH, X.shape[2] // 2  # D's second convolution onwards: c -> 2c, side halves
+    while side >= 8:
+        x = torch.randn(BATCH, c, side, side, device=X.device, dtype=dtype).contiguous(
+            memory_format=fmt)
+        w = torch.randn(2 * c, c, 4, 4, device=X.device, dtype=dtype).contiguous(
+            memory_format=fmt)
+        flops = 2 * BATCH * 2 * c * (side // 2) ** 2 * c * 16
+        times = []
+        for i in range(repeats + 2):
+            t0 = time.perf_counter()
+            F.conv2d(x, w, stride=2, padding=1).sum().item()
+            if i >= 2:  # two warm-up calls
+                times.append(time.perf_counter() - t0)
+        best = max(best, flops / statistics.median(times))
+        c, side = 2 * c, side // 2
+    return best
 
 
 def trainer_seconds(X: torch.Tensor, steps: int, *, monitor: bool) -> float:
@@ -159,6 +206,11 @@ def main() -> None:
     parser.add_argument("--compile", action="store_true",
                         help="also time the fast path with G and D under torch.compile "
                              "(inductor; compiled in the untimed warm-up steps, each round)")
+    parser.add_argument("--roofline", action="store_true",
+                        help="also count each variant's floating-point operations per step "
+                             "(torch's FlopCounterMode), print the rate each reaches, and "
+                             "time D's fastest single convolution as the device's best rate "
+                             "on these shapes")
     args = parser.parse_args()
     if args.steps64 % 10 or args.steps32 % 10:
         parser.error("--steps64 and --steps32 must be multiples of 10 (the diversity "
@@ -191,9 +243,27 @@ def main() -> None:
               f"{steps} steps (bf16 autocast {'on' if cast else 'not used here'})")
         print(f"  {'variant':<26} {'ms/step':>9}"
               + (f" {'vs reference':>13}" if "reference" in med else ""))
+        flops: dict[str, int] = {}
+        if args.roofline and not args.monitoring_only:
+            flops = {name: step_flops(X, **v) for name, v in VARIANTS.items()}
+            # train_gan runs the four changes' step (its monitoring adds no convolution)
+            flops["train_gan, no monitoring"] = flops["train_gan"] = flops["+ fused Adam"]
         for name in runs:
             vs = f"{med['reference'] / med[name]:12.2f}x" if "reference" in med else ""
-            print(f"  {name:<26} {med[name] * 1000:9.1f} {vs}")
+            rate = (f" {flops[name] / med[name] / 1e9:8.0f} GFLOP/s ({flops[name] / 1e9:.1f} "
+                    "GFLOP a step)" if name in flops else "")
+            print(f"  {name:<26} {med[name] * 1000:9.1f} {vs}{rate}")
+        if flops:
+            peak_bf16 = conv_peak(X, cl=True, bf16=cast is not None)
+            peak_fp32 = conv_peak(X, cl=False, bf16=False)
+            target = flops["+ fused Adam"] / (med["reference"] / 2.5)
+            print(f"  D's fastest single convolution (forward): {peak_fp32 / 1e9:.0f} GFLOP/s "
+                  f"fp32 NCHW, {peak_bf16 / 1e9:.0f} GFLOP/s "
+                  f"{'bf16 ' if cast else 'fp32 '}channels_last")
+            print(f"  2.5x the reference needs {target / 1e9:.0f} GFLOP/s over the whole fast "
+                  f"step ({target / peak_bf16 * 100:.0f} % of that convolution's rate); "
+                  f"at that rate everywhere the step would take "
+                  f"{flops['+ fused Adam'] / peak_bf16 * 1000:.1f} ms")
         ratio = {} if args.monitoring_only else {
             "skip D grads (on the reference)": ("reference", "+ skip D grads"),
             "channels_last (after skip D grads)": ("+ skip D grads", "+ channels_last"),

@@ -43,10 +43,11 @@ EVENTS_KEY = "train_events"
 SMOOTHING_KEY = "train-smoothing"  # chart settings: kept for the session, for every run
 LOG_KEY = "train-log-y"
 # Seconds between refreshes until the run's first sample grid (then 1 s); a comment, not a
-# docstring: Streamlit would draw a bare string on the page.  Measured with
-# bench/first_grid.py's page mode (3 rounds each): first grid on the page after 3.5 s at 0.5,
-# 4.5 s at 1.0 and 4.4 s at 0.25, whose refreshes slowed the server (the Stop button took 3 s
-# instead of 1.5 s).
+# docstring: Streamlit would draw a bare string on the page.  Chosen with bench/first_grid.py's
+# page mode (3 rounds each, before the warm worker and OpenMP changes): first grid on the page
+# after 3.5 s at 0.5, 4.5 s at 1.0 and 4.4 s at 0.25, whose refreshes slowed the server (the
+# Stop button took 3 s instead of 1.5 s).  At 0.5 it now comes 2.2 s after the click (median;
+# README, Benchmarks).
 FIRST_GRID_POLL = 0.5
 
 st.title("Train a synthesizer")

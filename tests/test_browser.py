@@ -146,7 +146,7 @@ def test_data_to_compare_on_digits(server, page):
     page.get_by_role("button", name="Run comparison").click()
     page.get_by_text("Confusion matrices").wait_for(timeout=240_000)
     page.wait_for_timeout(1500)  # let plotly draw
-    _full_shot(page, "03-compare-result")
+    full_shot(page, "03-compare-result")
     assert page.locator(".js-plotly-plot").count() == 5
     body = page.inner_text("body")
     for name in ("SMOTE", "Borderline-SMOTE", "ADASYN", "Metrics on the balanced test set",
@@ -234,7 +234,7 @@ def test_comparison_with_a_gan_survives_reload_and_closed_tab_and_stops(server, 
     page.get_by_text("was stopped").first.wait_for(timeout=60_000)
     page.get_by_text("Confusion matrices").wait_for(timeout=60_000)
     page.wait_for_timeout(1500)
-    _full_shot(page, "11-compare-stopped")
+    full_shot(page, "11-compare-stopped")
     body = page.inner_text("body")
     assert "4 of 5 method × seed runs" in body and "ADASYN" in body
     page.get_by_role("tab", name="Past comparisons").click()
@@ -265,13 +265,14 @@ def test_train_page_notices_a_killed_worker_without_a_reload(server, page):
     assert "Traceback" not in body
 
 
-def _full_shot(page, name: str) -> None:
+def full_shot(page, name: str, max_height: int = 6000) -> None:
     """Screenshot of the whole page: the viewport grows to the app's scroll height first
-    (Streamlit scrolls inside its main container, so full_page alone stops at the fold)."""
+    (Streamlit scrolls inside its main container, so full_page alone stops at the fold),
+    up to ``max_height`` pixels."""
     height = page.evaluate(
         "() => Math.max(...[...document.querySelectorAll('[data-testid=stMain], "
         "[data-testid=stAppViewContainer], body')].map(e => e.scrollHeight))")
-    page.set_viewport_size({"width": 1400, "height": min(max(int(height), 1000), 6000)})
+    page.set_viewport_size({"width": 1400, "height": min(max(int(height), 1000), max_height)})
     page.wait_for_timeout(800)  # let plotly resize
     _shot(page, name)
 
@@ -287,14 +288,14 @@ def test_pareto_run_pick_shortlist_download(server, page, tmp_path):
         others.first.click()
         page.wait_for_timeout(200)
     assert algorithms.locator('button[aria-label^="Remove "]:visible').count() == 1
-    _full_shot(page, "10-pareto-problem")
+    full_shot(page, "10-pareto-problem")
 
     page.get_by_role("button", name="Run", exact=True).click()
     page.get_by_text("Best-known front:").wait_for(timeout=120_000)
     chart = page.locator(".js-plotly-plot").first
     chart.wait_for()
     page.wait_for_timeout(1500)  # let plotly draw
-    _full_shot(page, "11-pareto-front")
+    full_shot(page, "11-pareto-front")
     body = page.inner_text("body")
     # the isolated piece a single NSGA-II run misses is found by the automatic gap fill
     assert "2 pieces" in body and "NSGA-II" in body and "Traceback" not in body
@@ -311,7 +312,7 @@ def test_pareto_run_pick_shortlist_download(server, page, tmp_path):
     page.mouse.click(x, y)
     page.get_by_text("Picked ·").wait_for()
     page.wait_for_timeout(1500)
-    _full_shot(page, "12-pareto-picked")
+    full_shot(page, "12-pareto-picked")
     table = page.locator('[data-testid="stTable"]').first.inner_text()
     for name in ("x1", "x2", "x3", "mean", "sd", "F1", "F2"):
         assert name in table
@@ -320,7 +321,7 @@ def test_pareto_run_pick_shortlist_download(server, page, tmp_path):
     page.get_by_role("button", name="Add to shortlist").click()
     page.get_by_text("Shortlist (1)").wait_for()
     page.wait_for_timeout(1000)
-    _full_shot(page, "13-pareto-shortlist")
+    full_shot(page, "13-pareto-shortlist")
     with page.expect_download() as download:
         page.get_by_role("button", name="Download shortlist (CSV)").click()
     path = tmp_path / "shortlist.csv"

@@ -6,7 +6,7 @@ Screenshots go to test-artifacts/browser/ (``2x-pareto-*.png``).
 from __future__ import annotations
 
 import pytest
-from test_browser import browser_page, launch_app
+from test_browser import SHOTS, browser_page, full_shot, launch_app
 
 pytestmark = pytest.mark.browser
 
@@ -23,17 +23,6 @@ def server(tmp_path_factory):
 def page(server):
     with browser_page() as pg:
         yield pg
-
-
-def _full_shot(page, name: str) -> None:
-    from test_browser import SHOTS
-
-    height = page.evaluate(
-        "() => Math.max(...[...document.querySelectorAll('[data-testid=stMain], "
-        "[data-testid=stAppViewContainer], body')].map(e => e.scrollHeight))")
-    page.set_viewport_size({"width": 1400, "height": min(max(int(height), 1000), 7000)})
-    page.wait_for_timeout(800)  # let plotly resize
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
 def _set_number(page, label: str, value: str) -> None:
@@ -75,9 +64,8 @@ def test_design_space_with_the_pick_and_natural_units(server, page):
     assert design.locator(".contour").count() >= 2 or design.locator(".contourlayer").count()
     legend = design.inner_text()
     assert "picked" in legend and "Pareto set" in legend
-    _full_shot(page, "20-pareto-design-space-natural-units")
-    design.screenshot(path=str(__import__("test_browser").SHOTS
-                               / "21-pareto-design-space.png"))
+    full_shot(page, "20-pareto-design-space-natural-units", max_height=7000)
+    design.screenshot(path=str(SHOTS / "21-pareto-design-space.png"))
 
     page.get_by_role("button", name="Add to shortlist").click()
     page.get_by_text("Shortlist (1)").wait_for()
@@ -101,7 +89,7 @@ def test_three_responses_solved_and_picked(server, page):
     chart = page.locator(".js-plotly-plot").first
     assert chart.locator(".gl-container canvas, canvas").count() >= 1  # WebGL 3-D scene
     assert "picked" in chart.inner_text()
-    _full_shot(page, "22-pareto-three-responses")
+    full_shot(page, "22-pareto-three-responses", max_height=7000)
 
     page.get_by_label("Aspiration levels", exact=False).fill("500, 30, 9")
     page.get_by_label("Aspiration levels", exact=False).press("Enter")
@@ -109,4 +97,4 @@ def test_three_responses_solved_and_picked(server, page):
     page.get_by_role("button", name="Pick nearest to the levels").click()
     page.wait_for_timeout(1500)
     assert "Traceback" not in page.inner_text("body")
-    _full_shot(page, "23-pareto-three-responses-reference")
+    full_shot(page, "23-pareto-three-responses-reference", max_height=7000)

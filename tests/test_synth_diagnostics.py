@@ -13,7 +13,7 @@ from gda_core.errors import ConfigError, GDAError
 from gda_core.synthesizers import SYNTHESIZERS, diagnose, losses
 from gda_core.synthesizers import diagnostics as dg
 from gda_core.synthesizers.nets import DCGANDiscriminator, DCGANGenerator
-from gda_core.synthesizers.trainer import GANLoopConfig, to_unit, train_gan
+from gda_core.synthesizers.trainer import GANLoopConfig, grad_norm, to_unit, train_gan
 
 
 def history(n=100, *, grad=None, d_fake=None, diversity=None, every=10, seed=0, **extra):
@@ -162,3 +162,19 @@ def test_out_of_range_learning_rate_is_a_config_error():
     X, y = tiny_xy()
     with pytest.raises(ConfigError, match="lr_g"):
         SYNTHESIZERS["gan"](lr_g=0.0).fit(X, y)
+
+
+def test_grad_norm_is_the_total_l2_norm_and_keeps_non_finite_values():
+    gen = torch.Generator().manual_seed(0)
+    params = [torch.zeros(s, requires_grad=True) for s in ((3, 4), (5,), (2, 2, 2))]
+    for p in params:
+        p.grad = torch.randn(p.shape, generator=gen)
+    params.append(torch.zeros(2, requires_grad=True))  # no gradient: left out
+    expected = math.sqrt(sum(float((p.grad ** 2).sum()) for p in params[:3]))
+    assert float(grad_norm(params)) == pytest.approx(expected, rel=1e-6)
+    assert float(grad_norm(params[3:])) == 0.0
+    # the trainer stops on a non-finite norm: it must not be clipped or raised here
+    params[1].grad[2] = math.inf
+    assert math.isinf(float(grad_norm(params)))
+    params[1].grad[2] = math.nan
+    assert math.isnan(float(grad_norm(params)))

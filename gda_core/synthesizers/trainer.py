@@ -55,7 +55,7 @@ CPU supports bfloat16, forward passes run under ``torch.autocast("cpu", torch.bf
 and the Adam optimisers are fused; losses and optimiser states stay float32.  On CUDA,
 autocast uses bfloat16 where supported.
 ``bench/gan_speed.py`` measures each change on its own (figures in the README: on 2 quiet
-AVX512 cores the trainer's step, monitoring on, was 2.1x the plain float32 NCHW loop at
+AVX512 cores the trainer's step, monitoring on, was 2.1-2.2x the plain float32 NCHW loop at
 64x64x3 and 1.8x at 32x32x1, bfloat16 giving most of it; a fused Adam changed little;
 ``torch.compile`` gained nothing).  At 8x8 bfloat16 was ~15 % slower (tiny matrices),
 hence that threshold.
@@ -254,12 +254,22 @@ def balanced_batches(labels: torch.Tensor, n_classes: int, size: int,
 
 
 def grad_norm(params: list[torch.Tensor]) -> torch.Tensor:
-    """Total L2 norm of the gradients of ``params`` (0 when none has a gradient)."""
+    """Total L2 norm of the gradients of ``params`` (0 when none has a gradient).
+
+    One multi-tensor norm (``torch.nn.utils.get_total_norm``) rather than a norm per
+    tensor: between training steps each small operation can pay a thread wake-up.
+
+    Examples
+    --------
+    >>> w = torch.zeros(2, requires_grad=True)
+    >>> w.grad = torch.tensor([3.0, 4.0])
+    >>> float(grad_norm([w]))
+    5.0
+    """
     grads = [p.grad for p in params if p.grad is not None]
     if not grads:
         return torch.zeros(())
-    return torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g.float())
-                                                 for g in grads]))
+    return torch.nn.utils.get_total_norm(grads, norm_type=2.0).float()
 
 
 def train_gan(G: nn.Module, D: nn.Module, X: torch.Tensor, labels: torch.Tensor | None,
