@@ -26,7 +26,11 @@ the variants run in interleaved rounds, in a different order each round (this ma
 timings drift); medians are printed with the speed-up over the reference.
 
     python bench/cnn_speed.py [--rounds 3] [--epochs 2] [--shapes 3x64,3x32,1x28,1x8]
-                               [--device cpu|cuda]
+                               [--compile] [--one-thread] [--device cpu|cuda]
+
+``--compile`` adds the plain loop's fast variant under ``torch.compile`` and
+``--one-thread`` our estimator with one torch thread: two ways around the per-operation
+cost that dominates tiny images, measured rather than adopted.
 """
 
 from __future__ import annotations
@@ -81,10 +85,14 @@ def network(channels: int, size: int, cl: bool) -> torch.nn.Module:
 
 
 def loop_seconds(X: np.ndarray, y: np.ndarray, epochs: int, *, cl: bool, bf16: bool,
-                 device: str = "cpu") -> float:
+                 device: str = "cpu", compiled: bool = False,
+                 first: list[float] | None = None) -> float:
     """One variant of the plain loop (see the module docstring); seconds per epoch (each
-    epoch reads its loss, which waits for a GPU too)."""
+    epoch reads its loss, which waits for a GPU too).  ``compiled``: the network under
+    ``torch.compile``, compiled in the untimed first epoch, whose seconds are appended to
+    ``first``."""
     net = network(X.shape[1], X.shape[2], cl).to(device)
+    model = torch.compile(net) if compiled else net
     Xf = torch.from_numpy(X).to(device).float().div_(255.0)
     Xf = (Xf - Xf.mean(dim=(0, 2, 3), keepdim=True)) / Xf.std(dim=(0, 2, 3), keepdim=True)
     if cl:
@@ -104,7 +112,7 @@ def loop_seconds(X: np.ndarray, y: np.ndarray, epochs: int, *, cl: bool, bf16: b
         for start in range(0, N, BATCH):
             idx = perm[start:start + BATCH]
             with amp():
-                logits = net(Xf[idx]).float()
+                logits = model(Xf[idx]).float()
             loss = F.cross_entropy(logits, yt[idx])
             opt.zero_grad(set_to_none=True)
             loss.backward()
@@ -112,7 +120,10 @@ def loop_seconds(X: np.ndarray, y: np.ndarray, epochs: int, *, cl: bool, bf16: b
             total += loss.detach()
         _ = float(total)  # read the epoch's loss, as loops do
 
+    t0 = time.perf_counter()
     epoch()
+    if first is not None:
+        first.append(time.perf_counter() - t0)
     t0 = time.perf_counter()
     for _ in range(epochs):
         epoch()
@@ -120,10 +131,17 @@ def loop_seconds(X: np.ndarray, y: np.ndarray, epochs: int, *, cl: bool, bf16: b
 
 
 def estimator_seconds(X: np.ndarray, y: np.ndarray, epochs: int, *, fast: bool,
-                      device: str = "cpu") -> float:
-    """:class:`CNNClassifier` without a validation split; seconds per epoch after one."""
-    clf = CNNClassifier(epochs=1 + epochs, val_fraction=0.0, random_state=0, device=device,
-                        fast=fast).fit(X, y)
+                      device: str = "cpu", threads: int | None = None) -> float:
+    """:class:`CNNClassifier` without a validation split; seconds per epoch after one.
+    ``threads``: torch's thread count for this run (a process-wide setting, restored)."""
+    before = torch.get_num_threads()
+    if threads:
+        torch.set_num_threads(threads)
+    try:
+        clf = CNNClassifier(epochs=1 + epochs, val_fraction=0.0, random_state=0,
+                            device=device, fast=fast).fit(X, y)
+    finally:
+        torch.set_num_threads(before)
     return statistics.mean(h["seconds"] for h in clf.history_[1:])
 
 
@@ -172,6 +190,12 @@ def main() -> None:
     parser.add_argument("--shapes", default="3x64,3x32,1x28,1x8",
                         help="comma-separated CxS image shapes")
     parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
+    parser.add_argument("--compile", action="store_true",
+                        help="also time the plain loop with channels_last (and bf16 where "
+                             "used) under torch.compile (inductor), compiled in its untimed "
+                             "first epoch, whose time is printed")
+    parser.add_argument("--one-thread", action="store_true",
+                        help="also time CNNClassifier with torch's thread count set to 1")
     args = parser.parse_args()
     dev = args.device
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, "
@@ -189,14 +213,25 @@ def main() -> None:
             estimator_seconds, X, y, args.epochs, fast=False, device=dev)
         runs["CNNClassifier"] = functools.partial(estimator_seconds, X, y, args.epochs,
                                                   fast=True, device=dev)
-        med = interleaved(runs, args.rounds)
         cast = amp_dtype(dev, channels * size * size, True)
+        compile_seconds: list[float] = []
+        if args.compile:
+            runs["+ torch.compile"] = functools.partial(
+                loop_seconds, X, y, args.epochs, cl=True, bf16=cast is not None, device=dev,
+                compiled=True, first=compile_seconds)
+        if args.one_thread:
+            runs["CNNClassifier, 1 thread"] = functools.partial(
+                estimator_seconds, X, y, args.epochs, fast=True, device=dev, threads=1)
+        med = interleaved(runs, args.rounds)
         print(f"\ntraining {size}x{size}x{channels}, batch {BATCH}, {N} images, "
               f"{args.rounds} rounds x {args.epochs} epochs (fast path's bf16 autocast: "
               f"{'on' if cast else 'not used at this size'})")
         print(f"  {'variant':<26} {'images/s':>9} {'vs reference':>13}")
         for name in runs:
             print(f"  {name:<26} {N / med[name]:9.0f} {med['reference'] / med[name]:12.2f}x")
+        if compile_seconds:  # later rounds reuse the code compiled for the same class
+            print("  torch.compile's untimed first epoch, by round (compilation included): "
+                  + ", ".join(f"{sec:.2f} s" for sec in compile_seconds))
         pred = interleaved({
             "reference": functools.partial(predict_reference_seconds, X, 3, dev),
             "CNNClassifier fast=False": functools.partial(predict_estimator_seconds, X, y, 3,
