@@ -19,17 +19,20 @@ logits; Adam), each written out here so that exactly one thing changes between r
                         diversity and near-duplicates every 10 steps): the monitoring cost,
                         timed over a multiple of 10 steps so that its share is the steady one.
 
-Every variant is warmed up (two steps) before it is timed, and the variants run in
+Every variant is warmed up (two steps; our trainer ten) before it is timed, and the variants run in
 interleaved rounds in a different order each round (this machine's timings drift); the
 medians are printed with the speed-up over the reference and the factor of each change.
 
     python bench/gan_speed.py [--rounds 3] [--steps64 10] [--steps32 20] [--compile]
-                               [--roofline] [--monitoring-only] [--device cpu|cuda]
+                               [--roofline] [--read-every N] [--monitoring-only]
+                               [--device cpu|cuda]
 
 ``--roofline`` also counts each variant's floating-point operations per step and prints
 the rate it reaches beside the best rate of a single convolution of D on this device (the
 reference and the fast path run the same convolutions; the question it answers is how much
-faster the fast path could get without faster convolution kernels).
+faster the fast path could get without faster convolution kernels).  ``--read-every N`` also
+times our trainer reading its per-step figures every N steps (one wait for the device per
+read; what a GPU run does by default, every 10).
 """
 
 from __future__ import annotations
@@ -180,18 +183,32 @@ def conv_peak(X: torch.Tensor, cl: bool, bf16: bool, repeats: int = 9) -> float:
     return best
 
 
-def trainer_seconds(X: torch.Tensor, steps: int, *, monitor: bool) -> float:
-    """:func:`train_gan` with ``fast=True``; seconds per step after :data:`WARMUP` steps."""
+def trainer_seconds(X: torch.Tensor, steps: int, *, monitor: bool, read_every: int = 0
+                    ) -> float:
+    """:func:`train_gan` with ``fast=True`` (``read_every``: steps between reads of its
+    figures, 0 the trainer's choice); seconds per step from step 10 to step 10 + ``steps``.
+
+    Timed by the wall clock in the step callback, which runs once the step's figures are
+    read, so on a GPU after the device has done the step's work (the ``seconds`` of the
+    history are taken when a step's work is queued).  Steps 10 and 10 + ``steps`` end a
+    group of reads whatever ``read_every`` divides 10, and the timed steps hold the steady
+    share of the diversity checks (every 10th step); one step more is trained because the
+    last always measures diversity.
+    """
+    start = 10
     G, D = nets(X.shape[1], X.shape[2], True)
-    # one step more than timed: the last step always measures diversity, and the timed
-    # steps WARMUP + 1 ... WARMUP + steps hold the steady rate (every 10th step)
     G, D = G.to(X.device), D.to(X.device)
-    config = GANLoopConfig(epochs=1, min_steps=WARMUP + steps + 1, batch_size=BATCH,
-                           monitor=monitor, fast=True, device=X.device.type)
-    history: list[dict] = []
-    train_gan(G, D, X, None, config, seed=0, history=history)
-    # history[i]["seconds"] is the time since the start of training, after step i + 1
-    return (history[WARMUP + steps - 1]["seconds"] - history[WARMUP - 1]["seconds"]) / steps
+    config = GANLoopConfig(epochs=1, min_steps=start + steps + 1, batch_size=BATCH,
+                           monitor=monitor, fast=True, device=X.device.type,
+                           read_every=read_every)
+    marks: dict[int, float] = {}
+
+    def callback(event: dict) -> None:
+        if event["step"] in (start, start + steps):
+            marks[event["step"]] = time.perf_counter()
+
+    train_gan(G, D, X, None, config, seed=0, history=[], callback=callback)
+    return (marks[start + steps] - marks[start]) / steps
 
 
 def main() -> None:
@@ -211,6 +228,10 @@ def main() -> None:
                              "(torch's FlopCounterMode), print the rate each reaches, and "
                              "time D's fastest single convolution as the device's best rate "
                              "on these shapes")
+    parser.add_argument("--read-every", type=int, default=0, choices=(0, 1, 2, 5, 10),
+                        help="also time train_gan reading its per-step figures every N "
+                             "steps (one wait for the device per read; the trainer's own "
+                             "choice is 1 on the CPU and 10 on a GPU)")
     args = parser.parse_args()
     if args.steps64 % 10 or args.steps32 % 10:
         parser.error("--steps64 and --steps32 must be multiples of 10 (the diversity "
@@ -231,6 +252,9 @@ def main() -> None:
         runs["train_gan, no monitoring"] = functools.partial(trainer_seconds, X, steps,
                                                              monitor=False)
         runs["train_gan"] = functools.partial(trainer_seconds, X, steps, monitor=True)
+        if args.read_every:
+            runs[f"train_gan, read every {args.read_every}"] = functools.partial(
+                trainer_seconds, X, steps, monitor=True, read_every=args.read_every)
         times: dict[str, list[float]] = {name: [] for name in runs}
         order = list(runs)
         for r in range(args.rounds):

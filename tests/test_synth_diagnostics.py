@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 import pytest
@@ -178,3 +179,76 @@ def test_grad_norm_is_the_total_l2_norm_and_keeps_non_finite_values():
     assert math.isinf(float(grad_norm(params)))
     params[1].grad[2] = math.nan
     assert math.isnan(float(grad_norm(params)))
+
+
+def _grouped_run(read_every: int, *, steps: int = 11, stop_at: int | None = None,
+                 history: list[dict] | None = None, **config: Any) -> tuple[Any, ...]:
+    """A tiny DCGAN trained with ``read_every``: (history, samples, callback steps, outcome)."""
+    X, _ = tiny_xy(counts=(16,))
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        G, D = DCGANGenerator(8, 1, 8, width=8), DCGANDiscriminator(1, 8, width=8)
+    cfg = GANLoopConfig(epochs=1, min_steps=steps, batch_size=8, sample_every=4,
+                        diversity_every=5, read_every=read_every, **config)
+    history = [] if history is None else history
+    samples: list[tuple[int, np.ndarray]] = []
+    called: list[int] = []
+
+    def callback(event: dict) -> bool:
+        called.append(event["step"])
+        assert event["total_steps"] == steps
+        return event["step"] != stop_at
+
+    outcome = train_gan(G, D, to_unit(X), None, cfg, seed=0, history=history,
+                        callback=callback, on_samples=lambda s, im: samples.append((s, im)))
+    return history, samples, called, outcome
+
+
+def _without_seconds(history: list[dict]) -> list[dict]:
+    return [{k: v for k, v in e.items() if k != "seconds"} for e in history]
+
+
+@pytest.mark.parametrize("monitor", [True, False])
+def test_figures_read_in_groups_give_the_same_history_samples_and_callbacks(monitor):
+    one = _grouped_run(1, monitor=monitor)
+    grouped = _grouped_run(3, monitor=monitor)
+    assert [list(e) for e in grouped[0]] == [list(e) for e in one[0]]  # same keys, same order
+    assert _without_seconds(grouped[0]) == _without_seconds(one[0])
+    assert [e["step"] for e in grouped[0]] == list(range(1, 12))
+    assert [s for s, _ in grouped[1]] == [s for s, _ in one[1]] == [1, 4, 8, 11]
+    assert all(np.array_equal(a, b) for (_, a), (_, b) in zip(grouped[1], one[1], strict=True))
+    assert grouped[2] == one[2] == list(range(1, 12))
+    assert not grouped[3].stopped_early
+
+
+def test_a_stop_asked_inside_a_group_ends_training_with_that_group():
+    # step 1 is read at once (first diversity and grid); steps 2, 3, 4 form the next group
+    history, _, called, outcome = _grouped_run(3, stop_at=2, steps=30)
+    assert called == [1, 2]  # nothing is passed on after the stop
+    assert [e["step"] for e in history] == [1, 2, 3, 4]  # the steps that ran are kept
+    assert outcome.stopped_early and outcome.steps == 4
+    _, _, called_one, outcome_one = _grouped_run(1, stop_at=2, steps=30)
+    assert called_one == [1, 2] and outcome_one.steps == 2
+
+
+@pytest.mark.parametrize("read_every", [1, 4])
+def test_a_diverged_step_read_in_a_group_is_named_and_ends_the_history(read_every,
+                                                                      monkeypatch):
+    from gda_core.synthesizers import trainer
+
+    calls = iter(range(1, 100))
+    real_norm = trainer.grad_norm
+    monkeypatch.setattr(trainer, "grad_norm", lambda params: real_norm(params) * (
+        math.nan if next(calls) == 3 else 1.0))
+    history: list[dict] = []
+    with pytest.raises(GDAError, match="generator gradient norm became nan at step 3"):
+        _grouped_run(read_every, steps=20, history=history)
+    assert [e["step"] for e in history] == [1, 2, 3]  # kept up to the bad step, no further
+    assert math.isnan(history[-1]["g_grad_norm"]) and math.isfinite(history[1]["g_loss"])
+
+
+def test_read_interval_is_one_on_the_cpu_and_ten_on_a_gpu():
+    from gda_core.synthesizers.trainer import READ_EVERY_GPU, read_interval
+
+    assert read_interval("cpu") == 1 and read_interval("cuda") == READ_EVERY_GPU == 10
+    assert read_interval("cpu", 5) == 5 and read_interval("cuda", 1) == 1

@@ -393,3 +393,26 @@ def test_train_job_logs_q_accuracy(tmp_path):
     assert run.summary["trained_classes"] == list(range(10))  # Q learns every class
     model = ADSO.load(store.latest_artifact(run_id, "checkpoint"))
     assert model.sample(2, 3).shape == (2, 1, 8, 8)
+
+
+def test_figures_read_in_groups_give_the_same_game_history(xy):
+    X, y = xy
+    Xt, yt = to_unit(X), torch.as_tensor(y)
+    runs = []
+    for read_every in (1, 4):
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(0)
+            ae = SupervisedAutoencoder(1, 8, 3, width=8, latent_dim=4)
+            G, D, Q = build_players(ae, dropout=0.2)
+            prior = class_prior(encode_all(ae, Xt), yt, 3)
+            history: list[dict] = []
+            called: list[int] = []
+            play(Players(G, D, Q, prior), Xt, yt, Xt[:6], yt[:6],
+                 GameConfig(epochs=1, min_steps=13, batch_size=8, diversity_every=5,
+                            read_every=read_every),
+                 seed=0, n_images=len(y), history=history,
+                 callback=lambda e, called=called: called.append(e["step"]))
+        runs.append(([{k: v for k, v in e.items() if k != "seconds"} for e in history],
+                     called))
+    assert runs[0] == runs[1]
+    assert runs[1][1] == list(range(1, 14)) and "q_val_acc" in runs[1][0][4]

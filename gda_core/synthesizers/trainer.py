@@ -47,6 +47,13 @@ After every generator update one dict is appended to ``history``:
     than :data:`DUP_FRACTION` of the real images' typical nearest-neighbour gap: the
     generator draws the same few images (NaN when the real images are all identical).
 
+The figures of a step are computed on the training device and read in groups
+(:class:`StepLog`): every step on the CPU, every :data:`READ_EVERY_GPU` steps on a GPU, and
+always on the steps that measure diversity or draw samples, so that the loop waits for a GPU
+once per group instead of once per step.  Each entry still reaches ``history``, ``callback``
+and ``on_samples`` in step order; a divergence is reported at its own step, and a stop asked
+by the callback takes effect at the end of its group.
+
 Fast path
 ---------
 With ``fast=True`` the networks and batches use the channels_last layout and, when the
@@ -105,6 +112,9 @@ class GANLoopConfig:
     augment : tuple of str
         DiffAugment operations (:mod:`gda_core.synthesizers.diffaugment`) applied to every
         image the discriminator sees, real or fake, in both players' updates; empty: none.
+    read_every : int
+        Steps whose figures are gathered on the device before they are read (one wait for
+        the device per read; see :class:`StepLog`); 0: :func:`read_interval`'s choice.
     """
 
     epochs: int = 50
@@ -126,6 +136,7 @@ class GANLoopConfig:
     n_fixed: int = 64
     monitor: bool = True
     augment: tuple[str, ...] = ()
+    read_every: int = 0
 
 
 @dataclass
@@ -224,6 +235,104 @@ def near_duplicate_share(x: torch.Tensor, gap: float,
     return hits / total if total else math.nan
 
 
+# ----------------------------------------------------------------- the history
+READ_EVERY_GPU = 10
+"""Steps whose figures a run on a GPU gathers before reading them (as often as the
+diversity is measured by default, which waits for the device anyway)."""
+
+
+def read_interval(device_type: str, requested: int = 0) -> int:
+    """Steps between reads of a training loop's per-step figures.
+
+    ``requested`` when positive; else 1 on the CPU, where reading a figure costs nothing,
+    and :data:`READ_EVERY_GPU` on other devices, where each read waits for the device to
+    finish the queued work (which then idles until the next step's work arrives).
+
+    Examples
+    --------
+    >>> read_interval("cpu"), read_interval("cuda"), read_interval("cuda", 1)
+    (1, 10, 1)
+    """
+    if requested > 0:
+        return int(requested)
+    return 1 if device_type == "cpu" else READ_EVERY_GPU
+
+
+class StepLog:
+    """A training loop's per-step history, its figures read from the device in groups.
+
+    The loop builds each step's entry (with NaN placeholders where the figures go, so that
+    keys keep their order) and hands it to :meth:`add` with the step's figures stacked in
+    one tensor on the training device.  :meth:`flush` reads every pending step's figures at
+    once, then for each entry in step order: fills in the figures; if ``check(entry)``
+    returns a message, appends the entry and raises :class:`GDAError` with it (the history
+    keeps everything up to the bad step); else appends it, passes its images, if any, to
+    ``on_samples`` and the entry to ``callback``.  After a callback returns ``False`` the
+    group's later entries are still appended (those steps ran) but not passed on.
+
+    Parameters
+    ----------
+    keys : tuple of str
+        Names of the figures, in the order of the stacked tensor.
+    every : int
+        Pending steps that make :meth:`add` ask for a flush (see :func:`read_interval`).
+    history : list of dict
+        Receives the entries.
+    total : int
+        The run's number of steps (``total_steps`` in what ``callback`` gets).
+    check : callable
+        ``check(entry)`` -> an error message for a diverged step, or None.
+    callback, on_samples : callable, optional
+        As for :func:`train_gan`.
+
+    Examples
+    --------
+    >>> history = []
+    >>> log = StepLog(("loss",), 2, history, total=3, check=lambda e: None)
+    >>> log.add({"step": 1, "loss": math.nan}, torch.tensor([0.5]))
+    False
+    >>> log.add({"step": 2, "loss": math.nan}, torch.tensor([0.25]))
+    True
+    >>> log.flush(), history
+    (False, [{'step': 1, 'loss': 0.5}, {'step': 2, 'loss': 0.25}])
+    """
+
+    def __init__(self, keys: tuple[str, ...], every: int, history: list[dict[str, Any]], *,
+                 total: int, check: Callable[[dict[str, Any]], str | None],
+                 callback: StepCallback | None = None,
+                 on_samples: SamplesCallback | None = None) -> None:
+        self.keys, self.every, self.history, self.total = keys, max(1, int(every)), history, total
+        self.check, self.callback, self.on_samples = check, callback, on_samples
+        self.pending: list[tuple[dict[str, Any], torch.Tensor, np.ndarray | None]] = []
+
+    def add(self, entry: dict[str, Any], figures: torch.Tensor,
+            images: np.ndarray | None = None) -> bool:
+        """Keep one step's entry, figures (1-D, in :attr:`keys` order) and uint8 sample
+        images; True when ``every`` steps are pending (time to :meth:`flush`)."""
+        self.pending.append((entry, figures.detach(), images))
+        return len(self.pending) >= self.every
+
+    def flush(self) -> bool:
+        """Read and record the pending steps (see the class docstring); True when a
+        callback asked to stop."""
+        if not self.pending:
+            return False
+        pending, self.pending = self.pending, []
+        rows = torch.stack([figures for _, figures, _ in pending]).tolist()  # one wait
+        stop = False
+        for (entry, _, images), row in zip(pending, rows, strict=True):
+            entry.update(zip(self.keys, row, strict=True))
+            problem = self.check(entry)
+            self.history.append(entry)
+            if problem is not None:
+                raise GDAError(problem)
+            if images is not None and self.on_samples is not None:
+                self.on_samples(entry["step"], images)
+            if not stop and self.callback is not None:
+                stop = self.callback({**entry, "total_steps": self.total}) is False
+        return stop
+
+
 # --------------------------------------------------------------------- the loop
 def index_batches(n: int, size: int, gen: torch.Generator) -> Iterator[torch.Tensor]:
     """Endless stream of index batches of ``size`` over shuffled passes (crossing passes)."""
@@ -296,7 +405,8 @@ def train_gan(G: nn.Module, D: nn.Module, X: torch.Tensor, labels: torch.Tensor 
         Keys added to every entry (e.g. ``{"class": 3}``).
     callback : callable, optional
         ``callback(event)`` after every step with a copy of the entry plus
-        ``total_steps``; returning ``False`` stops training after that step.
+        ``total_steps``; returning ``False`` stops training after that step (on a GPU, after
+        the last step of its group of reads: see :class:`StepLog`).
     on_samples : callable, optional
         ``on_samples(step, images)`` on step 1, every ``sample_every`` steps and on the last step,
         with uint8 images (n_fixed, C, H, W) from fixed noise (conditional models: the
@@ -357,6 +467,17 @@ def train_gan(G: nn.Module, D: nn.Module, X: torch.Tensor, labels: torch.Tensor 
     def g_forward(z: torch.Tensor, cond: torch.Tensor | None) -> torch.Tensor:
         return G(z) if cond is None else G(z, cond)
 
+    where = f" for class {extra['class']}" if "class" in extra else ""
+
+    def diverged(entry: dict[str, Any]) -> str | None:
+        bad = _non_finite(entry, keys)
+        return None if bad is None else (
+            f"training diverged: the {_NAMES[bad]} became {entry[bad]} at step "
+            f"{entry['step']}{where}; lower the learning rates (lr_d, lr_g)")
+
+    keys = ("d_loss", "g_loss") + (("g_grad_norm", "d_real", "d_fake") if cfg.monitor else ())
+    log = StepLog(keys, read_interval(dev.type, cfg.read_every), history, total=total,
+                  check=diverged, callback=callback, on_samples=on_samples)
     G.train()
     D.train()
     t0 = time.perf_counter()
@@ -397,32 +518,21 @@ def train_gan(G: nn.Module, D: nn.Module, X: torch.Tensor, labels: torch.Tensor 
         loss_g.backward()
         for p in d_params:
             p.requires_grad_(True)
+        figures = [torch.stack(d_losses).mean(), loss_g.detach().float()]
         if cfg.monitor:
-            g_norm = grad_norm(g_params)
-            d_real, d_fake = _probabilities(cfg, out_real.detach(), out_g.detach(), k)
-            stats = torch.stack([torch.stack(d_losses).mean(), loss_g.detach().float(),
-                                 g_norm.to(dev), d_real, d_fake]).tolist()
-        else:
-            stats = [float(torch.stack(d_losses).mean()), float(loss_g.detach()),
-                     math.nan, math.nan, math.nan]
+            figures += [grad_norm(g_params).to(dev),
+                        *_probabilities(cfg, out_real.detach(), out_g.detach(), k)]
         opt_g.step()
 
         entry: dict[str, Any] = {
             **extra, "step": step, "epoch": (step - 1) // steps_per_epoch + 1,
-            "d_loss": stats[0], "g_loss": stats[1], "g_grad_norm": stats[2],
-            "d_real": stats[3], "d_fake": stats[4],
+            **dict.fromkeys(("d_loss", "g_loss", "g_grad_norm", "d_real", "d_fake"), math.nan),
         }
-        bad = _non_finite(entry)
-        if bad is not None:
-            entry["seconds"] = time.perf_counter() - t0
-            history.append(entry)
-            where = f" for class {extra['class']}" if "class" in extra else ""
-            raise GDAError(f"training diverged: the {_NAMES[bad]} became {entry[bad]} at "
-                           f"step {step}{where}; lower the learning rates (lr_d, lr_g)")
         final = step == total
         want_div = cfg.monitor and (step == 1 or step % cfg.diversity_every == 0 or final)
         want_img = on_samples is not None and (step == 1 or step % cfg.sample_every == 0
                                                or final)  # step 1: feedback at once
+        images = None
         if want_div or want_img:
             images = _fixed_samples(G, fixed_z, fixed_cond, cast)
             if want_div:
@@ -431,13 +541,11 @@ def train_gan(G: nn.Module, D: nn.Module, X: torch.Tensor, labels: torch.Tensor 
                 entry["diversity"] = div / real_div if real_div > 0 else div
                 entry["dup_share"] = near_duplicate_share(images, real_gap, groups)
         entry["seconds"] = time.perf_counter() - t0
-        history.append(entry)
-        if want_img:
-            on_samples(step, to_uint8(images))
-        if callback is not None:
-            if callback({**entry, "total_steps": total}) is False:
-                stopped = True
-                break
+        due = log.add(entry, torch.stack(figures),
+                      to_uint8(images) if want_img and images is not None else None)
+        if (due or final or want_div or want_img) and log.flush():
+            stopped = True
+            break
     return TrainOutcome(steps=step, stopped_early=stopped, real_diversity=real_div)
 
 
@@ -494,14 +602,10 @@ _NAMES = {"d_loss": "discriminator loss", "g_loss": "generator loss",
           "g_grad_norm": "generator gradient norm"}
 
 
-def _non_finite(entry: dict[str, Any]) -> str | None:
-    for key in _NAMES:
-        value = entry[key]
-        if key == "g_grad_norm" and math.isnan(value) and not math.isnan(entry["g_loss"]):
-            continue  # monitoring off
-        if not math.isfinite(value):
-            return key
-    return None
+def _non_finite(entry: dict[str, Any], measured: tuple[str, ...]) -> str | None:
+    """The first of the checked figures that was ``measured`` and is NaN or infinite."""
+    return next((key for key in _NAMES if key in measured and not math.isfinite(entry[key])),
+                None)
 
 
 @torch.no_grad()

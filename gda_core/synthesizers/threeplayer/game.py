@@ -52,16 +52,17 @@ import torch.nn.functional as F
 from torch import nn
 
 from gda_core.devices import autocast
-from gda_core.errors import GDAError
 from gda_core.synthesizers.threeplayer import losses
 from gda_core.synthesizers.threeplayer.autoencoder import ClassPrior
 from gda_core.synthesizers.trainer import (
     N_FIXED_COLS,
     SamplesCallback,
     StepCallback,
+    StepLog,
     grad_norm,
     index_batches,
     mean_pairwise_rms,
+    read_interval,
     to_uint8,
 )
 
@@ -75,7 +76,8 @@ class GameConfig:
 
     The fields mirror the parameters of :mod:`.model`; ``cast``, ``memory_format`` and
     ``fused`` are the fast path's autocast dtype (or None), layout and whether the Adam
-    optimisers are fused (one kernel for all weights).
+    optimisers are fused (one kernel for all weights); ``read_every`` is as in
+    :class:`~gda_core.synthesizers.trainer.GANLoopConfig`.
     """
 
     mode: str = "adso"
@@ -95,6 +97,7 @@ class GameConfig:
     diversity_every: int = 10
     sample_every: int = 50
     n_fixed: int = 64
+    read_every: int = 0
 
 
 @dataclass
@@ -178,6 +181,14 @@ def play(players: Players, X: torch.Tensor, y: torch.Tensor, X_val: torch.Tensor
     real_div = _real_diversity(X, y, K, cfg.n_fixed, gen)
     fmt = cfg.memory_format
 
+    def diverged(entry: dict[str, Any]) -> str | None:
+        bad = next((k for k in _NAMES if not math.isfinite(entry[k])), None)
+        return None if bad is None else (
+            f"training diverged: the {_NAMES[bad]} became {entry[bad]} at step "
+            f"{entry['step']}; lower the learning rates (lr_d, lr_g, lr_q)")
+
+    log = StepLog(FIGURES, read_interval(dev.type, cfg.read_every), history, total=total,
+                  check=diverged, callback=callback, on_samples=on_samples)
     G.train()
     D.train()
     Q.train()
@@ -230,28 +241,20 @@ def play(players: Players, X: torch.Tensor, y: torch.Tensor, X_val: torch.Tensor
         loss_g.backward()
         for p in frozen:
             p.requires_grad_(True)
-        g_norm = grad_norm(g_params)
-        stats = torch.stack([loss_d.detach().float(), loss_g.detach().float(),
-                             g_norm.to(dev), torch.sigmoid(out_real.detach().float()).mean(),
-                             torch.sigmoid(out_g.detach().float()).mean(),
-                             loss_q.detach().float()]).tolist()
+        figures = torch.stack([loss_d.detach().float(), loss_g.detach().float(),
+                               grad_norm(g_params).to(dev),
+                               torch.sigmoid(out_real.detach().float()).mean(),
+                               torch.sigmoid(out_g.detach().float()).mean(),
+                               loss_q.detach().float()])
         opt_g.step()
 
-        entry: dict[str, Any] = {
-            "step": step, "epoch": (step - 1) // steps_per_epoch + 1,
-            "d_loss": stats[0], "g_loss": stats[1], "g_grad_norm": stats[2],
-            "d_real": stats[3], "d_fake": stats[4], "q_loss": stats[5],
-        }
-        bad = next((k for k in _NAMES if not math.isfinite(entry[k])), None)
-        if bad is not None:
-            entry["seconds"] = time.perf_counter() - t0
-            history.append(entry)
-            raise GDAError(f"training diverged: the {_NAMES[bad]} became {entry[bad]} at "
-                           f"step {step}; lower the learning rates (lr_d, lr_g, lr_q)")
+        entry: dict[str, Any] = {"step": step, "epoch": (step - 1) // steps_per_epoch + 1,
+                                 **dict.fromkeys(FIGURES, math.nan)}
         final = step == total
         want_div = step == 1 or step % cfg.diversity_every == 0 or final
         want_img = on_samples is not None and (step == 1 or step % cfg.sample_every == 0
                                                or final)  # step 1: feedback at once
+        images = None
         if want_div or want_img:
             images = _fixed_samples(G, fixed_z, cfg.cast)
             if want_div:
@@ -260,10 +263,9 @@ def play(players: Players, X: torch.Tensor, y: torch.Tensor, X_val: torch.Tensor
         if want_div and len(X_val):
             entry["q_val_acc"], entry["q_val_acsa"] = _validate(Q, X_val, y_val, K, cfg)
         entry["seconds"] = time.perf_counter() - t0
-        history.append(entry)
-        if want_img:
-            on_samples(step, to_uint8(images))
-        if callback is not None and callback({**entry, "total_steps": total}) is False:
+        due = log.add(entry, figures,
+                      to_uint8(images) if want_img and images is not None else None)
+        if (due or final or want_div or want_img) and log.flush():
             stopped = True
             break
     G.eval()
@@ -274,6 +276,8 @@ def play(players: Players, X: torch.Tensor, y: torch.Tensor, X_val: torch.Tensor
 
 _NAMES = {"d_loss": "discriminator loss", "g_loss": "generator loss",
           "g_grad_norm": "generator gradient norm", "q_loss": "classifier loss"}
+FIGURES = ("d_loss", "g_loss", "g_grad_norm", "d_real", "d_fake", "q_loss")
+"""The per-step figures of a game's history entries, in their order."""
 
 
 class _Draws:
