@@ -29,6 +29,7 @@ import argparse
 import os
 import platform
 import resource
+import subprocess
 import sys
 import tempfile
 import time
@@ -68,6 +69,31 @@ def am_like_config(args: argparse.Namespace, folder: Path, seeds: tuple[int, ...
         quality_cache_dir=cache)
 
 
+YARDSTICK = """
+import sys, time
+sys.path.insert(0, {bench!r})
+import torch
+from gan_speed import WARMUP, make_step
+step = make_step(torch.rand(256, 3, 64, 64) * 2 - 1, skip=False, cl=False, bf16=False)
+for _ in range(WARMUP):
+    step()
+t0 = time.perf_counter()
+for _ in range(5):
+    step()
+print((time.perf_counter() - t0) / 5 * 1000)
+"""
+
+
+def yardstick_ms() -> float:
+    """Milliseconds a step of ``bench/gan_speed.py``'s plain fp32 DCGAN loop (64x64x3,
+    batch 64) takes now, in a separate process (this one's peak memory stays the
+    comparison's): how fast the machine is today, to read the wall time against."""
+    code = YARDSTICK.format(bench=str(Path(__file__).resolve().parent))
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True)
+    return float(done.stdout.strip().splitlines()[-1])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--case", choices=("default", "am-like"), default="default")
@@ -89,6 +115,9 @@ def main() -> None:
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
           f"torch {torch.__version__} ({torch.get_num_threads()} threads), load average "
           f"{os.getloadavg()[0]:.2f} at the start")
+    before = yardstick_ms()
+    print(f"machine speed: the plain DCGAN loop of bench/gan_speed.py (64x64x3, batch 64) "
+          f"takes {before:.1f} ms a step now", flush=True)
     with tempfile.TemporaryDirectory(prefix="gda-bench-cifar-") as tmp:
         if args.case == "default":
             config = CompareConfig(seeds=seeds, quality_cache_dir=cache)
@@ -119,6 +148,8 @@ def main() -> None:
     print(f"wall time            {wall:8.2f} s  (data load + comparison)")
     print(f"peak RSS             {rss_peak:8.2f} GiB (the comparison runs in this process)")
     print(f"load average         {os.getloadavg()[0]:8.2f} at the end")
+    print(f"machine speed        {before:8.1f} ms a step of the plain DCGAN loop before the "
+          f"comparison, {yardstick_ms():.1f} ms after it")
     cols = ["accuracy", "f1_macro", "gmean", "minority_recall"]
     print(result.metrics_table()[cols].round(4).to_string())
     if args.case == "am-like":
