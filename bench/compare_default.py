@@ -70,27 +70,25 @@ def am_like_config(args: argparse.Namespace, folder: Path, seeds: tuple[int, ...
 
 
 YARDSTICK = """
-import sys, time
-sys.path.insert(0, {bench!r})
-import torch
-from gan_speed import WARMUP, make_step
-step = make_step(torch.rand(256, 3, 64, 64) * 2 - 1, skip=False, cl=False, bf16=False)
-for _ in range(WARMUP):
-    step()
-t0 = time.perf_counter()
-for _ in range(5):
-    step()
-print((time.perf_counter() - t0) / 5 * 1000)
+import numpy as np
+from gda_core.synthesizers.dcgan import DCGAN
+x = np.random.default_rng(0).integers(0, 256, (22, 3, 64, 64), dtype=np.uint8)
+X, y = np.concatenate([x, x, x]), np.array([0] * 44 + [1] * 22)
+gan = DCGAN(min_steps=150, epochs=1, random_state=0).fit(X, y)
+sec = [e["seconds"] for e in gan.history_]
+print((sec[-1] - sec[19]) / 130 * 1000)
 """
 
 
 def yardstick_ms() -> float:
-    """Milliseconds a step of ``bench/gan_speed.py``'s plain fp32 DCGAN loop (64x64x3,
-    batch 64) takes now, in a separate process (this one's peak memory stays the
-    comparison's): how fast the machine is today, to read the wall time against."""
-    code = YARDSTICK.format(bench=str(Path(__file__).resolve().parent))
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          check=True)
+    """Milliseconds a step of the AM-like case's DCGAN takes now (its defaults: width 32,
+    DiffAugment, 64x64x3, a batch of 22 random images; steps 21-150 of one class), in a
+    separate process so that this one's peak memory stays the comparison's.  The DCGAN
+    is most of the case's time (2 classes x 2,000 steps per seed), and this machine's
+    speed at it drifts from run to run: read the wall time against it."""
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    done = subprocess.run([sys.executable, "-c", YARDSTICK], capture_output=True, text=True,
+                          check=True, env=env)
     return float(done.stdout.strip().splitlines()[-1])
 
 
@@ -116,8 +114,8 @@ def main() -> None:
           f"torch {torch.__version__} ({torch.get_num_threads()} threads), load average "
           f"{os.getloadavg()[0]:.2f} at the start")
     before = yardstick_ms()
-    print(f"machine speed: the plain DCGAN loop of bench/gan_speed.py (64x64x3, batch 64) "
-          f"takes {before:.1f} ms a step now", flush=True)
+    print(f"machine speed: a step of the AM-like DCGAN (width 32, batch 22, DiffAugment) "
+          f"takes {before:.1f} ms now", flush=True)
     with tempfile.TemporaryDirectory(prefix="gda-bench-cifar-") as tmp:
         if args.case == "default":
             config = CompareConfig(seeds=seeds, quality_cache_dir=cache)
@@ -148,7 +146,7 @@ def main() -> None:
     print(f"wall time            {wall:8.2f} s  (data load + comparison)")
     print(f"peak RSS             {rss_peak:8.2f} GiB (the comparison runs in this process)")
     print(f"load average         {os.getloadavg()[0]:8.2f} at the end")
-    print(f"machine speed        {before:8.1f} ms a step of the plain DCGAN loop before the "
+    print(f"machine speed        {before:8.1f} ms a step of the AM-like DCGAN before the "
           f"comparison, {yardstick_ms():.1f} ms after it")
     cols = ["accuracy", "f1_macro", "gmean", "minority_recall"]
     print(result.metrics_table()[cols].round(4).to_string())
