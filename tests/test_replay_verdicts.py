@@ -186,3 +186,20 @@ def test_smoke_scale_gives_no_verdicts_in_text_and_json():
     assert set(result.extra["samples"]) == {"DCGAN", "MAD-GAN", "Conditional GAN"}
     assert all(math.isfinite(e["fid_noise"]) for per in result.extra["evidence"].values()
                for e in per.values())
+
+
+def test_the_judge_runs_numpy_in_one_blas_thread(judged, monkeypatch):
+    # as the quality gate: numpy's BLAS threads would fight torch's for the cores
+    from threadpoolctl import threadpool_info
+
+    judge, sets, _ = judged
+    seen: list[int] = []
+    transform = judge.extractor.transform
+
+    def recording(images):
+        seen.extend(lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas")
+        return transform(images)
+
+    monkeypatch.setattr(judge.extractor, "transform", recording)
+    judge.evidence(sets["good"][:40], None, seed=0)
+    assert seen and set(seen) == {1}
