@@ -236,6 +236,10 @@ def near_duplicate_share(x: torch.Tensor, gap: float,
 
 
 # ----------------------------------------------------------------- the history
+FIGURES = ("d_loss", "g_loss", "g_grad_norm", "d_real", "d_fake")
+"""The per-step figures of a history entry, in their order (the last three are measured
+only with ``monitor``)."""
+
 READ_EVERY_GPU = 10
 """Steps whose figures a run on a GPU gathers before reading them (as often as the
 diversity is measured by default, which waits for the device anyway)."""
@@ -475,7 +479,7 @@ def train_gan(G: nn.Module, D: nn.Module, X: torch.Tensor, labels: torch.Tensor 
             f"training diverged: the {_NAMES[bad]} became {entry[bad]} at step "
             f"{entry['step']}{where}; lower the learning rates (lr_d, lr_g)")
 
-    keys = ("d_loss", "g_loss") + (("g_grad_norm", "d_real", "d_fake") if cfg.monitor else ())
+    keys = FIGURES if cfg.monitor else FIGURES[:2]
     log = StepLog(keys, read_interval(dev.type, cfg.read_every), history, total=total,
                   check=diverged, callback=callback, on_samples=on_samples)
     G.train()
@@ -526,7 +530,7 @@ def train_gan(G: nn.Module, D: nn.Module, X: torch.Tensor, labels: torch.Tensor 
 
         entry: dict[str, Any] = {
             **extra, "step": step, "epoch": (step - 1) // steps_per_epoch + 1,
-            **dict.fromkeys(("d_loss", "g_loss", "g_grad_norm", "d_real", "d_fake"), math.nan),
+            **dict.fromkeys(FIGURES, math.nan),
         }
         final = step == total
         want_div = cfg.monitor and (step == 1 or step % cfg.diversity_every == 0 or final)
@@ -541,8 +545,7 @@ def train_gan(G: nn.Module, D: nn.Module, X: torch.Tensor, labels: torch.Tensor 
                 entry["diversity"] = div / real_div if real_div > 0 else div
                 entry["dup_share"] = near_duplicate_share(images, real_gap, groups)
         entry["seconds"] = time.perf_counter() - t0
-        due = log.add(entry, torch.stack(figures),
-                      to_uint8(images) if want_img and images is not None else None)
+        due = log.add(entry, torch.stack(figures), to_uint8(images) if want_img else None)
         if (due or final or want_div or want_img) and log.flush():
             stopped = True
             break

@@ -263,8 +263,7 @@ def play(players: Players, X: torch.Tensor, y: torch.Tensor, X_val: torch.Tensor
         if want_div and len(X_val):
             entry["q_val_acc"], entry["q_val_acsa"] = _validate(Q, X_val, y_val, K, cfg)
         entry["seconds"] = time.perf_counter() - t0
-        due = log.add(entry, figures,
-                      to_uint8(images) if want_img and images is not None else None)
+        due = log.add(entry, figures, to_uint8(images) if want_img else None)
         if (due or final or want_div or want_img) and log.flush():
             stopped = True
             break
