@@ -8,8 +8,8 @@ the quality gate with image features.
 JPEGs from ``../shared/data/cifar10`` (``--classes``, the first the majority) with
 ``--counts`` training images per class (500 / 25 / 25), ``--test`` test images per class,
 at ``--size`` (64) RGB, baseline + SMOTE + Borderline-SMOTE + ADASYN + DCGAN with their
-defaults, over ``--seeds`` (0, 1, 2); the DCGAN grids and a real grid per minority class
-are written to ``--out`` to look at.
+defaults (``--gan-jobs 2``: the DCGAN's ``n_jobs=2``), over ``--seeds`` (0, 1, 2); the
+DCGAN grids and a real grid per minority class are written to ``--out`` to look at.
 
 Prints one line per (seed, method) as it finishes, with its phases, then the totals: wall
 time, peak resident memory (the comparison runs in this process, on the local executor)
@@ -20,7 +20,7 @@ the same ``--quality-cache`` twice to see a later comparison.  Goals of the AM-l
 (issue 17): at most 10 minutes on 2 cores and 3 GiB of memory.
 
     python bench/compare_default.py [--case default|am-like] [--seeds 0,1,2]
-                                    [--quality-cache DIR] [--out DIR]
+                                    [--quality-cache DIR] [--out DIR] [--gan-jobs N]
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -66,6 +67,7 @@ def am_like_config(args: argparse.Namespace, folder: Path, seeds: tuple[int, ...
                                                                           strict=True)},
                                 test_per_class=args.test, name="counts"),
         methods=AM_METHODS, seeds=seeds, classifier=ClassifierConfig(),
+        method_params={"dcgan": {"n_jobs": args.gan_jobs}} if args.gan_jobs > 1 else {},
         quality_cache_dir=cache)
 
 
@@ -92,6 +94,52 @@ def yardstick_ms() -> float:
     return float(done.stdout.strip().splitlines()[-1])
 
 
+class TreeMemory:
+    """Peak resident memory of this process and its descendants together (the DCGAN's
+    ``n_jobs`` trains in worker processes, whose memory ``getrusage`` does not add up),
+    sampled every ``period`` seconds from ``/proc`` in a background thread."""
+
+    def __init__(self, period: float = 0.1) -> None:
+        self.period, self.peak, self._done = period, 0, threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> TreeMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._done.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._done.wait(self.period):
+            self.peak = max(self.peak, sum(rss_bytes(p) for p in tree(os.getpid())))
+
+
+def tree(pid: int) -> list[int]:
+    """``pid`` and its descendants (Linux ``/proc``; just ``pid`` elsewhere)."""
+    found, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        found.append(p)
+        for task in Path(f"/proc/{p}/task").glob("*/children"):
+            try:
+                todo += [int(c) for c in task.read_text().split()]
+            except OSError:  # gone meanwhile
+                pass
+    return found
+
+
+def rss_bytes(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--case", choices=("default", "am-like"), default="default")
@@ -104,6 +152,8 @@ def main() -> None:
                         "per class, in --classes order")
     parser.add_argument("--size", type=int, default=64, help="am-like: image side")
     parser.add_argument("--test", type=int, default=100, help="am-like: test images per class")
+    parser.add_argument("--gan-jobs", type=int, default=1, help="am-like: the DCGAN's "
+                        "n_jobs (its two classes' models at once, one torch thread each)")
     parser.add_argument("--out", type=Path, default=Path("bench-out/compare-am-like"),
                         help="am-like: where the sample grids go")
     args = parser.parse_args()
@@ -133,18 +183,23 @@ def main() -> None:
         t_load = time.perf_counter() - t_start
         print(f"data load            {t_load:8.2f} s", flush=True)
         t1 = time.perf_counter()
-        result = run_comparison(config, splits=splits, on_run=lambda run, _: print_run(run))
+        with TreeMemory() as memory:
+            result = run_comparison(config, splits=splits,
+                                    on_run=lambda run, _: print_run(run))
         t_run = time.perf_counter() - t1
     wall = time.perf_counter() - t_start
-    # the local executor runs every unit in this process, so its peak is the run's peak
-    rss_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # KiB -> GiB
+    # the local executor runs every unit in this process; with the DCGAN's n_jobs its
+    # models train in worker processes, sampled with it
+    own_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # KiB -> GiB
+    rss_peak = max(own_peak, memory.peak / 2**30)
 
     phases = sum(sum(r.seconds.values()) for r in result.runs)
     print(f"comparison total     {t_run:8.2f} s  ({len(result.runs)} runs; the first "
           f"includes torch's one-time warm-up; {t_run - phases:.2f} s outside the runs, "
           f"mostly the gate's feature CNN when it is not cached yet)")
     print(f"wall time            {wall:8.2f} s  (data load + comparison)")
-    print(f"peak RSS             {rss_peak:8.2f} GiB (the comparison runs in this process)")
+    print(f"peak RSS             {rss_peak:8.2f} GiB (this process and its worker processes "
+          f"together, sampled every 0.1 s; this process alone {own_peak:.2f} GiB)")
     print(f"load average         {os.getloadavg()[0]:8.2f} at the end")
     print(f"machine speed        {before:8.1f} ms a step of the AM-like DCGAN before the "
           f"comparison, {yardstick_ms():.1f} ms after it")

@@ -34,7 +34,7 @@ GROUPS = {
     "Few images": ("augment", "spectral_norm", "pretrain", "pretrain_steps"),
     "Autoencoder prior": ("ae_epochs", "lr_ae"),
     "Optimiser": ("lr_d", "lr_g", "lr_q", "beta1", "beta2"),
-    "Speed": ("fast", "device"),
+    "Speed": ("fast", "device", "n_jobs"),
 }
 ORDER = ("Training", "Few images", "Model", "Autoencoder prior", "Optimiser", "Speed")
 OVERLAY_METRICS = ["g_loss", "d_loss", "g_grad_norm", "d_real", "d_fake", "diversity", "q_loss",

@@ -136,6 +136,24 @@ def test_grids_of_per_class_models_do_not_overwrite_each_other(tmp_path):
     assert all(g.path.exists() for g in grids)
 
 
+def test_models_trained_at_once_number_each_grid_as_the_step_it_shows(tmp_path):
+    store = RunStore(tmp_path)
+    run_id = store.create_run(RUN_KIND, TrainJobConfig(params={**TINY, "n_jobs": 2},
+                                                    classes=(3, 8),
+                                                    sample_every=6).to_dict())
+    start_worker(store.root, run_id, JOB)
+    run = wait_for_run(store, run_id, timeout=120)
+    assert run.status == "finished", run.error
+    events = store.events(run_id)
+    assert sorted(e["class"] for e in events) == [3] * 12 + [8] * 12
+    by_seq = {e["seq"]: e for e in events}
+    grids = store.artifacts(run_id, "grid")
+    # a grid is numbered as the event of its own step: each model's 1, 6 and 12
+    shown = sorted((by_seq[g.step]["class"], by_seq[g.step]["step"]) for g in grids)
+    assert shown == [(3, 1), (3, 6), (3, 12), (8, 1), (8, 6), (8, 12)]
+    assert run.progress == 1.0 and run.summary["trained_classes"] == [3, 8]
+
+
 def test_stopped_run_keeps_its_progress(tmp_path):
     store = RunStore(tmp_path)
     params = {**TINY, "min_steps": 100_000}

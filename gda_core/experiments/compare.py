@@ -376,20 +376,20 @@ def _gan_progress(report: Progress, seed: int, method: str, share: float,
                   models: int) -> Callable[[dict], None]:
     """A GAN step callback reporting every 10th step as the first ``share`` of this run.
 
-    Per-class models restart their step count, so the fraction counts the classes already
-    trained (``models`` are expected) and never goes back."""
-    seen: list[Any] = []
+    Per-class models restart their step count, and may train at once (``n_jobs``), so
+    the fraction adds up each model's own share done (``models`` are expected) and never
+    goes back."""
+    reached: dict[Any, float] = {}
     done = [0.0]
 
     def on_step(event: dict) -> None:
         step, total = event["step"], max(1, event.get("total_steps", 1))
         key = event.get("class")
-        if key not in seen:
-            seen.append(key)
+        reached[key] = step / total
         if step % 10 and step != total:
             return
-        n = max(models, len(seen))
-        done[0] = max(done[0], (len(seen) - 1 + step / total) / n)
+        n = max(models, len(reached))
+        done[0] = max(done[0], sum(reached.values()) / n)
         where = f" class {key}" if key is not None else ""
         report(share * done[0], f"seed {seed} · {method}: training{where}, step {step} "
                                 f"of {total}")

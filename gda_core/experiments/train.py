@@ -183,7 +183,6 @@ def train_job(ctx: RunContext) -> None:
         classes = list(range(len(data.class_names)))
     pretrain = not synth.conditional and getattr(synth, "pretrain", "off") != "off"
     n_models = (1 if synth.conditional else len(classes)) + int(pretrain)
-    order = {c: i + int(pretrain) for i, c in enumerate(classes)}
     base = {"classes": classes, "class_names": list(data.class_names),
             "synthesizer": cfg.synthesizer}
 
@@ -196,36 +195,37 @@ def train_job(ctx: RunContext) -> None:
                              every=cfg.quality_every,
                              cache_dir=ctx.store.root / "feature-cache")
     pending: dict[str, Any] = {}
-    current = [None]  # the class of the model being trained (per-class models)
-
-    reached = [0.0]
+    reached: dict[Any, float] = {}  # each model's share done (models may train at once)
     global_step = [0]  # per-class models restart ``step``; grids need a unique one
-    offset = [0]  # overall steps before the current model's step 0
     last_grid = [0]
+
+    def done() -> float:
+        return min(sum(reached.values()) / n_models, 0.999)
 
     def on_step(event: dict[str, Any]) -> bool:
         global_step[0] += 1
-        offset[0] = global_step[0] - event["step"]
-        current[0] = event.get("class")
         ctx.log({**event, **pending})  # a quality score joins the step it was measured at
         pending.clear()
-        done = 0 if synth.conditional else order.get(event.get("class"), 0)
-        fraction = (done + event["step"] / max(1, event.get("total_steps", 1))) / n_models
-        reached[0] = min(fraction, 0.999)
         pre = event.get("phase") == "pretrain"
-        report.step(reached[0], {**base, "phase": "pretraining" if pre else "training",
-                                 "class": event.get("class")},
-                    model="pretraining" if pre else event.get("class"))
+        model = "pretraining" if pre else event.get("class")
+        reached[model] = event["step"] / max(1, event.get("total_steps", 1))
+        fraction = done()
+        # models trained at once share one pace; one after another, each has its own
+        unit = "classes" if getattr(synth, "workers_", 1) > 1 and not pre else model
+        report.step(fraction, {**base, "phase": "pretraining" if pre else "training",
+                               "class": event.get("class")}, model=unit)
         return not ctx.should_stop()
 
     def on_samples(step: int, images: Any) -> None:
         # conditional models: one row of 8 per learned class (rows cycle through them)
         shown = 8 * min(len(classes), 16) if synth.conditional else cfg.samples_shown
         grid = image_grid(images[:shown], ncols=8, pad=1)
-        last_grid[0] = max(last_grid[0] + 1, offset[0] + step)  # unique and increasing
+        # numbered as the event of its step, logged next (unique even after a stop)
+        last_grid[0] = max(last_grid[0] + 1, global_step[0] + 1)
         ctx.save_grid(last_grid[0], png_bytes(grid))
-        if probe is not None:
-            scores = probe(step, images, None if synth.conditional else current[0])
+        if probe is not None:  # the step's entry is already in the history
+            key = None if synth.conditional else synth.history_[-1].get("class")
+            scores = probe(step, images, key)
             if scores:
                 pending.update(scores)
 
@@ -239,10 +239,10 @@ def train_job(ctx: RunContext) -> None:
     if synth.classes_:
         from gda_core.experiments.train_checks import sample_findings
 
-        ctx.progress(reached[0], {**base, "phase": "checking the images against real ones"})
+        ctx.progress(done(), {**base, "phase": "checking the images against real ones"})
         warnings += sample_findings(synth, data, classes, step=global_step[0],
                                     extractor=None if probe is None else probe.extractor,
                                     random_state=cfg.seed)
-    ctx.progress(reached[0] if stopped else 1.0,
+    ctx.progress(done() if stopped else 1.0,
                  {**base, "phase": "stopped" if stopped else "finished",
                   "trained_classes": list(synth.classes_), "warnings": warnings})

@@ -10,8 +10,9 @@ and back (rounded, clipped).
 from __future__ import annotations
 
 import hashlib
+import io
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, BinaryIO, ClassVar
 
 import numpy as np
@@ -29,6 +30,7 @@ from gda_core.synthesizers.diagnostics import diagnose
 from gda_core.synthesizers.diffaugment import POLICIES, resolve_policy
 from gda_core.synthesizers.losses import GAN_LOSSES
 from gda_core.synthesizers.nets import weights_init
+from gda_core.synthesizers.parallel import run_in_processes
 from gda_core.synthesizers.trainer import (
     GANLoopConfig,
     SamplesCallback,
@@ -76,7 +78,8 @@ def gan_params(*, epochs: int, min_steps: int = 2000, batch_size: int = 64,
                pretrain_steps: int = 1000) -> tuple[ParamSpec, ...]:
     """The parameters every GAN synthesizer shares (``width`` is model specific).
 
-    ``with_pretrain`` adds ``pretrain`` / ``pretrain_steps`` (per-class models only; a
+    ``with_pretrain`` adds ``pretrain`` / ``pretrain_steps`` and ``n_jobs`` (per-class
+    models only; a
     conditional model learns every class at once anyway).
     """
     specs = [
@@ -122,6 +125,11 @@ def gan_params(*, epochs: int, min_steps: int = 2000, batch_size: int = 64,
                            "already draws photos of the same kind."),
             ParamSpec("pretrain_steps", "int", pretrain_steps, 1, 100_000,
                       help="Generator steps of the pretraining."),
+            ParamSpec("n_jobs", "int", 1, 1, 64,
+                      help="Train up to this many classes' models at once, each in its own "
+                           "process with an equal share of the torch threads (on the CPU; "
+                           "a GPU trains them in turn). Faster with several classes; the "
+                           "numbers are those of fewer threads, so they differ from 1's."),
         ]
     specs += [FAST_PARAM, DEVICE_PARAM]
     return tuple(specs)
@@ -156,6 +164,9 @@ class GANSynthesizer(ImageOversampler):
         The seed actually used (drawn when ``random_state`` is None).
     real_diversity_ : dict
         Diversity statistic of the real images per model (the unit of ``diversity``).
+    workers_ : int
+        Processes the per-class models trained in (``n_jobs``, at most one per model; 1:
+        one after another in this process).  Set before the first class's model starts.
     """
 
     conditional: ClassVar[bool] = False
@@ -229,7 +240,6 @@ class GANSynthesizer(ImageOversampler):
             jobs = [(None, X[keep], index)]
         else:
             jobs = [(c, X[y == c], None) for c in chosen]
-        trained: list[int] = []
         start = None
         if not self.conditional and values.get("pretrain", "off") != "off":
             start = self._pretrain(X, y, values, device, seed, callback, on_samples,
@@ -239,14 +249,44 @@ class GANSynthesizer(ImageOversampler):
                 self.stopped_early_ = True
                 self._finish_fit(X, y, values, seed)
                 return self
-        for key, images, labels in jobs:
-            smallest = (int(np.bincount(labels).min()) if labels is not None
-                        else len(images))
-            config = self._config(values, device, len(chosen) if self.conditional else 0,
-                                  smallest)
-            config.sample_every, config.diversity_every = sample_every, diversity_every
-            model_seed = derive_seed(seed, _SHARED_MODEL if key is None else _CLASS_MODEL,
-                                     0 if key is None else key)
+        plans = [(key, images, labels,
+                  *self._job_config(values, device, key, images, labels, len(chosen),
+                                    sample_every, diversity_every))
+                 for key, images, labels in jobs]
+        workers = self.workers_ = self._workers(values, device, len(plans))
+        if workers > 1:
+            trained = self._fit_in_processes(plans, values, start, workers, nets, callback,
+                                             on_samples)
+        else:
+            trained = self._fit_in_turn(plans, values, start, chosen, nets, callback,
+                                        on_samples)
+        self._nets = nets
+        self.classes_ = [int(c) for c in trained]
+        self._finish_fit(X, y, values, seed)
+        return self
+
+    def _job_config(self, values: dict[str, Any], device: str, key: int | None,
+                    images: np.ndarray, labels: np.ndarray | None, n_chosen: int,
+                    sample_every: int, diversity_every: int) -> tuple[GANLoopConfig, int]:
+        """The loop's settings and the seed of the model of class ``key`` (None: the
+        conditional model of every chosen class)."""
+        smallest = int(np.bincount(labels).min()) if labels is not None else len(images)
+        config = self._config(values, device, n_chosen if self.conditional else 0, smallest)
+        config.sample_every, config.diversity_every = sample_every, diversity_every
+        model_seed = derive_seed(self.seed_, _SHARED_MODEL if key is None else _CLASS_MODEL,
+                                 0 if key is None else key)
+        return config, model_seed
+
+    def _fit_in_turn(self, plans: list[tuple[Any, ...]], values: dict[str, Any],
+                     start: tuple[dict, dict] | None, chosen: list[int],
+                     nets: dict[int | None, tuple[nn.Module, nn.Module]],
+                     callback: StepCallback | None,
+                     on_samples: SamplesCallback | None) -> list[int]:
+        """Train the models one after another in this process; return the classes
+        trained (a stop ends the model in progress and skips the rest)."""
+        trained: list[int] = []
+        device = self.device_
+        for key, images, labels, config, model_seed in plans:
             G, D = self._new_nets(values, len(chosen) if self.conditional else 0, model_seed)
             if start is not None:  # fine-tune a copy of the pretrained model
                 G.load_state_dict(start[0])
@@ -270,10 +310,79 @@ class GANSynthesizer(ImageOversampler):
             if outcome.stopped_early:
                 self.stopped_early_ = True
                 break
-        self._nets = nets
-        self.classes_ = [int(c) for c in trained]
-        self._finish_fit(X, y, values, seed)
-        return self
+        return trained
+
+    def _workers(self, values: dict[str, Any], device: str, n_models: int) -> int:
+        """Processes to train the per-class models in: ``n_jobs`` at most, one per model;
+        1 (this process) for a conditional model or on a GPU."""
+        if self.conditional or device != "cpu":
+            return 1
+        return max(1, min(int(values.get("n_jobs", 1)), n_models))
+
+    def _fit_in_processes(self, plans: list[tuple[Any, ...]], values: dict[str, Any],
+                          start: tuple[dict, dict] | None, workers: int,
+                          nets: dict[int | None, tuple[nn.Module, nn.Module]],
+                          callback: StepCallback | None,
+                          on_samples: SamplesCallback | None) -> list[int]:
+        """Train the per-class models ``workers`` at a time in worker processes (see
+        :mod:`gda_core.synthesizers.parallel`), each with an equal share of this process's
+        torch threads; return the classes trained.
+
+        The steps reach ``history_``, ``on_samples`` and ``callback`` as they arrive, in
+        the order of :class:`~gda_core.synthesizers.trainer.StepLog` within each model;
+        once all have ended ``history_`` is put in class order, as if trained in turn.  A
+        stop ends every model in progress (each keeps what it learnt) and starts no
+        other; a divergence stops them all and raises, with every model's history kept.
+        """
+        params = self.get_params()
+        payloads = [{"cls": type(self), "params": params, "values": values,
+                     "shape": self.image_shape_, "key": key, "images": images,
+                     "config": config, "seed": model_seed, "start": start,
+                     "samples": on_samples is not None}
+                    for key, images, _, config, model_seed in plans]
+
+        def on_message(index: int, body: tuple[str, Any, Any]) -> bool | None:
+            kind, event, images = body
+            if kind == "diverged":
+                return False  # stop the others; the error is raised once all have ended
+            entry = {k: v for k, v in event.items() if k != "total_steps"}
+            self.history_.append(entry)
+            if images is not None and on_samples is not None:
+                on_samples(entry["step"], images)
+            return None if callback is None else callback(event)
+
+        threads = max(1, torch.get_num_threads() // workers)
+        try:
+            results = run_in_processes(
+                train_class_task, payloads, workers=workers, threads=threads,
+                on_message=on_message,
+                describe=lambda i: f"{self.label}'s model of class {plans[i][0]}")
+        except BaseException:
+            self._clear()
+            raise
+        self.history_[:] = [entry for result in results if result is not None
+                            for entry in result["history"]]
+        errors = [result["error"] for result in results
+                  if result is not None and result.get("error")]
+        if errors:
+            self._clear()
+            raise GDAError(errors[0])
+        trained: list[int] = []
+        for (key, *_), result in zip(plans, results, strict=True):
+            if result is None:  # never started: a stop came first
+                self.stopped_early_ = True
+                continue
+            states = torch.load(io.BytesIO(result["nets"]), weights_only=True)
+            G, D = self._new_nets(values, 0, 0)
+            G.load_state_dict(states["G"])
+            D.load_state_dict(states["D"])
+            prepare_nets([G, D], self.device_, values["fast"])
+            G.eval()
+            nets[key] = (G, D)
+            self.real_diversity_[key] = result["real_diversity"]
+            self.stopped_early_ = self.stopped_early_ or result["stopped"]
+            trained.append(key)
+        return trained
 
     def _begin_fit(self, X: Any, y: Any, classes: Sequence[int] | None, sample_every: int,
                    diversity_every: int) -> tuple[np.ndarray, np.ndarray, dict[str, Any],
@@ -292,6 +401,7 @@ class GANSynthesizer(ImageOversampler):
         self.history_: list[dict[str, Any]] = []
         self.stopped_early_ = False
         self.real_diversity_: dict[int | None, float] = {}
+        self.workers_ = 1
         self.image_shape_ = tuple(int(s) for s in X.shape[1:])
         self.device_, self.seed_ = device, seed
         return X, y, values, chosen
@@ -595,6 +705,50 @@ class GANSynthesizer(ImageOversampler):
 
 
 # ---------------------------------------------------------------------- helpers
+def train_class_task(payload: dict[str, Any], send: Callable[[Any], None],
+                     should_stop: Callable[[], bool]) -> dict[str, Any]:
+    """Train one class's model in a worker process (see
+    :meth:`GANSynthesizer._fit_in_processes`), on the CPU.
+
+    Sends ``("step", event, images or None)`` for every step that reaches the callback
+    (``images``: that step's samples, which come before its callback, as in
+    :class:`~gda_core.synthesizers.trainer.StepLog`) and ``("diverged", None, None)`` when
+    training diverges.  Returns the history and either the trained state dicts, the
+    real images' diversity and whether a stop ended it early, or the divergence's message
+    under ``"error"``.
+    """
+    synth = payload["cls"](**payload["params"])
+    synth.image_shape_ = payload["shape"]
+    values, key = payload["values"], payload["key"]
+    G, D = synth._new_nets(values, 0, payload["seed"])
+    if payload["start"] is not None:  # fine-tune a copy of the pretrained model
+        G.load_state_dict(payload["start"][0])
+        D.load_state_dict(payload["start"][1])
+    prepare_nets([G, D], "cpu", values["fast"])
+    shown: list[np.ndarray] = []
+
+    def on_samples(step: int, images: np.ndarray) -> None:
+        shown.append(images)
+
+    def callback(event: dict[str, Any]) -> bool:
+        send(("step", event, shown.pop() if shown else None))
+        return not should_stop()
+
+    history: list[dict[str, Any]] = []
+    try:
+        outcome = train_gan(G, D, to_unit(payload["images"]), None, payload["config"],
+                            seed=payload["seed"], history=history, extra={"class": key},
+                            callback=callback,
+                            on_samples=on_samples if payload["samples"] else None)
+    except GDAError as exc:
+        send(("diverged", None, None))
+        return {"history": history, "error": str(exc)}
+    buf = io.BytesIO()  # bytes, not tensors: a queue would share tensors through file
+    torch.save({"G": cpu_state_dict(G), "D": cpu_state_dict(D)}, buf)  # handles
+    return {"history": history, "nets": buf.getvalue(), "stopped": outcome.stopped_early,
+            "real_diversity": outcome.real_diversity}
+
+
 def check_periods(**periods: Any) -> None:
     """Each period (in generator steps) must be a positive integer.
 

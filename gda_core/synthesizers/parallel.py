@@ -1,0 +1,165 @@
+"""Train several models at once, each in its own process (``n_jobs`` of per-class GANs).
+
+On a CPU a small GAN's step is a string of short operations that two torch threads share
+poorly, so two models trained side by side in one-thread processes get through more steps
+per second than the same models trained one after the other with two threads each (see the
+README's *Benchmarks*).  :func:`run_in_processes` runs one task per model in processes
+started with ``spawn`` (a fresh interpreter: no OpenMP thread pool or CUDA state carried
+over from the parent), at most ``workers`` at a time, each with ``threads`` torch threads.
+
+A task is ``target(payload, send, should_stop) -> value``: ``send(body)`` passes a message
+to the parent, where ``on_message(index, body)`` handles it in arrival order (returning
+``False`` asks every task to stop: ``should_stop()`` turns True there and no further task
+starts); the task's return value comes back once it ends.  A task that raises, or a
+process that dies (killed, out of memory), fails the whole call with a
+:class:`~gda_core.errors.GDAError` once the other tasks have stopped; an exception raised by
+``on_message`` (a stop request, Ctrl-C) kills every process and propagates.  A process
+whose parent is gone stops at its next ``should_stop()``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import os
+import queue as queue_module
+import signal
+import traceback
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from gda_core.errors import GDAError
+
+Send = Callable[[Any], None]
+Task = Callable[[Any, Send, Callable[[], bool]], Any]
+
+_POLL_S = 0.2
+
+
+def run_in_processes(target: Task, payloads: Sequence[Any], *, workers: int, threads: int,
+                     on_message: Callable[[int, Any], bool | None],
+                     describe: Callable[[int], str] = lambda i: f"task {i}") -> list[Any]:
+    """Run ``target`` on every payload in worker processes; return their values in order.
+
+    Parameters
+    ----------
+    target : callable
+        A module-level function (it is pickled by reference):
+        ``target(payload, send, should_stop) -> value``.
+    payloads : sequence
+        One per task, picklable; tasks start in this order.
+    workers : int
+        Processes at a time (at least 1).
+    threads : int
+        torch threads in each process.
+    on_message : callable
+        ``on_message(index, body)`` in this thread for each message a task sends;
+        ``False`` asks all tasks to stop.
+    describe : callable
+        ``describe(index)``: how an error message names a task (e.g. ``"class 3"``).
+
+    Returns
+    -------
+    list
+        Each task's value; None for tasks never started because of a stop.
+
+    Raises
+    ------
+    GDAError
+        A task raised or its process died (after the other tasks stopped).
+    """
+    context = multiprocessing.get_context("spawn")
+    messages = context.Queue()
+    stop = context.Event()
+    results: list[Any] = [None] * len(payloads)
+    running: dict[int, Any] = {}
+    quiet: dict[int, int] = {}  # dead processes: polls without their last message
+    failure: str | None = None
+    started = 0
+    try:
+        while True:
+            while (started < len(payloads) and len(running) < max(1, workers)
+                   and not stop.is_set()):
+                process = context.Process(
+                    target=_run_task, daemon=True, name=f"gda-{describe(started)}",
+                    args=(target, payloads[started], started, threads, messages, stop,
+                          os.getpid()))
+                process.start()
+                running[started] = process
+                started += 1
+            if not running:
+                break
+            try:
+                index, kind, body = messages.get(timeout=_POLL_S)
+            except queue_module.Empty:
+                for index, process in list(running.items()):
+                    if process.is_alive():
+                        continue
+                    quiet[index] = quiet.get(index, 0) + 1
+                    if quiet[index] >= 2:  # its last message would have arrived by now
+                        running.pop(index).join()
+                        failure = failure or (
+                            f"the process training {describe(index)} ended without a "
+                            f"result ({_exit_text(process.exitcode)})")
+                        stop.set()
+                continue
+            if kind == "message":
+                if failure is None and on_message(index, body) is False:
+                    stop.set()
+                continue
+            process = running.pop(index)
+            process.join()
+            if kind == "value":
+                results[index] = body
+            else:
+                failure = failure or f"training {describe(index)} failed: {body}"
+                stop.set()
+    finally:  # only left running by an exception from on_message: end them now
+        stop.set()
+        for process in running.values():
+            if process.is_alive():
+                process.kill()
+            process.join()
+        messages.close()
+        messages.join_thread()
+    if failure is not None:
+        raise GDAError(failure)
+    return results
+
+
+def _run_task(target: Task, payload: Any, index: int, threads: int, messages: Any,
+              stop: Any, parent: int) -> None:
+    """A worker process: ``target`` with ``threads`` torch threads; its messages, then its
+    value or error, go into ``messages`` as ``(index, kind, body)``."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the parent, which ends us
+    import torch
+
+    torch.set_num_threads(max(1, int(threads)))
+
+    def send(body: Any) -> None:
+        messages.put((index, "message", body))
+
+    def should_stop() -> bool:
+        return stop.is_set() or os.getppid() != parent
+
+    try:
+        value = target(payload, send, should_stop)
+    except GDAError as exc:
+        messages.put((index, "error", str(exc)))
+    except BaseException as exc:  # report it: the parent only sees what we send
+        messages.put((index, "error", f"{type(exc).__name__}: {exc}\n"
+                                      f"{traceback.format_exc(limit=-3)}"))
+    else:
+        messages.put((index, "value", value))
+    messages.close()
+    messages.join_thread()  # everything sent before the process ends
+
+
+def _exit_text(code: int | None) -> str:
+    """``exit code 3``, ``killed by SIGKILL (out of memory?)``."""
+    if code is None or code >= 0:
+        return f"exit code {code}"
+    with contextlib.suppress(ValueError):
+        name = signal.Signals(-code).name
+        return f"killed by {name}" + (" (out of memory?)" if name == "SIGKILL" else "")
+    return f"killed by signal {-code}"
