@@ -197,6 +197,8 @@ def show_run(rid: str, first_grid: bool = False) -> None:
     text += f" · {when}" if when else ""
     if phase == "pretraining" and run.is_active:
         text += " · pretraining on the training images"
+    elif len(summary.get("learning") or ()) > 1 and phase == "training" and run.is_active:
+        text += f" · learning classes {', '.join(str(c) for c in summary['learning'])} at once"
     elif summary.get("class") is not None and phase == "training" and run.is_active:
         text += f" · learning class {summary['class']}"
     elif phase and phase != "training" and run.is_active:

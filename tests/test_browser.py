@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -186,6 +187,32 @@ def test_train_live_without_clicks_survives_reload_and_stops(server, page):
     page.get_by_text("stopped ·").first.wait_for(timeout=60_000)
     _shot(page, "07-train-stopped")
     assert "Traceback" not in page.inner_text("body")
+
+
+def test_train_two_classes_at_once(server, page):
+    from gda_core.runs import RunStore
+
+    page.goto(f"{server}/train")
+    page.get_by_text("New training run").wait_for(timeout=60_000)
+    for name, value in (("min_steps", "3000"), ("n_jobs", "2")):
+        box = page.get_by_role("spinbutton", name=name)
+        box.fill(value)
+        box.press("Tab")
+    page.get_by_role("button", name="Train", exact=True).click()
+    page.get_by_text("learning classes 3, 8 at once").first.wait_for(timeout=60_000)
+    page.get_by_text("left").first.wait_for(timeout=60_000)  # one pace for both: an estimate
+    _shot(page, "14-train-two-classes-running")
+    page.get_by_text("finished ·").first.wait_for(timeout=180_000)
+    full_shot(page, "15-train-two-classes-finished")
+    body = page.inner_text("body")
+    assert "Traceback" not in body
+    assert re.search(r"Samples from fixed noise · step \d+ · class [38], its step 3000", body)
+    store = RunStore(RUNS_DIRS[server])
+    run = store.list_runs("train")[0]
+    assert run.summary["trained_classes"] == [3, 8]
+    classes = [e["class"] for e in store.events(run.id)]
+    assert sorted(classes) == [3] * 3000 + [8] * 3000
+    assert classes != sorted(classes)  # they trained at once: their steps interleave
 
 
 def test_comparison_with_a_gan_survives_reload_and_closed_tab_and_stops(server, page):

@@ -210,10 +210,13 @@ def train_job(ctx: RunContext) -> None:
         model = "pretraining" if pre else event.get("class")
         reached[model] = event["step"] / max(1, event.get("total_steps", 1))
         fraction = done()
-        # models trained at once share one pace; one after another, each has its own
-        unit = "classes" if getattr(synth, "workers_", 1) > 1 and not pre else model
-        report.step(fraction, {**base, "phase": "pretraining" if pre else "training",
-                               "class": event.get("class")}, model=unit)
+        summary = {**base, "phase": "pretraining" if pre else "training",
+                   "class": event.get("class")}
+        if getattr(synth, "workers_", 1) > 1 and not pre:  # models trained at once
+            summary["learning"] = sorted(c for c, r in reached.items()
+                                         if r < 1 and c != "pretraining")
+            model = "classes"  # they share one pace (one after another, each has its own)
+        report.step(fraction, summary, model=model)
         return not ctx.should_stop()
 
     def on_samples(step: int, images: Any) -> None:
