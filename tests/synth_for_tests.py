@@ -10,6 +10,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import threading
 from typing import Any
 
 from torch import nn
@@ -33,12 +34,29 @@ class DivergingDCGAN(DCGAN):
         return config
 
 
+DIES_AFTER_S = 4.0
+""":class:`DyingDCGAN`'s worker for class 1 dies this long after building its networks."""
+
+
 class DyingDCGAN(DCGAN):
-    """A DCGAN whose worker processes kill themselves (SIGKILL, as the kernel's
-    out-of-memory killer would) as they build their networks."""
+    """A DCGAN whose worker process for class 1 is killed (SIGKILL, as by the kernel's
+    out-of-memory killer) :data:`DIES_AFTER_S` seconds after it builds its networks, by
+    which time the other workers are sending their steps."""
+
+    def _build(self, values: dict[str, Any], channels: int, size: tuple[int, int],
+               n_classes: int) -> tuple[nn.Module, nn.Module]:
+        name = multiprocessing.current_process().name
+        if name.startswith("gda-") and name.endswith("class 1"):
+            threading.Timer(DIES_AFTER_S, os.kill, (os.getpid(), signal.SIGKILL)).start()
+        return super()._build(values, channels, size, n_classes)
+
+
+class BrokenDCGAN(DCGAN):
+    """A DCGAN whose worker processes fail with an unexpected error (a bug, not a
+    :class:`~gda_core.errors.GDAError`) as they build their networks."""
 
     def _build(self, values: dict[str, Any], channels: int, size: tuple[int, int],
                n_classes: int) -> tuple[nn.Module, nn.Module]:
         if multiprocessing.current_process().name.startswith("gda-"):
-            os.kill(os.getpid(), signal.SIGKILL)
+            raise RuntimeError("a bug in the worker")
         return super()._build(values, channels, size, n_classes)

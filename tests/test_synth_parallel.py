@@ -11,6 +11,7 @@ import contextlib
 import math
 import multiprocessing
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -23,7 +24,7 @@ import numpy as np
 import pytest
 import torch
 from conftest_synth import fast_params, tiny_xy
-from synth_for_tests import POISONED_CLASS_SIZE, DivergingDCGAN, DyingDCGAN
+from synth_for_tests import POISONED_CLASS_SIZE, BrokenDCGAN, DivergingDCGAN, DyingDCGAN
 
 from gda_core.errors import ConfigError, GDAError
 from gda_core.synthesizers import SYNTHESIZERS
@@ -133,16 +134,44 @@ def test_a_diverging_model_stops_the_others_and_raises_with_every_history_kept(t
     assert not multiprocessing.active_children()
 
 
-def test_a_killed_worker_process_is_a_clear_error_and_the_others_end(threads):
+def test_a_killed_worker_process_is_a_clear_error_and_the_others_stop(threads):
     X, y = tiny_xy()
     threads(2)
-    synth = DyingDCGAN(random_state=0, n_jobs=2, **fast_params("dcgan", epochs=3))
-    with pytest.raises(GDAError, match=r"the process training DCGAN's model of class \d "
+    synth = DyingDCGAN(random_state=0, n_jobs=2,
+                       **fast_params("dcgan", epochs=1, min_steps=100_000))
+    start = time.monotonic()
+    with pytest.raises(GDAError, match=r"^the process training DCGAN's model of class 1 "
                                        r"ended without a result \(killed by SIGKILL"):
         synth.fit(X, y)
+    # noticed while class 2's worker kept sending steps (for minutes, were it not stopped)
+    assert time.monotonic() - start < 60
+    assert {e["class"] for e in synth.history_} == {1, 2}
     with pytest.raises(GDAError, match="not trained yet"):
         synth.sample(2, 1)
     assert not multiprocessing.active_children()
+
+
+def test_an_error_in_a_worker_is_one_line_naming_the_class(threads):
+    X, y = tiny_xy()
+    threads(2)
+    synth = BrokenDCGAN(random_state=0, n_jobs=2, **fast_params("dcgan", epochs=3))
+    with pytest.raises(GDAError) as raised:
+        synth.fit(X, y)
+    assert re.fullmatch(r"training DCGAN's model of class \d failed: RuntimeError: a bug in "
+                        r"the worker", str(raised.value))
+    assert not multiprocessing.active_children()
+
+
+def test_pretraining_then_the_classes_at_once(threads):
+    X, y = tiny_xy()
+    threads(2)
+    synth = SYNTHESIZERS["dcgan"](random_state=0, n_jobs=2, pretrain="all", pretrain_steps=5,
+                                  **fast_params("dcgan", epochs=3))
+    synth.fit(X, y)
+    phases = [e.get("phase", e.get("class")) for e in synth.history_]
+    assert phases == ["pretrain"] * 5 + [1] * 3 + [2] * 3
+    assert synth.classes_ == [1, 2] and synth.workers_ == 2
+    assert synth.sample(4, 2).shape == (4, 1, 8, 8)
 
 
 def test_an_exception_from_the_callback_ends_the_processes_and_propagates(threads):

@@ -79,8 +79,7 @@ def gan_params(*, epochs: int, min_steps: int = 2000, batch_size: int = 64,
     """The parameters every GAN synthesizer shares (``width`` is model specific).
 
     ``with_pretrain`` adds ``pretrain`` / ``pretrain_steps`` and ``n_jobs`` (per-class
-    models only; a
-    conditional model learns every class at once anyway).
+    models only; a conditional model learns every class at once anyway).
     """
     specs = [
         ParamSpec("epochs", "int", epochs, 1, 5000,
@@ -210,12 +209,13 @@ class GANSynthesizer(ImageOversampler):
         callback : callable, optional
             ``callback(event) -> bool | None`` after every generator step; ``event`` is the
             step's history entry plus ``total_steps``.  Returning ``False`` stops training
-            (all remaining classes too) and sets ``stopped_early_``.
+            (all remaining classes too; with ``n_jobs``, every model in progress) and sets
+            ``stopped_early_``.
         on_samples : callable, optional
             ``on_samples(step, images)``: uint8 images from fixed noise after step 1
             (feedback at once), every ``sample_every`` steps and at the end of each model's
-            training (for per-class models, of the class in the latest ``callback`` event /
-            ``history_`` entry).
+            training (for per-class models, of the class in the latest ``history_`` entry:
+            it comes before the step's ``callback``).
         sample_every, diversity_every : int
             Periods, in generator steps, of ``on_samples`` and of the diversity measure.
 
@@ -330,14 +330,16 @@ class GANSynthesizer(ImageOversampler):
 
         The steps reach ``history_``, ``on_samples`` and ``callback`` as they arrive, in
         the order of :class:`~gda_core.synthesizers.trainer.StepLog` within each model;
-        once all have ended ``history_`` is put in class order, as if trained in turn.  A
+        once all have ended their entries are put in class order (after pretraining's),
+        as if trained in turn.  A
         stop ends every model in progress (each keeps what it learnt) and starts no
         other; a divergence stops them all and raises, with every model's history kept.
         """
         params = self.get_params()
+        pretrained = None if start is None else state_bytes(*start)
         payloads = [{"cls": type(self), "params": params, "values": values,
                      "shape": self.image_shape_, "key": key, "images": images,
-                     "config": config, "seed": model_seed, "start": start,
+                     "config": config, "seed": model_seed, "start": pretrained,
                      "samples": on_samples is not None}
                     for key, images, _, config, model_seed in plans]
 
@@ -352,6 +354,7 @@ class GANSynthesizer(ImageOversampler):
             return None if callback is None else callback(event)
 
         threads = max(1, torch.get_num_threads() // workers)
+        before = len(self.history_)  # pretraining's entries stay first
         try:
             results = run_in_processes(
                 train_class_task, payloads, workers=workers, threads=threads,
@@ -360,8 +363,8 @@ class GANSynthesizer(ImageOversampler):
         except BaseException:
             self._clear()
             raise
-        self.history_[:] = [entry for result in results if result is not None
-                            for entry in result["history"]]
+        self.history_[before:] = [entry for result in results if result is not None
+                                  for entry in result["history"]]
         errors = [result["error"] for result in results
                   if result is not None and result.get("error")]
         if errors:
@@ -372,10 +375,8 @@ class GANSynthesizer(ImageOversampler):
             if result is None:  # never started: a stop came first
                 self.stopped_early_ = True
                 continue
-            states = torch.load(io.BytesIO(result["nets"]), weights_only=True)
             G, D = self._new_nets(values, 0, 0)
-            G.load_state_dict(states["G"])
-            D.load_state_dict(states["D"])
+            load_state_bytes(G, D, result["nets"])
             prepare_nets([G, D], self.device_, values["fast"])
             G.eval()
             nets[key] = (G, D)
@@ -722,8 +723,7 @@ def train_class_task(payload: dict[str, Any], send: Callable[[Any], None],
     values, key = payload["values"], payload["key"]
     G, D = synth._new_nets(values, 0, payload["seed"])
     if payload["start"] is not None:  # fine-tune a copy of the pretrained model
-        G.load_state_dict(payload["start"][0])
-        D.load_state_dict(payload["start"][1])
+        load_state_bytes(G, D, payload["start"])
     prepare_nets([G, D], "cpu", values["fast"])
     shown: list[np.ndarray] = []
 
@@ -743,10 +743,24 @@ def train_class_task(payload: dict[str, Any], send: Callable[[Any], None],
     except GDAError as exc:
         send(("diverged", None, None))
         return {"history": history, "error": str(exc)}
-    buf = io.BytesIO()  # bytes, not tensors: a queue would share tensors through file
-    torch.save({"G": cpu_state_dict(G), "D": cpu_state_dict(D)}, buf)  # handles
-    return {"history": history, "nets": buf.getvalue(), "stopped": outcome.stopped_early,
-            "real_diversity": outcome.real_diversity}
+    return {"history": history, "nets": state_bytes(cpu_state_dict(G), cpu_state_dict(D)),
+            "stopped": outcome.stopped_early, "real_diversity": outcome.real_diversity}
+
+
+def state_bytes(g_state: dict[str, torch.Tensor], d_state: dict[str, torch.Tensor]) -> bytes:
+    """G's and D's state dicts as ``torch.save`` bytes: what passes between processes
+    (tensors themselves would travel as shared-memory file handles, which vanish with the
+    process that sent them)."""
+    buf = io.BytesIO()
+    torch.save({"G": g_state, "D": d_state}, buf)
+    return buf.getvalue()
+
+
+def load_state_bytes(G: nn.Module, D: nn.Module, data: bytes) -> None:
+    """Load :func:`state_bytes` into ``G`` and ``D`` (``weights_only``: tensors only)."""
+    states = torch.load(io.BytesIO(data), weights_only=True)
+    G.load_state_dict(states["G"])
+    D.load_state_dict(states["D"])
 
 
 def check_periods(**periods: Any) -> None:

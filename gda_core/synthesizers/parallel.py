@@ -24,6 +24,7 @@ import multiprocessing
 import os
 import queue as queue_module
 import signal
+import time
 import traceback
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -73,9 +74,9 @@ def run_in_processes(target: Task, payloads: Sequence[Any], *, workers: int, thr
     stop = context.Event()
     results: list[Any] = [None] * len(payloads)
     running: dict[int, Any] = {}
-    quiet: dict[int, int] = {}  # dead processes: polls without their last message
+    quiet: dict[int, int] = {}  # dead processes: checks without their last message
     failure: str | None = None
-    started = 0
+    started, checked = 0, time.monotonic()
     try:
         while True:
             while (started < len(payloads) and len(running) < max(1, workers)
@@ -84,31 +85,36 @@ def run_in_processes(target: Task, payloads: Sequence[Any], *, workers: int, thr
                     target=_run_task, daemon=True, name=f"gda-{describe(started)}",
                     args=(target, payloads[started], started, threads, messages, stop,
                           os.getpid()))
-                process.start()
+                try:
+                    process.start()
+                except OSError as exc:
+                    raise GDAError(f"could not start a process to train "
+                                   f"{describe(started)}: {exc}") from None
                 running[started] = process
                 started += 1
             if not running:
                 break
-            try:
-                index, kind, body = messages.get(timeout=_POLL_S)
-            except queue_module.Empty:
+            if time.monotonic() - checked >= _POLL_S:  # even while others keep talking
+                checked = time.monotonic()
                 for index, process in list(running.items()):
                     if process.is_alive():
                         continue
                     quiet[index] = quiet.get(index, 0) + 1
-                    if quiet[index] >= 2:  # its last message would have arrived by now
+                    if quiet[index] >= 3:  # its last message would have arrived by now
                         running.pop(index).join()
                         failure = failure or (
                             f"the process training {describe(index)} ended without a "
                             f"result ({_exit_text(process.exitcode)})")
                         stop.set()
+            try:
+                index, kind, body = messages.get(timeout=_POLL_S)
+            except queue_module.Empty:
                 continue
             if kind == "message":
                 if failure is None and on_message(index, body) is False:
                     stop.set()
                 continue
-            process = running.pop(index)
-            process.join()
+            _end(running.pop(index))
             if kind == "value":
                 results[index] = body
             else:
@@ -147,12 +153,20 @@ def _run_task(target: Task, payload: Any, index: int, threads: int, messages: An
     except GDAError as exc:
         messages.put((index, "error", str(exc)))
     except BaseException as exc:  # report it: the parent only sees what we send
-        messages.put((index, "error", f"{type(exc).__name__}: {exc}\n"
-                                      f"{traceback.format_exc(limit=-3)}"))
+        traceback.print_exc()  # the details go to the log (a worker's stderr)
+        messages.put((index, "error", f"{type(exc).__name__}: {exc}"))
     else:
         messages.put((index, "value", value))
     messages.close()
     messages.join_thread()  # everything sent before the process ends
+
+
+def _end(process: Any, timeout: float = 10.0) -> None:
+    """Wait for a process that has sent its last message to exit (kill it if it hangs)."""
+    process.join(timeout)
+    if process.is_alive():
+        process.kill()
+        process.join()
 
 
 def _exit_text(code: int | None) -> str:
