@@ -127,8 +127,10 @@ def gan_params(*, epochs: int, min_steps: int = 2000, batch_size: int = 64,
             ParamSpec("n_jobs", "int", 1, 1, 64,
                       help="Train up to this many classes' models at once, each in its own "
                            "process with an equal share of the torch threads (on the CPU; "
-                           "a GPU trains them in turn). Faster with several classes; the "
-                           "numbers are those of fewer threads, so they differ from 1's."),
+                           "a GPU trains them in turn). Pays off for long trainings of "
+                           "several classes (a process takes seconds to start, and about "
+                           "0.4 GB); the numbers are those of fewer threads, so they "
+                           "differ from 1's."),
         ]
     specs += [FAST_PARAM, DEVICE_PARAM]
     return tuple(specs)
