@@ -10,8 +10,9 @@ over from the parent), at most ``workers`` at a time, each with ``threads`` torc
 A task is ``target(payload, send, should_stop) -> value``: ``send(body)`` passes a message
 to the parent, where ``on_message(index, body)`` handles it in arrival order (returning
 ``False`` asks every task to stop: ``should_stop()`` turns True there and no further task
-starts); the task's return value comes back once it ends.  A task that raises, or a
-process that dies (killed, out of memory), fails the whole call with a
+starts); the task's return value comes back once it ends.  Each process writes to a pipe
+of its own, so one that dies (killed, out of memory) is an end of file there, at once and
+even mid-message.  A task that raises, or a process that dies, fails the whole call with a
 :class:`~gda_core.errors.GDAError` once the other tasks have stopped; an exception raised by
 ``on_message`` (a stop request, Ctrl-C) kills every process and propagates.  A process
 whose parent is gone stops at its next ``should_stop()``.
@@ -22,11 +23,10 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
-import queue as queue_module
 import signal
-import time
 import traceback
 from collections.abc import Callable, Sequence
+from multiprocessing import connection
 from typing import Any
 
 from gda_core.errors import GDAError
@@ -70,103 +70,104 @@ def run_in_processes(target: Task, payloads: Sequence[Any], *, workers: int, thr
         A task raised or its process died (after the other tasks stopped).
     """
     context = multiprocessing.get_context("spawn")
-    messages = context.Queue()
     stop = context.Event()
     results: list[Any] = [None] * len(payloads)
-    running: dict[int, Any] = {}
-    quiet: dict[int, int] = {}  # dead processes: checks without their last message
+    running: dict[int, tuple[Any, Any]] = {}  # index -> (process, its pipe's reading end)
     failure: str | None = None
-    started, checked = 0, time.monotonic()
+    started = 0
     try:
         while True:
             while (started < len(payloads) and len(running) < max(1, workers)
                    and not stop.is_set()):
+                reader, writer = context.Pipe(duplex=False)
                 process = context.Process(
                     target=_run_task, daemon=True, name=f"gda-{describe(started)}",
-                    args=(target, payloads[started], started, threads, messages, stop,
-                          os.getpid()))
+                    args=(target, payloads[started], threads, writer, stop, os.getpid()))
                 try:
                     process.start()
                 except OSError as exc:
+                    reader.close()
                     raise GDAError(f"could not start a process to train "
                                    f"{describe(started)}: {exc}") from None
-                running[started] = process
+                finally:
+                    writer.close()  # the worker's copy is the only one: its end is our EOF
+                running[started] = (process, reader)
                 started += 1
             if not running:
                 break
-            if time.monotonic() - checked >= _POLL_S:  # even while others keep talking
-                checked = time.monotonic()
-                for index, process in list(running.items()):
-                    if process.is_alive():
-                        continue
-                    quiet[index] = quiet.get(index, 0) + 1
-                    if quiet[index] >= 3:  # its last message would have arrived by now
-                        running.pop(index).join()
-                        failure = failure or (
-                            f"the process training {describe(index)} ended without a "
-                            f"result ({_exit_text(process.exitcode)})")
-                        stop.set()
-            try:
-                index, kind, body = messages.get(timeout=_POLL_S)
-            except queue_module.Empty:
-                continue
-            if kind == "message":
-                if failure is None and on_message(index, body) is False:
+            by_reader = {reader: index for index, (_, reader) in running.items()}
+            for reader in connection.wait(list(by_reader), timeout=_POLL_S):
+                index = by_reader[reader]
+                try:
+                    kind, body = reader.recv()
+                except (EOFError, OSError):  # gone without its value: killed, out of memory
+                    process = _end(*running.pop(index))
+                    failure = failure or (f"the process training {describe(index)} ended "
+                                          f"without a result ({_exit_text(process.exitcode)})")
                     stop.set()
-                continue
-            _end(running.pop(index))
-            if kind == "value":
-                results[index] = body
-            else:
-                failure = failure or f"training {describe(index)} failed: {body}"
-                stop.set()
+                    continue
+                if kind == "message":
+                    if failure is None and on_message(index, body) is False:
+                        stop.set()
+                    continue
+                _end(*running.pop(index))
+                if kind == "value":
+                    results[index] = body
+                else:
+                    failure = failure or f"training {describe(index)} failed: {body}"
+                    stop.set()
     finally:  # only left running by an exception from on_message: end them now
         stop.set()
-        for process in running.values():
+        for process, reader in running.values():
             if process.is_alive():
                 process.kill()
-            process.join()
-        messages.close()
-        messages.join_thread()
+            _end(process, reader)
     if failure is not None:
         raise GDAError(failure)
     return results
 
 
-def _run_task(target: Task, payload: Any, index: int, threads: int, messages: Any,
-              stop: Any, parent: int) -> None:
+def _run_task(target: Task, payload: Any, threads: int, writer: Any, stop: Any,
+              parent: int) -> None:
     """A worker process: ``target`` with ``threads`` torch threads; its messages, then its
-    value or error, go into ``messages`` as ``(index, kind, body)``."""
+    value or error, go down ``writer`` as ``(kind, body)``."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the parent, which ends us
     import torch
 
     torch.set_num_threads(max(1, int(threads)))
 
+    lost = [False]  # the parent is gone (its end of the pipe closed)
+
     def send(body: Any) -> None:
-        messages.put((index, "message", body))
+        try:
+            writer.send(("message", body))
+        except OSError:
+            lost[0] = True
 
     def should_stop() -> bool:
-        return stop.is_set() or os.getppid() != parent
+        return lost[0] or stop.is_set() or os.getppid() != parent
 
     try:
-        value = target(payload, send, should_stop)
+        last: tuple[str, Any] = ("value", target(payload, send, should_stop))
     except GDAError as exc:
-        messages.put((index, "error", str(exc)))
+        last = ("error", str(exc))
     except BaseException as exc:  # report it: the parent only sees what we send
         traceback.print_exc()  # the details go to the log (a worker's stderr)
-        messages.put((index, "error", f"{type(exc).__name__}: {exc}"))
-    else:
-        messages.put((index, "value", value))
-    messages.close()
-    messages.join_thread()  # everything sent before the process ends
+        last = ("error", f"{type(exc).__name__}: {exc}")
+    with contextlib.suppress(OSError):  # the parent may be gone
+        writer.send(last)
+    writer.close()
 
 
-def _end(process: Any, timeout: float = 10.0) -> None:
-    """Wait for a process that has sent its last message to exit (kill it if it hangs)."""
+def _end(process: Any, reader: Any, timeout: float = 10.0) -> Any:
+    """Close our end of a worker's pipe and wait for it to exit (killed if it hangs);
+    returns the process."""
+    reader.close()
     process.join(timeout)
     if process.is_alive():
         process.kill()
         process.join()
+    return process
 
 
 def _exit_text(code: int | None) -> str:
