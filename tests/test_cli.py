@@ -110,10 +110,36 @@ def test_mnist_case2_offline(tmp_path, capsys):
     assert smote["n_generated"] == {"0": 0, "1": 265, "2": 265, "3": 265, "4": 265}
 
 
-def test_ctrl_c_keeps_and_saves_what_finished(tmp_path):
+def children_of(pid: int) -> set[int]:
+    """Child processes of ``pid`` (Linux ``/proc``; none elsewhere)."""
+    from pathlib import Path
+
+    found: set[int] = set()
+    for task in Path(f"/proc/{pid}/task").glob("*/children"):
+        try:
+            found |= {int(c) for c in task.read_text().split()}
+        except OSError:
+            pass
+    return found
+
+
+def running(pid: int) -> bool:
+    """Whether ``pid`` exists and is not a zombie."""
+    from pathlib import Path
+
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat[stat.rfind(")") + 2] not in "ZX"
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_ctrl_c_keeps_and_saves_what_finished(jobs, tmp_path):
     """SIGINT (Ctrl-C) while a slow DCGAN trains: the finished methods are printed, written
     to the JSON and saved as a stopped run; exit status 130; progress inside the GAN's
-    training reached the (non-terminal) stderr."""
+    training reached the (non-terminal) stderr.  With ``n_jobs=2`` its classes train in
+    worker processes, which end with the command."""
     import os
     import signal
     import time
@@ -126,6 +152,7 @@ def test_ctrl_c_keeps_and_saves_what_finished(tmp_path):
             "--majority-count", "60", "--test-per-class", "10", "--epochs", "1", "--width", "8",
             "--methods", "baseline,smote,dcgan", "--param", "smote.k_neighbors=3",
             "--param", "dcgan.min_steps=20000", "--param", "dcgan.width=8",
+            "--param", f"dcgan.n_jobs={jobs}",
             "--no-sample-quality", "--json", str(out), "--save", "--runs-dir", str(runs)]
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     err = tmp_path / "stderr.txt"
@@ -139,9 +166,16 @@ def test_ctrl_c_keeps_and_saves_what_finished(tmp_path):
             assert proc.poll() is None and time.monotonic() < deadline, err.read_text()
             time.sleep(0.2)
         assert len(json.loads(out.read_text())["runs"]) == 2
+        workers = children_of(proc.pid)
+        if jobs > 1:  # its two classes' workers (and spawn's resource tracker)
+            assert len(workers) >= 2
         proc.send_signal(signal.SIGINT)
         stdout, _ = proc.communicate(timeout=60)
     stderr = err.read_text()
+    deadline = time.monotonic() + 10
+    while [p for p in workers if running(p)] and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not [p for p in workers if running(p)], "worker processes outlived the command"
     assert proc.returncode == 130, stderr
     assert "interrupted: 2 of 3 method x seed runs finished" in stderr
     assert "left" in stderr                              # an estimate of the time left
