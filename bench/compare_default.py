@@ -12,8 +12,8 @@ defaults (``--gan-jobs 2``: the DCGAN's ``n_jobs=2``), over ``--seeds`` (0, 1, 2
 DCGAN grids and a real grid per minority class are written to ``--out`` to look at.
 
 Prints one line per (seed, method) as it finishes, with its phases, then the totals: wall
-time, peak resident memory (the comparison runs in this process, on the local executor)
-and the metrics.
+time, peak resident memory (the comparison runs in this process, on the local executor;
+with ``--gan-jobs`` its worker processes are counted with it) and the metrics.
 The quality gate's feature CNN is trained once per dataset and cached: by default in a
 fresh folder, so the time includes that training (a first comparison on new data); pass
 the same ``--quality-cache`` twice to see a later comparison.  Goals of the AM-like case

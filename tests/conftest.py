@@ -169,3 +169,23 @@ def writable_again(root: Path) -> None:
     for folder, dirs, _ in os.walk(root):
         for name in dirs:
             os.chmod(os.path.join(folder, name), 0o755)
+
+
+def children_of(pid: int) -> set[int]:
+    """Child processes of ``pid`` (Linux ``/proc``; none elsewhere)."""
+    found: set[int] = set()
+    for task in Path(f"/proc/{pid}/task").glob("*/children"):
+        try:
+            found |= {int(c) for c in task.read_text().split()}
+        except OSError:  # the task ended meanwhile
+            pass
+    return found
+
+
+def running(pid: int) -> bool:
+    """Whether process ``pid`` exists and is not a zombie (Linux ``/proc``)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat[stat.rfind(")") + 2] not in "ZX"

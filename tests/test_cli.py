@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import REPO, shared_path
+from conftest import REPO, children_of, running, shared_path
 
 from gda_core.cli import main
 from gda_core.cli.args import int_list, parse_counts
@@ -108,30 +108,6 @@ def test_mnist_case2_offline(tmp_path, capsys):
     assert smote["split_counts"]["validation"] == {"real": [30, 1, 1, 1, 1],
                                                    "synthetic": [0, 0, 0, 0, 0]}
     assert smote["n_generated"] == {"0": 0, "1": 265, "2": 265, "3": 265, "4": 265}
-
-
-def children_of(pid: int) -> set[int]:
-    """Child processes of ``pid`` (Linux ``/proc``; none elsewhere)."""
-    from pathlib import Path
-
-    found: set[int] = set()
-    for task in Path(f"/proc/{pid}/task").glob("*/children"):
-        try:
-            found |= {int(c) for c in task.read_text().split()}
-        except OSError:
-            pass
-    return found
-
-
-def running(pid: int) -> bool:
-    """Whether ``pid`` exists and is not a zombie."""
-    from pathlib import Path
-
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat[stat.rfind(")") + 2] not in "ZX"
 
 
 @pytest.mark.parametrize("jobs", [1, 2])

@@ -61,6 +61,18 @@ def test_per_class_models_share_colours_and_differ_in_line_style():
     assert "each class's model" in fig.layout.xaxis4.title.text
 
 
+def test_models_trained_at_once_are_listed_in_training_order_whatever_came_first():
+    events = _events(classes=(8, 3))  # class 8's worker sent its steps first
+    pre = [{**e, "phase": "pretrain"} for e in _events(steps=5)]
+    fig = training_figure(events + pre)
+    d = [t for t in fig.data if t.name.startswith("D loss")]
+    assert [t.name for t in d] == ["D loss · pretraining", "D loss · class 3",
+                                   "D loss · class 8"]
+    in_turn = training_figure(pre + _events(classes=(3, 8)))  # one after the other
+    assert [t.line.dash for t in d] == [t.line.dash for t in in_turn.data
+                                        if t.name.startswith("D loss")]
+
+
 def test_smoothing_is_an_ema_with_the_raw_series_faint_behind():
     weight = 0.6
     events = _events(steps=5)

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
+from conftest import children_of, running
 from conftest_synth import fast_params, tiny_xy
 from synth_for_tests import POISONED_CLASS_SIZE, BrokenDCGAN, DivergingDCGAN, DyingDCGAN
 
@@ -219,14 +220,6 @@ WORKER_PARENT = textwrap.dedent("""
 """)
 
 
-def children_of(pid: int) -> set[int]:
-    try:
-        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
-    except OSError:
-        return set()
-    return {int(p) for p in text.split()}
-
-
 @pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux's /proc")
 def test_worker_processes_end_when_their_parent_is_killed(tmp_path):
     tests = str(Path(__file__).resolve().parent)
@@ -249,8 +242,7 @@ def test_worker_processes_end_when_their_parent_is_killed(tmp_path):
         deadline = time.monotonic() + 30
         alive = set(workers)
         while alive and time.monotonic() < deadline:
-            alive = {p for p in alive if Path(f"/proc/{p}").exists()
-                     and "Z" not in Path(f"/proc/{p}/stat").read_text().split(")")[-1][:3]}
+            alive = {p for p in alive if running(p)}
             time.sleep(0.2)
         assert not alive, f"worker processes {alive} outlived their parent"
     finally:

@@ -87,6 +87,13 @@ def _model(event: dict[str, Any]) -> Any:
     return PRETRAIN if event.get("phase") == "pretrain" else event.get("class")
 
 
+def _model_order(model: Any) -> tuple[int, int]:
+    """Sort key of :func:`_model`'s values: pretraining, one model, then the classes."""
+    if model == PRETRAIN:
+        return (0, 0)
+    return (1, 0) if model is None else (2, int(model))
+
+
 def _suffix(model: Any) -> str:
     if model is None:
         return ""
@@ -138,8 +145,10 @@ def training_figure(events: Sequence[dict[str, Any]], *, max_points: int = 2000,
     fig = make_subplots(rows=n, cols=1, shared_xaxes=True, vertical_spacing=0.06,
                         subplot_titles=[t for t, _, _ in PANELS])
     groups: dict[Any, list[dict[str, Any]]] = {}
-    for e in events:  # in training order: pretraining, then each class's model
+    for e in events:
         groups.setdefault(_model(e), []).append(e)
+    # in training order, pretraining then the classes, also when they trained at once
+    groups = dict(sorted(groups.items(), key=lambda item: _model_order(item[0])))
     non_positive = [False] * n
     for gi, (model, evs) in enumerate(groups.items()):
         dash = CLASS_DASHES[gi % len(CLASS_DASHES)] if len(groups) > 1 else "solid"
