@@ -289,11 +289,9 @@ class GANSynthesizer(ImageOversampler):
         trained: list[int] = []
         device = self.device_
         for key, images, labels, config, model_seed in plans:
-            G, D = self._new_nets(values, len(chosen) if self.conditional else 0, model_seed)
-            if start is not None:  # fine-tune a copy of the pretrained model
-                G.load_state_dict(start[0])
-                D.load_state_dict(start[1])
-            prepare_nets([G, D], device, values["fast"])
+            # per-class models fine-tune a copy of the pretrained one, if any
+            G, D = self._ready_nets(values, len(chosen) if self.conditional else 0,
+                                    model_seed, start, device)
             X_t = to_unit(images).to(device)
             y_t = None if labels is None else torch.as_tensor(labels, dtype=torch.long,
                                                               device=device)
@@ -377,9 +375,8 @@ class GANSynthesizer(ImageOversampler):
             if result is None:  # never started: a stop came first
                 self.stopped_early_ = True
                 continue
-            G, D = self._new_nets(values, 0, 0)
-            load_state_bytes(G, D, result["nets"])
-            prepare_nets([G, D], self.device_, values["fast"])
+            G, D = self._ready_nets(values, 0, 0, states_from_bytes(result["nets"]),
+                                    self.device_)
             G.eval()
             nets[key] = (G, D)
             self.real_diversity_[key] = result["real_diversity"]
@@ -435,8 +432,7 @@ class GANSynthesizer(ImageOversampler):
         config.epochs, config.min_steps = 0, values["pretrain_steps"]  # exactly that many
         config.sample_every, config.diversity_every = sample_every, diversity_every
         model_seed = derive_seed(seed, _PRETRAIN_MODEL)
-        G, D = self._new_nets(values, 0, model_seed)
-        prepare_nets([G, D], device, values["fast"])
+        G, D = self._ready_nets(values, 0, model_seed, None, device)
         try:
             outcome = train_gan(G, D, to_unit(images).to(device), None, config,
                                 seed=model_seed, history=self.history_,
@@ -652,10 +648,7 @@ class GANSynthesizer(ImageOversampler):
         n_classes = len(self.classes_) if self.conditional else 0
         nets = {}
         for model in payload["models"]:
-            G, D = self._new_nets(values, n_classes, 0)
-            G.load_state_dict(model["G"])
-            D.load_state_dict(model["D"])
-            prepare_nets([G, D], device, values["fast"])
+            G, D = self._ready_nets(values, n_classes, 0, (model["G"], model["D"]), device)
             G.eval()
             nets[model["class"]] = (G, D)
         self._nets = nets
@@ -678,6 +671,18 @@ class GANSynthesizer(ImageOversampler):
             G, D = self._build(values, C, (H, W), n_classes)
             G.apply(weights_init)
             D.apply(weights_init)
+        return G, D
+
+    def _ready_nets(self, values: dict[str, Any], n_classes: int, seed: int,
+                    states: tuple[dict, dict] | None,
+                    device: str) -> tuple[nn.Module, nn.Module]:
+        """New networks (seeded by ``seed``), given ``states`` (G's, D's) if any, on
+        ``device`` in the fast path's layout: ready to train or to sample."""
+        G, D = self._new_nets(values, n_classes, seed)
+        if states is not None:
+            G.load_state_dict(states[0])
+            D.load_state_dict(states[1])
+        prepare_nets([G, D], device, values["fast"])
         return G, D
 
     def _choose_classes(self, y: np.ndarray, classes: Sequence[int] | None) -> list[int]:
@@ -723,10 +728,8 @@ def train_class_task(payload: dict[str, Any], send: Callable[[Any], None],
     synth = payload["cls"](**payload["params"])
     synth.image_shape_ = payload["shape"]
     values, key = payload["values"], payload["key"]
-    G, D = synth._new_nets(values, 0, payload["seed"])
-    if payload["start"] is not None:  # fine-tune a copy of the pretrained model
-        load_state_bytes(G, D, payload["start"])
-    prepare_nets([G, D], "cpu", values["fast"])
+    start = None if payload["start"] is None else states_from_bytes(payload["start"])
+    G, D = synth._ready_nets(values, 0, payload["seed"], start, "cpu")
     shown: list[np.ndarray] = []
 
     def on_samples(step: int, images: np.ndarray) -> None:
@@ -758,11 +761,10 @@ def state_bytes(g_state: dict[str, torch.Tensor], d_state: dict[str, torch.Tenso
     return buf.getvalue()
 
 
-def load_state_bytes(G: nn.Module, D: nn.Module, data: bytes) -> None:
-    """Load :func:`state_bytes` into ``G`` and ``D`` (``weights_only``: tensors only)."""
+def states_from_bytes(data: bytes) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
+    """G's and D's state dicts back from :func:`state_bytes` (``weights_only``)."""
     states = torch.load(io.BytesIO(data), weights_only=True)
-    G.load_state_dict(states["G"])
-    D.load_state_dict(states["D"])
+    return states["G"], states["D"]
 
 
 def check_periods(**periods: Any) -> None:
