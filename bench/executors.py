@@ -14,10 +14,12 @@ It prints whether every run's metrics and confusion matrix are equal between 1 a
 between 3 and 4 (a GAN's weights depend in the last bits on the thread count, so 1 and 3
 may differ), and the wall-time ratios.
 
-Without ``--ray-address`` it starts a Ray head on this machine (``ray start --head``,
-its start time printed apart) and stops it at the end; with one it joins that cluster.
+Without ``--ray-address`` it starts a Ray head on this machine (``ray start --head``, with
+a temporary folder and a random token of its own; its start time printed apart) and stops
+it at the end; with one it joins that cluster (``--ray-token-file`` for its token).
 
-    python bench/executors.py [--seeds 0,1,2] [--ray-address HOST:PORT] [--dcgan-steps 2000]
+    python bench/executors.py [--seeds 0,1,2] [--ray-address HOST:PORT [--ray-token-file F]]
+                              [--dcgan-steps 2000]
 
 Needs ``pip install -r requirements-ray.txt``.
 """
@@ -27,9 +29,12 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import secrets
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -56,6 +61,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", default="0,1,2")
     parser.add_argument("--ray-address", help="join this Ray cluster instead of starting one")
+    parser.add_argument("--ray-token-file", help="file holding that cluster's token")
     parser.add_argument("--dcgan-steps", type=int, default=2000, help="DCGAN min_steps")
     args = parser.parse_args()
     seeds = tuple(int(s) for s in args.seeds.split(","))
@@ -77,25 +83,37 @@ def main() -> None:
 
     local, t_local = timed(f"1. local, {torch.get_num_threads()} torch threads")
 
-    address, started = args.ray_address, False
-    ray_bin = str(Path(sys.executable).with_name("ray"))
+    address, token_file, head = args.ray_address, args.ray_token_file, None
+    temp = Path(tempfile.mkdtemp(prefix="gda-ray-bench-", dir="/tmp"))
     if address is None:
-        port = _free_port()
+        port, token = _free_port(), secrets.token_hex(32)
+        token_file = str(temp / "token")
+        Path(token_file).write_text(token)
         t = time.perf_counter()
-        subprocess.run([ray_bin, "start", "--head", "--port", str(port),
-                        "--node-ip-address", "127.0.0.1", "--include-dashboard=false",
-                        "--disable-usage-stats"], check=True, capture_output=True)
-        address, started = f"127.0.0.1:{port}", True
+        head = subprocess.Popen(
+            [str(Path(sys.executable).with_name("ray")), "start", "--head", "--block",
+             "--port", str(port), "--node-ip-address", "127.0.0.1", "--include-dashboard=false",
+             "--disable-usage-stats", "--temp-dir", str(temp / "ray")],
+            env={**os.environ, "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": token},
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        while not (temp / "ray" / "ray_current_cluster").exists():
+            if head.poll() is not None:
+                raise SystemExit("ray start --head failed")
+            time.sleep(0.2)
+        address = f"127.0.0.1:{port}"
         print(f"{'   (ray start --head, not in the times)':<52} {time.perf_counter() - t:7.1f} s")
     try:
         ray_same, t_ray_same = timed(
             f"2. ray, {torch.get_num_threads()} CPUs per task (default)",
-            executor=ExecutorConfig("ray", address=address))
+            executor=ExecutorConfig("ray", address=address, token_file=token_file))
         ray_one, t_ray_one = timed("3. ray, 1 CPU per task",
-                                   executor=ExecutorConfig("ray", address=address, num_cpus=1))
+                                   executor=ExecutorConfig("ray", address=address, num_cpus=1,
+                                                           token_file=token_file))
     finally:
-        if started:
-            subprocess.run([ray_bin, "stop", "--force"], capture_output=True)
+        if head is not None:
+            head.terminate()
+            head.wait(timeout=120)
+        shutil.rmtree(temp, ignore_errors=True)
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:

@@ -58,8 +58,15 @@ def executor_settings() -> ExecutorConfig:
             help="CPUs Ray reserves per method × seed, and torch threads it uses. Empty: as "
                  "many as here, so the numbers equal a run on this machine; fewer run more "
                  "tasks at once, and a GAN's numbers then differ slightly.")
+        token = ""
+        if address.strip():
+            token = st.text_input(
+                "Token file", key="compare_ray_token_file", placeholder="none",
+                help="A file holding the cluster's authentication token, when it uses "
+                     "Ray's token authentication (on its head node `ray get-auth-token` "
+                     "prints it). The path is kept with the run, never the token.")
         return ExecutorConfig("ray", address.strip() or None,
-                              None if cpus is None else int(cpus))
+                              None if cpus is None else int(cpus), token.strip() or None)
 
 
 def _load_ended(store: RunStore, run_id: str, load, what: str, note_key: str):

@@ -77,13 +77,57 @@ def test_fid_rejects_mismatched_features():
 
 
 # -------------------------------------------------------------------------- PRDC
+def prdc_by_differences(real: np.ndarray, fake: np.ndarray, k: int) -> dict[str, float]:
+    """PRDC with every distance from the differences (no matrix product): the reference."""
+    def sq(a, b):
+        diff = a[:, None, :] - b[None, :, :]
+        return np.sum(diff * diff, axis=2)
+
+    r_real = np.sort(sq(real, real), axis=1)[:, k]
+    r_fake = np.sort(sq(fake, fake), axis=1)[:, k]
+    d = sq(real, fake)
+    in_real = d < r_real[:, None]
+    return {"precision": float(np.mean(in_real.any(axis=0))),
+            "recall": float(np.mean((d < r_fake[None, :]).any(axis=1))),
+            "density": float(np.mean(in_real.sum(axis=0)) / k),
+            "coverage": float(np.mean(in_real.any(axis=1)))}
+
+
 def test_prdc_identical_sets():
     x = gaussian(300, 4)
     scores = prdc(x, x.copy(), k=5)
     assert scores["precision"] == 1.0 and scores["recall"] == 1.0
     assert scores["coverage"] == 1.0
-    # Each real ball holds its centre and k - 1 neighbours strictly inside: density = k / k.
-    assert scores["density"] == pytest.approx(1.0)
+    # Each real ball holds its centre and k - 1 neighbours strictly inside, its k-th
+    # neighbour on its boundary: density = k / k, exactly, on any CPU.
+    assert scores["density"] == 1.0
+
+
+@pytest.mark.parametrize("offset", [0.0, 1e3, 1e5])
+def test_prdc_decides_the_boundary_from_exact_distances(offset):
+    """Features far from the origin make the matrix product's rounding larger than the
+    gaps between neighbours; the scores still equal those from exact differences, also
+    with duplicates, ties and identical sets (where the k-th neighbour sits exactly on
+    the boundary)."""
+    rng = np.random.default_rng(3)
+    real = offset + np.round(rng.normal(size=(120, 16)), 2)
+    real[10:20] = real[:10]  # duplicates
+    fake = np.concatenate([real[:60], offset + np.round(rng.normal(size=(60, 16)), 2)])
+    for a, b in ((real, fake), (real, real.copy()), (fake, real)):
+        for k in (1, 3, 5):
+            assert prdc(a, b, k=k) == prdc_by_differences(a, b, k), (offset, k)
+    assert prdc(real, real.copy(), k=5)["density"] == prdc_by_differences(
+        real, real, 5)["density"]
+
+
+def test_kth_neighbour_distance_is_the_exact_distance_to_one_row():
+    rng = np.random.default_rng(4)
+    x = 1e4 + rng.normal(size=(200, 32))
+    x[50:60] = x[:10]
+    for k in (1, 2, 5):
+        diff = x[:, None, :] - x[None, :, :]
+        exact = np.sqrt(np.sort(np.sum(diff * diff, axis=2), axis=1)[:, k])
+        assert np.array_equal(kth_neighbour_distance(x, k), exact)
 
 
 def test_prdc_fake_far_away_is_all_zero():

@@ -113,7 +113,12 @@ def build_parser() -> argparse.ArgumentParser:
                    "numbers either way")
     x.add_argument("--ray-address", metavar="ADDRESS",
                    help="Ray cluster to join: auto, HOST:6379 or ray://HOST:10001 (default: "
-                   "start a private Ray instance on this machine for the run)")
+                   "start a private Ray instance on this machine for the run, with its own "
+                   "folder and token)")
+    x.add_argument("--ray-token-file", metavar="PATH",
+                   help="file holding the authentication token of the cluster given by "
+                   "--ray-address (on its head node `ray get-auth-token` prints it); Ray's "
+                   "own RAY_AUTH_TOKEN or RAY_AUTH_TOKEN_PATH work too")
     x.add_argument("--ray-cpus", type=int, metavar="N",
                    help="CPUs Ray reserves for each task, and the torch threads it uses "
                    "(default: as many as torch uses here, so the numbers equal a local run's; "
@@ -234,7 +239,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from gda_core.runs.executors import ExecutorConfig
 
         config = config_from_args(args)
-        executor = ExecutorConfig(args.executor, args.ray_address, args.ray_cpus)
+        executor = ExecutorConfig(args.executor, args.ray_address, args.ray_cpus,
+                                  args.ray_token_file)
         executor.check_available()
         if args.ratios is not None:
             return sweep(config, sweep_from_args(args, config), args, executor=executor)

@@ -70,9 +70,9 @@ from gda_core.errors import GDAError
 from gda_core.metrics.features import RandomFeatures
 from gda_core.metrics.memorisation import nearest_real, real_spacing
 from gda_core.metrics.sample_quality import (
-    euclidean_distances,
+    covered,
     fid,
-    kth_neighbour_distance,
+    kth_neighbour_sq,
     mean_pairwise_distance,
     prdc,
 )
@@ -247,11 +247,11 @@ def gate_scores(real: np.ndarray, train: np.ndarray, fake: np.ndarray, *,
     return out
 
 
-def _coverage(f_ref: np.ndarray, f_set: np.ndarray, radius: np.ndarray) -> float:
-    """Share of ``f_ref`` points whose k-NN ball (``radius``, from
-    :func:`kth_neighbour_distance`) holds a point of ``f_set`` (coverage, Naeem et al. 2020;
-    any number of ``f_set`` points)."""
-    return float(np.mean(euclidean_distances(f_ref, f_set).min(axis=1) < radius))
+def _coverage(f_ref: np.ndarray, f_set: np.ndarray, radius_sq: np.ndarray) -> float:
+    """Share of ``f_ref`` points whose k-NN ball (squared radius ``radius_sq``, from
+    :func:`kth_neighbour_sq`) holds a point of ``f_set`` (coverage, Naeem et al. 2020;
+    any number of ``f_set`` points; decided the same on any CPU)."""
+    return float(np.mean(covered(f_ref, f_set, radius_sq)))
 
 
 def _train_coverage(f_ref: np.ndarray, f_train: np.ndarray, f_fake: np.ndarray,
@@ -262,7 +262,7 @@ def _train_coverage(f_ref: np.ndarray, f_train: np.ndarray, f_fake: np.ndarray,
     k = min(K, len(f_ref) - 1)
     if n < 1 or k < 1:
         return {"coverage_train": math.nan, "coverage_fake_train": math.nan}
-    radius = kth_neighbour_distance(f_ref, k)  # the same balls for every repeat
+    radius = kth_neighbour_sq(f_ref, k)  # the same balls for every repeat
     cov_train, cov_fake = [], []
     for _ in range(REPEATS):
         cov_train.append(_coverage(f_ref, f_train[rng.permutation(len(f_train))[:n]], radius))

@@ -182,21 +182,122 @@ def euclidean_distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.sqrt(d2, out=d2)
 
 
+def _row_sq(x: np.ndarray) -> np.ndarray:
+    return np.einsum("ij,ij->i", x, x)
+
+
+def _gram_sq(a: np.ndarray, b: np.ndarray, sq_a: np.ndarray, sq_b: np.ndarray
+             ) -> tuple[np.ndarray, np.ndarray]:
+    """Squared distances between rows of ``a`` and ``b`` by one matrix product, and a
+    bound (per row of ``a``, shape ``(n_a, 1)``) on how far rounding can move each from
+    the exact value, whatever the BLAS kernel: ``4 (d + 2) eps (|a|^2 + max |b|^2)``."""
+    d2 = sq_a[:, None] + sq_b[None, :] - 2.0 * (a @ b.T)
+    np.maximum(d2, 0.0, out=d2)
+    top = float(sq_b.max()) if len(sq_b) else 0.0
+    tol = (4.0 * (a.shape[1] + 2) * np.finfo(np.float64).eps) * (sq_a[:, None] + top)
+    return d2, tol
+
+
+def exact_sq_distances(a: np.ndarray, b: np.ndarray, rows: np.ndarray,
+                       cols: np.ndarray) -> np.ndarray:
+    """Squared distances of the pairs ``(a[rows[i]], b[cols[i]])``, from the differences.
+
+    Each value depends only on the two rows (no matrix product whose blocking differs
+    between BLAS kernels), so equal rows give equal distances on any CPU.
+
+    Examples
+    --------
+    >>> x = np.array([[0.0, 0.0], [3.0, 4.0]])
+    >>> exact_sq_distances(x, x, np.array([0, 1]), np.array([1, 1]))
+    array([25.,  0.])
+    """
+    diff = a[rows] - b[cols]
+    return np.sum(diff * diff, axis=1)
+
+
+def _strictly_below(d2: np.ndarray, tol: np.ndarray, limit2: np.ndarray, a: np.ndarray,
+                    b: np.ndarray, row0: int = 0, col0: int = 0) -> np.ndarray:
+    """``exact |a_i - b_j|^2 < limit2`` for a block of Gram distances ``d2`` (rows
+    ``row0 + i`` of ``a``, columns ``col0 + j`` of ``b``): decided from ``d2`` where
+    rounding cannot change the answer, from :func:`exact_sq_distances` where it can."""
+    inside = d2 < limit2 - tol
+    near = np.abs(d2 - limit2) <= tol
+    if near.any():
+        i, j = np.nonzero(near)
+        exact = exact_sq_distances(a, b, i + row0, j + col0)
+        inside[i, j] = exact < np.broadcast_to(limit2, d2.shape)[i, j]
+    return inside
+
+
+def kth_neighbour_sq(x: np.ndarray, k: int) -> np.ndarray:
+    """Squared distance of every row of float64 ``x`` to its k-th nearest other row, the
+    same on any CPU (see :func:`kth_neighbour_distance`)."""
+    n = len(x)
+    out = np.full(n, np.nan)
+    sq = _row_sq(x)
+    step = max(1, _CHUNK // max(n, 1))
+    for start in range(0, n, step):
+        d2, tol = _gram_sq(x[start:start + step], x, sq[start:start + step], sq)
+        rows = np.arange(len(d2))
+        d2[rows, start + rows] = 0.0  # a row is 0 from itself: its index 0 below
+        v = np.partition(d2, k, axis=1)[:, k:k + 1]
+        below = d2 < v - 2.0 * tol  # surely nearer than the k-th neighbour
+        below[rows, start + rows] = True
+        band = ~below & (d2 <= v + 2.0 * tol)  # the k-th is among these
+        i, j = np.nonzero(band)
+        exact = exact_sq_distances(x, x, i + start, j)
+        order = np.lexsort((exact, i))
+        i, exact = i[order], exact[order]
+        first = np.searchsorted(i, i)  # where each row's band begins
+        rank = np.arange(len(i)) - first + below.sum(axis=1)[i]
+        pick = rank == k
+        out[start + i[pick]] = exact[pick]
+        lost = np.isnan(out[start:start + step])  # not expected; never leave a NaN radius
+        out[start:start + step][lost] = v[lost, 0]
+    return out
+
+
 def kth_neighbour_distance(x: np.ndarray, k: int) -> np.ndarray:
     """Distance of every row of float64 ``x`` to its k-th nearest other row (``k >= 1``;
     a duplicate counts as a neighbour at distance 0), in blocks of at most ``_CHUNK``
     distances.
+
+    The neighbours are ranked by one matrix product per block; the distances that decide
+    the k-th (those within rounding of it) are measured from the differences
+    (:func:`exact_sq_distances`), so the radius is the exact distance to one row: equal
+    inputs give equal radii on any CPU, and a point at exactly that distance is on the
+    ball's boundary, not inside it.
 
     Examples
     --------
     >>> kth_neighbour_distance(np.array([[0.0], [1.0], [3.0], [7.0]]), 1)
     array([1., 1., 2., 4.])
     """
-    out = np.empty(len(x))
-    step = max(1, _CHUNK // max(len(x), 1))
-    for start in range(0, len(x), step):
-        block = euclidean_distances(x[start:start + step], x)
-        out[start:start + step] = np.partition(block, k, axis=1)[:, k]  # [:, 0]: itself
+    return np.sqrt(kth_neighbour_sq(np.asarray(x, dtype=np.float64), k))
+
+
+def covered(f_ref: np.ndarray, f_set: np.ndarray, radius_sq: np.ndarray) -> np.ndarray:
+    """Per row of ``f_ref``: does its ball (squared radius ``radius_sq``, e.g. from
+    :func:`kth_neighbour_sq`) strictly hold a row of ``f_set``?  Decided as in
+    :func:`prdc`: the same on any CPU.
+
+    Examples
+    --------
+    >>> ref = np.array([[0.0], [10.0]])
+    >>> covered(ref, np.array([[1.0], [12.0]]), np.array([4.0, 4.0])).tolist()
+    [True, False]
+    """
+    ref = np.asarray(f_ref, dtype=np.float64)
+    pts = np.asarray(f_set, dtype=np.float64)
+    out = np.zeros(len(ref), dtype=bool)
+    if len(pts) == 0:
+        return out
+    sq_ref, sq_pts = _row_sq(ref), _row_sq(pts)
+    limit = np.asarray(radius_sq, dtype=np.float64)[:, None]
+    step = max(1, _CHUNK // max(len(ref), 1))
+    for start in range(0, len(pts), step):
+        d2, tol = _gram_sq(ref, pts[start:start + step], sq_ref, sq_pts[start:start + step])
+        out |= _strictly_below(d2, tol, limit, ref, pts, col0=start).any(axis=1)
     return out
 
 
@@ -212,6 +313,10 @@ def prdc(f_real: Any, f_fake: Any, k: int = 5) -> dict[str, float]:
     * density: mean number of real balls containing a fake, divided by ``k`` (about 1
       when fakes follow the real distribution, can exceed 1);
     * coverage: share of reals whose own ball contains at least one fake.
+
+    Radii and memberships come from the same exact distances wherever rounding could
+    decide (:func:`kth_neighbour_distance`), so equal inputs give equal scores on any CPU
+    (identical sets: density exactly 1 when no two distances tie).
 
     Parameters
     ----------
@@ -236,22 +341,26 @@ def prdc(f_real: Any, f_fake: Any, k: int = 5) -> dict[str, float]:
     if len(real) <= k or len(fake) <= k:
         raise GDAError(f"precision / recall with k={k} need more than {k} real and fake "
                        f"samples; got {len(real)} real and {len(fake)} fake")
-    r_real = kth_neighbour_distance(real, k)
-    r_fake = kth_neighbour_distance(fake, k)
+    r2_real = kth_neighbour_sq(real, k)[:, None]
+    r2_fake = kth_neighbour_sq(fake, k)[None, :]
+    sq_real, sq_fake = _row_sq(real), _row_sq(fake)
     in_real_balls = np.zeros(len(fake), dtype=np.int64)   # per fake: real balls holding it
     real_in_fake = np.zeros(len(real), dtype=bool)        # per real: inside some fake ball
-    nearest_fake = np.full(len(real), np.inf)             # per real: closest fake
+    coverage = np.zeros(len(real), dtype=bool)            # per real: its ball holds a fake
     step = max(1, _CHUNK // len(real))
     for start in range(0, len(fake), step):
-        block = euclidean_distances(real, fake[start:start + step])  # (n_real, chunk)
-        in_real_balls[start:start + step] = (block < r_real[:, None]).sum(axis=0)
-        real_in_fake |= (block < r_fake[None, start:start + step]).any(axis=1)
-        np.minimum(nearest_fake, block.min(axis=1), out=nearest_fake)
+        stop = start + step
+        d2, tol = _gram_sq(real, fake[start:stop], sq_real, sq_fake[start:stop])
+        in_real = _strictly_below(d2, tol, r2_real, real, fake, col0=start)
+        in_real_balls[start:stop] = in_real.sum(axis=0)
+        coverage |= in_real.any(axis=1)
+        real_in_fake |= _strictly_below(d2, tol, r2_fake[:, start:stop], real, fake,
+                                        col0=start).any(axis=1)
     return {
         "precision": float(np.mean(in_real_balls > 0)),
         "recall": float(np.mean(real_in_fake)),
         "density": float(np.mean(in_real_balls) / k),
-        "coverage": float(np.mean(nearest_fake < r_real)),
+        "coverage": float(np.mean(coverage)),
     }
 
 

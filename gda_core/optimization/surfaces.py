@@ -121,8 +121,14 @@ class QuadraticSurface:
         return cls(coef=tuple(float(x) for x in c), k=k, link=link)
 
     def linear_predictor(self, X) -> np.ndarray:
-        """The quadratic itself at the rows of ``X`` (``log y`` for a log-scale surface)."""
-        return design_matrix(_as_rows(X, self.k)) @ np.asarray(self.coef)
+        """The quadratic itself at the rows of ``X`` (``log y`` for a log-scale surface).
+
+        Each row is summed on its own (not by a matrix product, whose blocking and so
+        rounding depend on the number of rows and on the CPU's BLAS kernel): a point's
+        value is the same in any batch and on any CPU, so the same seed gives the same
+        front everywhere.
+        """
+        return np.sum(design_matrix(_as_rows(X, self.k)) * np.asarray(self.coef), axis=1)
 
     def predict(self, X) -> np.ndarray:
         """Values at the rows of ``X`` (shape ``(n, k)``)."""

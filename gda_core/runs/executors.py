@@ -8,8 +8,10 @@ stopped).
 ``local`` (the default) runs the units in this process, in order, with progress inside
 each unit (GAN steps, classifier epochs).  ``ray`` submits every unit to a Ray cluster as
 one task and collects them as they finish: ``address=None`` starts a
-private Ray instance on this machine for the job and shuts it down after, ``"auto"`` or
-``"ray://host:10001"`` / ``"host:6379"`` joins a running cluster.  The package is shipped
+private Ray instance on this machine for the job (its own folder and token, bound to
+127.0.0.1) and shuts it down after, ``"auto"`` or ``"ray://host:10001"`` /
+``"host:6379"`` joins a running cluster, with its token when one is given
+(:mod:`gda_core.runs.ray_session`).  The package is shipped
 to the cluster's workers with the job (Ray ``runtime_env`` ``py_modules``); its
 requirements must be installed there (``requirements-ray.txt``).
 
@@ -38,7 +40,6 @@ True
 from __future__ import annotations
 
 import importlib.util
-import socket
 import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -46,6 +47,7 @@ from pathlib import Path
 from typing import Any
 
 from gda_core.errors import ConfigError, GDAError
+from gda_core.runs.ray_session import ray_session, read_token_file
 
 EXECUTORS: dict[str, str] = {
     "local": "here, one unit after another (the default)",
@@ -85,16 +87,20 @@ class ExecutorConfig:
     num_cpus : int, optional
         Ray only: CPUs reserved per unit, and the torch threads it uses.  None: as many as
         torch uses in this process, so that the numbers equal a local run's.
+    token_file : str, optional
+        Ray cluster only: a file holding the cluster's authentication token (the path is
+        kept with the run, never the token); see :mod:`gda_core.runs.ray_session`.
 
     Examples
     --------
     >>> ExecutorConfig.from_dict(ExecutorConfig("ray", "auto", 2).to_dict())
-    ExecutorConfig(kind='ray', address='auto', num_cpus=2)
+    ExecutorConfig(kind='ray', address='auto', num_cpus=2, token_file=None)
     """
 
     kind: str = "local"
     address: str | None = None
     num_cpus: int | None = None
+    token_file: str | None = None
 
     def validate(self) -> None:
         """Raise :class:`ConfigError` for an unknown executor or bad settings."""
@@ -109,6 +115,9 @@ class ExecutorConfig:
                               f"{self.num_cpus!r}")
         if self.num_cpus is not None and self.kind != "ray":
             raise ConfigError("CPUs per unit are only set for the ray executor")
+        if self.token_file is not None and self.address is None:
+            raise ConfigError("a Ray token file is only used to join a cluster: give its "
+                              "address too (a private Ray instance makes its own token)")
 
     def check_available(self) -> None:
         """:meth:`validate`, and for Ray that it is installed (:class:`ConfigError` if not)."""
@@ -116,16 +125,23 @@ class ExecutorConfig:
         if self.kind == "ray" and importlib.util.find_spec("ray") is None:
             raise ConfigError("the ray executor needs Ray: pip install -r requirements-ray.txt "
                               "(or run on this machine)")
+        if self.token_file is not None:
+            read_token_file(self.token_file)  # unreadable or empty: say so before any work
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "address": self.address, "num_cpus": self.num_cpus}
+        d: dict[str, Any] = {"kind": self.kind, "address": self.address,
+                             "num_cpus": self.num_cpus}
+        if self.token_file is not None:
+            d["token_file"] = self.token_file
+        return d
 
     @classmethod
     def from_dict(cls, d: dict[str, Any] | None) -> ExecutorConfig:
         d = d or {}
         cpus = d.get("num_cpus")
         return cls(kind=str(d.get("kind", "local")), address=d.get("address"),
-                   num_cpus=None if cpus is None else int(cpus))
+                   num_cpus=None if cpus is None else int(cpus),
+                   token_file=d.get("token_file"))
 
 
 def run_units(fn: UnitFn, items: Sequence[Any], *, shared: Any = None,
@@ -190,65 +206,44 @@ def _run_on_ray(fn: UnitFn, items: list[Any], shared: Any,
                 on_result: Callable[[Any, Any], None], executor: ExecutorConfig,
                 report: Callable[[float, str], None], stop: Callable[[], bool]) -> bool:
     ray = import_ray()
-    started_here = not ray.is_initialized()
-    if started_here:
-        report(0.0, "starting Ray" if executor.address is None else
-               f"connecting to the Ray cluster at {executor.address}")
-        _check_reachable(executor.address)
+    if ray.is_initialized():  # the caller connected Ray itself: use that connection
+        return _submit(ray, fn, items, shared, on_result, executor, report, stop)
+    report(0.0, "starting Ray" if executor.address is None else
+           f"connecting to the Ray cluster at {executor.address}")
+    with ray_session(ray, executor.address, executor.token_file,
+                     py_modules=[str(Path(__file__).resolve().parents[1])]):
+        return _submit(ray, fn, items, shared, on_result, executor, report, stop)
+
+
+def _submit(ray: Any, fn: UnitFn, items: list[Any], shared: Any,
+            on_result: Callable[[Any, Any], None], executor: ExecutorConfig,
+            report: Callable[[float, str], None], stop: Callable[[], bool]) -> bool:
+    threads = _task_cpus(ray, executor.num_cpus)
+    task = ray.remote(num_cpus=threads, max_retries=0)(_ray_unit)
+    shared_ref = ray.put(shared)
+    pending = {task.remote(fn, shared_ref, item, threads): item for item in items}
+    total, done = max(1, len(items)), 0
+    report(0.0, f"Ray: {len(items)} units submitted, {threads} CPU(s) each")
+    while pending:
+        if stop():
+            _cancel(ray, pending)
+            return False
         try:
-            ray.init(address=executor.address, include_dashboard=False,
-                     log_to_driver=False, configure_logging=False,
-                     runtime_env={"py_modules": [str(Path(__file__).resolve().parents[1])]})
-        except Exception as exc:  # ConnectionError, RuntimeError, ...: all mean "no cluster"
-            raise GDAError(f"could not start or reach Ray ({executor.address or 'local'}): "
-                           f"{exc}") from None
-    try:
-        threads = _task_cpus(ray, executor.num_cpus)
-        task = ray.remote(num_cpus=threads, max_retries=0)(_ray_unit)
-        shared_ref = ray.put(shared)
-        pending = {task.remote(fn, shared_ref, item, threads): item for item in items}
-        total, done = max(1, len(items)), 0
-        report(0.0, f"Ray: {len(items)} units submitted, {threads} CPU(s) each")
-        while pending:
-            if stop():
-                _cancel(ray, pending)
-                return False
+            ready, _ = ray.wait(list(pending), num_returns=1, timeout=0.5)
+        except BaseException:  # Ctrl-C: do not leave tasks running on a cluster
+            _cancel(ray, pending)
+            raise
+        for ref in ready:
+            item = pending.pop(ref)
             try:
-                ready, _ = ray.wait(list(pending), num_returns=1, timeout=0.5)
-            except BaseException:  # Ctrl-C: do not leave tasks running on a cluster
-                _cancel(ray, pending)
-                raise
-            for ref in ready:
-                item = pending.pop(ref)
-                try:
-                    value = ray.get(ref)
-                except Exception as exc:  # the worker died, or the task could not run
-                    value = UnitFailure(f"the Ray task failed: {_first_line(exc)}",
-                                        traceback.format_exc())
-                done += 1
-                on_result(item, value)
-                report(done / total, f"Ray: {done} of {len(items)} units finished")
-        return True
-    finally:
-        if started_here:
-            ray.shutdown()
-
-
-def _check_reachable(address: str | None, timeout: float = 10.0) -> None:
-    """Fail fast when a ``host:port`` (or ``ray://host:port``) address does not answer
-    (Ray itself waits a long time for a cluster that is not there)."""
-    if address is None or address == "auto":
-        return
-    host, _, port = address.removeprefix("ray://").rpartition(":")
-    if not host or not port.isdigit():
-        raise ConfigError(f"a Ray address looks like auto, HOST:6379 or ray://HOST:10001; "
-                          f"got {address!r}")
-    try:
-        socket.create_connection((host, int(port)), timeout=timeout).close()
-    except OSError as exc:
-        raise GDAError(f"could not start or reach Ray at {address}: nothing answers there "
-                       f"({exc.strerror or exc}). Start the cluster (ray start --head) or "
-                       "check the address.") from None
+                value = ray.get(ref)
+            except Exception as exc:  # the worker died, or the task could not run
+                value = UnitFailure(f"the Ray task failed: {_first_line(exc)}",
+                                    traceback.format_exc())
+            done += 1
+            on_result(item, value)
+            report(done / total, f"Ray: {done} of {len(items)} units finished")
+    return True
 
 
 def _cancel(ray: Any, pending: dict[Any, Any]) -> None:
