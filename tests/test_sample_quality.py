@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import math
+import os
 
 import numpy as np
 import pytest
+import threadpoolctl
 import torch
 
 from gda_core.errors import ConfigError, GDAError
@@ -379,3 +381,21 @@ def test_sample_quality_small_sets_and_per_class(digits_splits, digits_extractor
         {k: v for k, v in alone.items() if k not in counted}, rel=1e-5)
     assert {k: per[3][k] for k in counted} == pytest.approx(
         {k: alone[k] for k in counted}, abs=1 / (3 * 10) + 1e-9)
+
+
+def test_forced_lower_kernels_take_effect():
+    """``make test-kernels`` forces lower CPU kernels through the environment; if a new
+    numpy or OpenBLAS ignored those variables, the numerical tests would run on this
+    CPU's best kernels again without a word."""
+    blas = os.environ.get("OPENBLAS_CORETYPE")
+    disabled = os.environ.get("NPY_DISABLE_CPU_FEATURES", "").split()
+    if not blas and not disabled:
+        pytest.skip("kernels not forced (make test-kernels forces them)")
+    if blas:
+        archs = [i.get("architecture", "") for i in threadpoolctl.threadpool_info()
+                 if i.get("internal_api") == "openblas"]
+        assert archs and all(a.lower() == blas.lower() for a in archs), archs
+    from numpy._core._multiarray_umath import __cpu_features__
+
+    for feature in disabled:
+        assert not __cpu_features__.get(feature, False), feature

@@ -52,7 +52,10 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
         The held-out set has at least one image per class.
     patience : int
         Epochs without a lower validation loss before training stops; the weights of the
-        best epoch are restored.
+        best epoch are restored.  The validation loss is class-balanced (the mean over
+        classes of each class's mean loss, :func:`balanced_loss`), so that the two or three
+        held-out images of a small class weigh as much as the many of a large one: the
+        epoch kept is the best for every class, not for the majority.
     random_state : int or None
         Seed of the split, initial weights, dropout and batch order.
     device : {"auto", "cpu", "cuda"}
@@ -254,7 +257,7 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
                     "train_acc": float(correct) / n, "val_loss": math.nan, "val_acc": math.nan}
             if len(yv):
                 val_logits = self._logits(Xv)
-                logs["val_loss"] = float(criterion(val_logits, yv))
+                logs["val_loss"] = balanced_loss(criterion, val_logits, yv)
                 logs["val_acc"] = float((val_logits.argmax(1) == yv).float().mean())
             if not math.isfinite(logs["train_loss"]) or (len(yv) and math.isnan(logs["val_loss"])):
                 raise GDAError(f"training diverged (loss became NaN) at epoch {epoch}; "
@@ -413,3 +416,19 @@ def _channel_stats(X: np.ndarray, chunk: int = 4096) -> tuple[np.ndarray, np.nda
     mean = total / count
     std = np.sqrt(np.maximum(squares / count - mean**2, 0.0))
     return mean / 255.0, np.maximum(std / 255.0, 1e-3)
+
+
+def balanced_loss(criterion: Any, logits: torch.Tensor, target: torch.Tensor) -> float:
+    """Mean over the classes present in ``target`` of ``criterion`` on that class's rows.
+
+    Examples
+    --------
+    >>> ce = torch.nn.CrossEntropyLoss()
+    >>> logits = torch.tensor([[2.0, 0.0]] * 9 + [[2.0, 0.0]])
+    >>> target = torch.tensor([0] * 9 + [1])
+    >>> round(balanced_loss(ce, logits, target), 4), round(float(ce(logits, target)), 4)
+    (1.1269, 0.3269)
+    """
+    values = [criterion(logits[target == c], target[target == c])
+              for c in torch.unique(target).tolist()]
+    return float(torch.stack([v.float() for v in values]).mean())

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from gda_core.datasets.imbalance import ImbalanceSpec, get_preset, with_overrides
@@ -125,13 +125,24 @@ def config_from_args(args: argparse.Namespace) -> CompareConfig:
                            fast=not getattr(args, "classifier_reference", False))
     sweep_method = getattr(args, "sweep_method", None)
     params_for = methods if sweep_method is None else (*methods, sweep_method)
+    seeds = getattr(args, "seeds", None)
     config = CompareConfig(
         data=data, imbalance=imbalance_from_args(args), methods=methods,
         method_params=parse_method_params(args.param or [], params_for),
-        seeds=int_list(args.seeds), classifier=clf, sample_quality=args.sample_quality,
+        seeds=int_list(seeds) if seeds is not None else (0,), classifier=clf,
+        sample_quality=args.sample_quality,
         quality_cache_dir=None if args.quality_cache is None else str(args.quality_cache),
+        protocol=getattr(args, "protocol", "auto"), folds=getattr(args, "folds", 5),
+        primary_metric=getattr(args, "primary_metric", "f1_macro"),
     )
     config.validate()
+    if seeds is None and config.protocol != "holdout":
+        # no seeds given: two repeats when the data call for cross-validation
+        from gda_core.datasets import load_source
+        from gda_core.experiments.protocol import default_seeds
+
+        splits = load_source(data.source, **data.load_kwargs())
+        config = replace(config, seeds=default_seeds(config, splits))
     return config
 
 

@@ -27,6 +27,7 @@ from gda_core.experiments import (
     save_comparison,
     save_sweep,
 )
+from gda_core.experiments.protocol import Protocol
 from gda_core.metrics import METRIC_HELP, METRIC_LABELS
 from gda_core.metrics.stats import significance_note, summarise
 from gda_core.oversampling import OVERSAMPLERS
@@ -85,11 +86,12 @@ class _ProgressLine:
 def format_table(result: ComparisonResult) -> str:
     """Rows = methods, columns = metrics.
 
-    With one seed the cells are the values; with several, ``mean ± h`` where ``h`` is the
-    half-width of the 95% t interval, a ``*`` marking a paired difference to the baseline
-    that is significant after Holm's correction over every method × metric test of the
-    table (see :func:`~gda_core.metrics.stats.summarise`), followed by the table of those
-    differences.  Headers whose short name could be read two ways are explained below.
+    With one unit per method (one seed on a held-out test set) the cells are the values;
+    with several, ``mean [low, high]``, the 95% interval, a ``*`` marking a difference to
+    the baseline on the primary metric that is significant after Holm's correction over
+    the methods (see :func:`~gda_core.metrics.stats.summarise`), followed by the table of
+    those differences.  Headers whose short name could be read two ways are explained
+    below.
     """
     mean = result.metrics_table()
     if mean.empty:
@@ -99,35 +101,37 @@ def format_table(result: ComparisonResult) -> str:
     legend = ("\n\n! = warnings (listed below the table): the quality gate or the GAN's "
               "training found a problem; such a method's scores are not a result")
     metrics = metric_legend(list(mean.columns))
-    if len(result.config["seeds"]) <= 1:
+    if max(sum(r.ok for r in result.runs_of(m)) for m in mean.index) <= 1:
         shown = mean.rename(columns={k: _short(k) for k in mean.columns})
         shown["warnings"] = flags
         text = shown.to_string(float_format=lambda v: f"{v:.4f}")
         return text + (legend if codes else "") + metrics
     table = summarise(result)
+    units = "folds" if result.protocol.get("kind") == "cv" else "seeds"
     pivot = _pivot(table, "mean", "ci_low", "ci_high")
     pivot["warnings"] = [("! " + ", ".join(codes[m])) if m in codes else ""
                          for m in pivot.index]
     text = pivot.to_string() + (legend if codes else "") + metrics
-    text += ("\n\n± half-width of the 95% interval over seeds (not adjusted for multiple "
+    text += (f"\n\n[low, high]: 95% interval over {units} (not adjusted for multiple "
              f"tests); * = differs from the baseline: {significance_note(table)}")
     diffs = table[table["method"] != BASELINE]
     if not diffs.empty and BASELINE in result.methods:
-        text += "\n\ndifference to the baseline (paired over seeds):\n"
+        text += f"\n\ndifference to the baseline (paired over {units}):\n"
         text += _pivot(diffs, "diff_vs_baseline", "diff_low", "diff_high", signed=True).to_string()
     return text
 
 
 def _pivot(table: pd.DataFrame, value: str, low: str, high: str, *,
            signed: bool = False) -> pd.DataFrame:
-    """Methods x metrics of ``value ± half-width`` strings, ``*`` where significant."""
+    """Methods x metrics of ``value [low, high]`` strings, ``*`` where significant."""
     def cell(row: pd.Series) -> str:
         v, lo, hi = row[value], row[low], row[high]
         if math.isnan(v):
             return "nan"
-        text = f"{v:+.4f}" if signed else f"{v:.4f}"
+        fmt = "{:+.3f}" if signed else "{:.3f}"
+        text = fmt.format(v)
         if not math.isnan(lo):
-            text += f" ± {(hi - lo) / 2:.4f}"
+            text += f" [{fmt.format(lo)}, {fmt.format(hi)}]"
         return text + ("*" if row["significant"] else "")
 
     cells = table.assign(cell=table.apply(cell, axis=1))
@@ -135,6 +139,14 @@ def _pivot(table: pd.DataFrame, value: str, low: str, high: str, *,
     out = out.loc[list(dict.fromkeys(table["method"])), list(dict.fromkeys(table["metric"]))]
     out.index.name, out.columns.name = None, None
     return out.rename(columns=_short)
+
+
+def format_protocol(result: ComparisonResult) -> str:
+    """The protocol line: what ran, on how many test images per class, and why."""
+    protocol = Protocol.from_dict(result.protocol)
+    if protocol is None:
+        return f"protocol: held-out test set {result.test_counts} images per class"
+    return "protocol: " + protocol.describe(result.class_names)
 
 
 QUALITY_SHORT = {"fid_equal": "FID", "fid_real": "realFID", "coverage_equal": "cov",
@@ -251,6 +263,7 @@ def compare(config: CompareConfig, *, json_path: Path | None, quiet: bool,
               "here is what they give", file=sys.stderr)
     print(f"classes: {', '.join(result.class_names)}  "
           f"(train {result.train_counts}, test {result.test_counts})")
+    print(format_protocol(result))
     print(format_table(result))
     quality = format_quality(result)
     if quality:
@@ -268,6 +281,9 @@ def compare(config: CompareConfig, *, json_path: Path | None, quiet: bool,
                                       stopped=interrupted)) if save else None,
         export=(lambda: export_comparison(result, export)) if export is not None else None,
         export_to=export, stopped=interrupted)
+    if result.recommendation.get("text"):
+        partial = " (from the runs that finished)" if interrupted else ""
+        print(f"\nanswer{partial}: {result.recommendation['text']}")
     if interrupted:
         return 130
     all_failed = len(result.errors()) == len(result.methods)

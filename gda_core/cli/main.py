@@ -84,13 +84,27 @@ def build_parser() -> argparse.ArgumentParser:
                    help="comma-separated: baseline,smote,borderline-smote,adasyn,random,augment")
     m.add_argument("--param", action="append", metavar="METHOD.NAME=VALUE",
                    help="method parameter, e.g. smote.k_neighbors=3 (repeatable)")
-    m.add_argument("--seeds", default="0", help="e.g. 0,1,2 or 0-4")
+    m.add_argument("--seeds", help="e.g. 0,1,2 or 0-4; with cross-validation each seed is "
+                   "one repeat of the folds (default: 0 on a held-out test set, 0,1 with "
+                   "cross-validation)")
     m.add_argument("--epochs", type=int, default=15)
     m.add_argument("--batch-size", type=int, default=64)
     m.add_argument("--lr", type=float, default=1e-3)
     m.add_argument("--width", type=int, default=16, help="channels of the first conv block")
     m.add_argument("--device", default="auto", help="auto, cpu or cuda")
     add_classifier_args(m)
+    t = cmp_.add_argument_group("how the classifiers are tested")
+    t.add_argument("--protocol", choices=("auto", "cv", "holdout"), default="auto",
+                   help="cv: repeated stratified k-fold cross-validation over all real "
+                   "images; holdout: a balanced held-out test set; auto (default): cv when "
+                   "the data have no test split of their own and a class has fewer than "
+                   "100 images")
+    t.add_argument("--folds", type=int, default=5, help="folds of the cross-validation "
+                   "(default 5)")
+    t.add_argument("--primary-metric", default="f1_macro",
+                   choices=("f1_macro", "minority_recall", "acsa", "gmean"),
+                   help="the one metric tested against the baseline, chosen before the run "
+                   "(default f1_macro); the others are descriptive")
     q = cmp_.add_argument_group("sample quality and ratio sweep")
     q.add_argument("--sample-quality", action=argparse.BooleanOptionalAction, default=True,
                    help="score the synthesized images per class (FID beside a real-vs-real "

@@ -195,13 +195,17 @@ def get_preset(name: str) -> ImbalanceSpec:
 
 
 def make_imbalanced(
-    splits: DatasetSplits, spec: ImbalanceSpec, *, random_state: int | None = 0
+    splits: DatasetSplits, spec: ImbalanceSpec, *, random_state: int | None = 0,
+    hold_out_test: bool = True,
 ) -> ImbalancedData:
     """Subsample ``splits`` into an imbalanced training set and a balanced test set.
 
     The test set takes ``spec.test_per_class`` images of every kept class from the
     source's test split, or, when the source has none, holds them out of the training
     pool first.  A class without enough images raises a :class:`DatasetError` naming it.
+
+    With ``hold_out_test=False`` nothing is held out: ``train`` is every real image the
+    imbalance keeps (a cross-validation pool) and ``test`` is empty.
 
     Examples
     --------
@@ -218,7 +222,9 @@ def make_imbalanced(
     by_class = {c: rng.permutation(np.flatnonzero(pool.labels == c)) for c in classes}
 
     notes: list[str] = []
-    if splits.test is not None:
+    if not hold_out_test:
+        test_idx, test_src = [np.zeros(0, dtype=np.int64)], pool
+    elif splits.test is not None:
         test_idx = _take_test(splits.test, classes, spec.test_per_class, rng, notes)
         test_src = splits.test
     else:

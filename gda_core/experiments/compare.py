@@ -1,9 +1,11 @@
-"""Run the baseline and each oversampler through the same classifier, seed by seed.
+"""Run the baseline and each oversampler through the same classifier, unit by unit.
 
-Methods that bring their own classifier (``adso+q``, ``amo+q``: the three-player game's
-Q) are evaluated with it instead; see :func:`run_method`.  Each seed first holds real
-validation images out of the training set (:func:`split_for_seed`); oversamplers never see
-them.
+A unit is one method with one seed (held-out protocol) or with one fold of one repeat
+(cross-validation; see :mod:`gda_core.experiments.protocol`).  Methods that bring their
+own classifier (``adso+q``, ``amo+q``: the three-player game's Q) are evaluated with it
+instead; see :func:`run_method`.  Each unit first holds real validation images out of its
+training images (:func:`split_for_seed`, :func:`split_for_unit`); oversamplers never see
+them, nor a fold's test images.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import hashlib
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -29,7 +31,15 @@ from gda_core.datasets.split import stratified_split
 from gda_core.errors import ConfigError, GDAError
 from gda_core.experiments.config import BASELINE, CompareConfig
 from gda_core.experiments.guidance import few_data_guidance
+from gda_core.experiments.protocol import (
+    Protocol,
+    check_folds,
+    cv_pool,
+    fold_indices,
+    resolve_protocol,
+)
 from gda_core.experiments.quality import QualityReference, quality_reference
+from gda_core.experiments.recommend import recommend
 from gda_core.experiments.result import (
     OWN_CLASSIFIER,
     SCALAR_METRICS,
@@ -88,6 +98,68 @@ def split_for_seed(config: CompareConfig, splits: DatasetSplits, seed: int) -> S
     fit_idx, val_idx = stratified_split(data.train.labels, config.classifier.val_fraction, rng,
                                         min_per_class=1)
     return SeedSplit(data, data.train.subset(fit_idx), data.train.subset(val_idx))
+
+
+def split_for_unit(config: CompareConfig, splits: DatasetSplits, seed: int,
+                   fold: int | None, pool: ImbalancedData | None = None) -> SeedSplit:
+    """The data of one unit: :func:`split_for_seed` for the held-out protocol
+    (``fold=None``), else fold ``fold`` of repeat ``seed`` of the cross-validation pool
+    (:func:`~gda_core.experiments.protocol.cv_pool`, made here when not given).
+
+    The fold's test images are the unit's test set; its other images are split into the
+    oversampler's and classifier's training images and the validation hold-out, seeded by
+    ``(seed, fold)``.
+
+    Examples
+    --------
+    >>> from gda_core.datasets import load_digits_splits
+    >>> cfg = CompareConfig(protocol="cv", folds=5)
+    >>> split = split_for_unit(cfg, load_digits_splits(), 0, 2)
+    >>> total = len(split.fit.labels) + len(split.validation.labels)
+    >>> total == len(split.data.train.labels) and len(split.data.test.labels) > 0
+    True
+    """
+    if fold is None:
+        return split_for_seed(config, splits, seed)
+    if pool is None:
+        pool = cv_pool(splits, config.imbalance, config.seeds[0])
+    train_idx, test_idx = fold_indices(pool.train.labels, config.folds, seed, fold)
+    data = replace(pool, train=pool.train.subset(train_idx), test=pool.train.subset(test_idx))
+    rng = np.random.default_rng([int(seed), VALIDATION_STREAM, int(fold)])
+    fit_idx, val_idx = stratified_split(data.train.labels, config.classifier.val_fraction, rng,
+                                        min_per_class=1)
+    return SeedSplit(data, data.train.subset(fit_idx), data.train.subset(val_idx))
+
+
+def plan_units(config: CompareConfig, splits: DatasetSplits
+               ) -> tuple[Protocol, ImbalancedData | None, list[tuple[int, int | None, str]]]:
+    """The protocol a comparison runs, its cross-validation pool (None for hold-out) and
+    its units ``(seed, fold, method)`` in the order the local executor runs them.
+
+    Raises
+    ------
+    ConfigError, DatasetError
+        When the data cannot give the asked protocol (e.g. a class with fewer images than
+        folds).
+    """
+    pool = cv_pool(splits, config.imbalance, config.seeds[0])
+    kind, reason = resolve_protocol(config.protocol, config.folds, config.seeds, splits, pool)
+    n = len(pool.class_names)
+    if kind == "cv":
+        check_folds(pool, config.folds)
+        first = split_for_unit(config, splits, config.seeds[0], 0, pool)
+        units = [(seed, fold, method) for seed in config.seeds
+                 for fold in range(config.folds) for method in config.methods]
+        protocol = Protocol("cv", config.folds, len(config.seeds), reason,
+                            np.bincount(first.data.test.labels, minlength=n).tolist(),
+                            np.bincount(first.data.train.labels, minlength=n).tolist())
+        return protocol, pool, units
+    first = split_for_seed(config, splits, config.seeds[0])
+    units = [(seed, None, method) for seed in config.seeds for method in config.methods]
+    protocol = Protocol("holdout", 0, len(config.seeds), reason,
+                        np.bincount(first.data.test.labels, minlength=n).tolist(),
+                        np.bincount(first.data.train.labels, minlength=n).tolist())
+    return protocol, None, units
 
 
 def run_comparison(
@@ -151,35 +223,41 @@ def run_comparison(
     if splits is None:
         report(0.0, f"loading {config.data.source}")
         splits = load_source(config.data.source, **config.data.load_kwargs())
-    quality = _quality(config, splits, report)
-    result = _new_result(config, split_for_seed(config, splits, config.seeds[0]), splits)
+    protocol, pool, units = plan_units(config, splits)
+    quality = _quality(config, splits, report) if protocol.kind == "holdout" else None
+    first = split_for_unit(config, splits, config.seeds[0], units[0][1], pool)
+    result = _new_result(config, first, splits)
+    result.protocol = protocol.to_dict()
     if isinstance(quality, str):
         result.notes.append(quality)
-    units = [(seed, method) for seed in config.seeds for method in config.methods]
     order = {unit: i for i, unit in enumerate(units)}
     sample_from: dict[str, int] = {}  # method -> unit index its shown samples come from
 
-    def finished(unit: tuple[int, str], value: Any) -> None:
-        seed, method = unit
+    def finished(unit: tuple[int, int | None, str], value: Any) -> None:
+        seed, fold, method = unit
         if isinstance(value, UnitFailure):
-            _LOG.warning("seed %s, %s failed:\n%s", seed, method, value.detail)
-            run, samples = MethodRun(method=method, seed=seed, error=value.message), {}
+            where = f"seed {seed}" + ("" if fold is None else f", fold {fold}")
+            _LOG.warning("%s, %s failed:\n%s", where, method, value.detail)
+            run, samples = MethodRun(method=method, seed=seed, error=value.message,
+                                     fold=fold), {}
         else:
             run, samples = value
         result.runs.append(run)
-        result.runs.sort(key=lambda r: order.get((r.seed, r.method), len(order)))
+        result.runs.sort(key=lambda r: order.get((r.seed, r.fold, r.method), len(order)))
         if samples and order[unit] < sample_from.get(method, len(order)):
             sample_from[method] = order[unit]
             result.synthetic_samples[method] = samples
         result.guidance = few_data_guidance(result)
+        result.recommendation = recommend(result)
         result.seconds = time.perf_counter() - t0
         if on_run is not None:
             on_run(run, result)
 
     shared = CompareUnits(config, splits,
-                          quality if isinstance(quality, QualityReference) else None)
+                          quality if isinstance(quality, QualityReference) else None, pool)
     run_units(compare_unit, units, shared=shared, on_result=finished, executor=executor,
               progress=report, should_stop=should_stop)
+    result.recommendation = recommend(result)
     result.seconds = time.perf_counter() - t0
     report(1.0, "done" if result.is_complete() else "stopped")
     return result
@@ -187,22 +265,47 @@ def run_comparison(
 
 @dataclass(frozen=True)
 class CompareUnits:
-    """What every unit of a comparison shares: settings, loaded data, quality reference."""
+    """What every unit of a comparison shares: settings, loaded data, the quality
+    reference (held-out protocol) and the cross-validation pool (cross-validation)."""
 
     config: CompareConfig
     splits: DatasetSplits
     quality: QualityReference | None = None
+    pool: ImbalancedData | None = None
 
 
-def compare_unit(shared: CompareUnits, unit: tuple[int, str],
+def compare_unit(shared: CompareUnits, unit: tuple[int, int | None, str],
                  report: Progress) -> tuple[MethodRun, dict[int, np.ndarray]]:
-    """One method with one seed (a unit of :func:`run_comparison`): the run, and the first
-    synthesized images of each class (``config.samples_per_class``) to show."""
-    seed, method = unit
-    split = split_for_seed(shared.config, shared.splits, seed)
+    """One method with one seed, and with cross-validation one fold (a unit of
+    :func:`run_comparison`): the run, and the first synthesized images of each class
+    (``config.samples_per_class``) to show.
+
+    With cross-validation the quality gate's reference is made from the fold's training
+    images only (its feature CNN cached per fold): the fold's test images never reach it.
+    """
+    seed, fold, method = unit
+    split = split_for_unit(shared.config, shared.splits, seed, fold, shared.pool)
+    quality = shared.quality
+    if fold is not None and method != BASELINE and shared.config.sample_quality:
+        report(0.0, f"seed {seed} · fold {fold} · {method}: feature CNN for sample quality")
+        try:
+            quality = quality_reference(DatasetSplits(split.data.train, None),
+                                        cache_dir=shared.config.quality_cache_dir,
+                                        device=shared.config.classifier.device,
+                                        labels_are_source=False)
+        except GDAError:
+            quality = None  # the gate still checks the pixels
+    if fold is not None:
+        plain, where = f"seed {seed} · ", f"seed {seed} · fold {fold + 1}/{shared.config.folds} · "
+
+        def report_fold(fraction: float, message: str, inner: Progress = report) -> None:
+            inner(fraction, message.replace(plain, where, 1))
+
+        report = report_fold
     samples: dict[int, np.ndarray] = {}
     run = run_method(shared.config, split, method, seed, report, samples=samples,
-                     quality=shared.quality)
+                     quality=quality)
+    run.fold = fold
     return run, samples
 
 

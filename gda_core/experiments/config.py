@@ -10,9 +10,21 @@ from gda_core.classifiers.losses import CLASSIFIER_LOSSES
 from gda_core.datasets.cache import default_cache_dir
 from gda_core.datasets.imbalance import ImbalanceSpec
 from gda_core.errors import ConfigError
+from gda_core.metrics.stats import PRIMARY_METRICS
 from gda_core.oversampling.registry import OVERSAMPLERS
 
 BASELINE = "baseline"
+
+PROTOCOLS: dict[str, str] = {
+    "auto": "cross-validation when the data have no test split of their own and a class "
+            "has fewer than 100 images, else a held-out test set",
+    "cv": "repeated stratified k-fold cross-validation over all real images",
+    "holdout": "a balanced held-out test set",
+}
+"""How a comparison tests its classifiers (``CompareConfig.protocol``)."""
+
+MAX_FOLDS = 20
+"""Most folds a cross-validation may have."""
 
 
 @dataclass(frozen=True)
@@ -87,6 +99,13 @@ class CompareConfig:
     are evaluated with their own classifier, so ``classifier`` does not apply to them.
     Each seed drives the split, the oversampler and the classifier together.
 
+    ``protocol`` says how the classifiers are tested (:data:`PROTOCOLS`; ``"auto"``
+    chooses, see :func:`gda_core.experiments.protocol.resolve_protocol`): with
+    cross-validation every seed is one repeat of a stratified ``folds``-fold partition of
+    all real images, and every (seed, fold, method) is one unit.  ``primary_metric`` is
+    the one metric tested against the baseline (the others are descriptive), chosen before
+    the run.
+
     With ``sample_quality`` on (the default), the images every oversampler synthesized are
     scored per class (FID beside a real-vs-real FID at the same count, precision / recall,
     density / coverage, diversity) on the features of a CNN trained on the full training
@@ -112,6 +131,9 @@ class CompareConfig:
     samples_per_class: int = 8
     sample_quality: bool = True
     quality_cache_dir: str | None = None
+    protocol: str = "auto"
+    folds: int = 5
+    primary_metric: str = "f1_macro"
 
     def validate(self) -> None:
         """Raise :class:`ConfigError` for settings that cannot run."""
@@ -145,6 +167,16 @@ class CompareConfig:
         if (isinstance(c.ensemble_size, bool) or not isinstance(c.ensemble_size, int)
                 or c.ensemble_size < 2):
             raise ConfigError(f"an ensemble needs at least 2 models; got {c.ensemble_size!r}")
+        if self.protocol not in PROTOCOLS:
+            raise ConfigError(f"unknown protocol {self.protocol!r}; choose from "
+                              f"{', '.join(PROTOCOLS)}")
+        if (isinstance(self.folds, bool) or not isinstance(self.folds, int)
+                or not 2 <= self.folds <= MAX_FOLDS):
+            raise ConfigError(f"cross-validation needs 2 to {MAX_FOLDS} folds; got "
+                              f"{self.folds!r}")
+        if self.primary_metric not in PRIMARY_METRICS:
+            raise ConfigError(f"unknown primary metric {self.primary_metric!r}; choose from "
+                              f"{', '.join(PRIMARY_METRICS)}")
         if not isinstance(c.fast, bool):
             raise ConfigError(f"the classifier's fast setting must be true or false; got "
                               f"{c.fast!r}")
@@ -160,6 +192,9 @@ class CompareConfig:
             "samples_per_class": self.samples_per_class,
             "sample_quality": self.sample_quality,
             "quality_cache_dir": self.quality_cache_dir,
+            "protocol": self.protocol,
+            "folds": self.folds,
+            "primary_metric": self.primary_metric,
         }
 
     @classmethod
@@ -174,4 +209,8 @@ class CompareConfig:
             samples_per_class=int(d.get("samples_per_class", 8)),
             sample_quality=bool(d.get("sample_quality", True)),
             quality_cache_dir=d.get("quality_cache_dir"),
+            # comparisons saved before these settings existed ran on a held-out test set
+            protocol=str(d.get("protocol", "holdout")),
+            folds=int(d.get("folds", 5)),
+            primary_metric=str(d.get("primary_metric", "f1_macro")),
         )

@@ -38,16 +38,21 @@ def few_data_guidance(result: ComparisonResult) -> list[dict[str, str]]:
     found: list[Notice] = []
     names = result.class_names
     ignored: dict[int, list[int]] = {}
+    folds = result.protocol.get("kind") == "cv"
     for run in result.runs_of(BASELINE):
         if not run.ok or not run.confusion_matrix:
             continue
         predicted = np.asarray(run.confusion_matrix).sum(axis=0)
         for c in np.flatnonzero(predicted == 0).tolist():
             ignored.setdefault(int(c), []).append(run.seed)
-    n_seeds = len({r.seed for r in result.runs_of(BASELINE) if r.ok})
+    n_units = sum(1 for r in result.runs_of(BASELINE) if r.ok)
     for c, seeds in sorted(ignored.items()):
-        when = ("in every seed" if len(seeds) == n_seeds and n_seeds > 1 else
-                f"with seed {', '.join(map(str, seeds))}")
+        if folds:
+            when = (f"in any of its {n_units} folds" if len(seeds) == n_units else
+                    f"in {len(seeds)} of its {n_units} folds")
+        else:
+            when = ("in every seed" if len(seeds) == n_units and n_units > 1 else
+                    f"with seed {', '.join(map(str, seeds))}")
         found.append(Notice("baseline-ignores-class", (
             f"The baseline classifier never predicted class {names[c]!r} {when}: with "
             f"{_count(result, c)} real training images it learned to ignore it, so its "

@@ -48,6 +48,9 @@ class QualityReference:
     """The gate's random features (remembering the real images' features)."""
     memo: dict[Any, float] = field(default_factory=dict)
     """Per-class values of the real images alone, kept between scorings."""
+    labels_are_source: bool = True
+    """Whether ``labels`` are source class indices (False: the comparison's own, as for a
+    reference made from one cross-validation fold's training images)."""
 
     def score(self, data: ImbalancedData, new_images: np.ndarray, new_labels: np.ndarray,
               *, train_images: np.ndarray | None = None, train_labels: np.ndarray | None = None,
@@ -72,7 +75,8 @@ class QualityReference:
             :func:`~gda_core.metrics.sample_quality.sample_quality` and the quality
             gate's :func:`~gda_core.metrics.gate.gate_scores`.
         """
-        source = np.asarray(data.source_classes, dtype=np.int64)
+        source = (np.asarray(data.source_classes, dtype=np.int64) if self.labels_are_source
+                  else np.arange(len(data.class_names), dtype=np.int64))
         y_new = np.asarray(new_labels, dtype=np.int64)
         if train_images is None or train_labels is None:
             train_images, train_labels = data.train.images, data.train.labels
@@ -94,7 +98,8 @@ class QualityReference:
 
 
 def quality_reference(splits: DatasetSplits, *, cache_dir: str | Path | None = None,
-                      device: str = "auto") -> QualityReference:
+                      device: str = "auto", labels_are_source: bool = True
+                      ) -> QualityReference:
     """Train (or load from ``cache_dir``) the extractor on ``splits.train``.
 
     At most :data:`MAX_PER_CLASS` images per class (a seeded subsample) train the
@@ -108,6 +113,9 @@ def quality_reference(splits: DatasetSplits, *, cache_dir: str | Path | None = N
         Folder of cached extractors (default :func:`default_cache_dir`).
     device : str
         Device of the extractor.
+    labels_are_source : bool
+        Whether ``splits``' labels are the source's class indices (False for a fold's
+        training images, labelled as the comparison's classes).
 
     Returns
     -------
@@ -122,5 +130,6 @@ def quality_reference(splits: DatasetSplits, *, cache_dir: str | Path | None = N
         images, labels, folder, random_state=EXTRACTOR_SEED,
         n_classes=len(train.class_names), device=device)
     # the real images' features are the same for every method and seed: computed once
-    return QualityReference(CachedFeatures(extractor), images, labels)
+    return QualityReference(CachedFeatures(extractor), images, labels,
+                            labels_are_source=labels_are_source)
 

@@ -53,7 +53,8 @@ class MethodRun:
     oversampler's remarks, the GAN's training diagnostics and the sample-quality gate's
     verdicts.  ``split_counts`` maps ``"train"``, ``"validation"`` and ``"test"`` to
     ``{"real": [per class], "synthetic": [per class]}``: what the classifier trained on,
-    stopped early on and was scored on.
+    stopped early on and was scored on.  ``fold`` is the cross-validation fold of the run
+    (None on a held-out test set); ``seed`` is then the repeat.
     """
 
     method: str
@@ -70,6 +71,7 @@ class MethodRun:
     quality: dict[int, dict[str, float]] = field(default_factory=dict)
     classifier: str = ""
     split_counts: dict[str, dict[str, list[int]]] = field(default_factory=dict)
+    fold: int | None = None
 
     @property
     def ok(self) -> bool:
@@ -94,7 +96,10 @@ class ComparisonResult:
 
     ``real_samples[c]`` holds a few real training images of class ``c``;
     ``synthetic_samples[method][c]`` a few images that ``method`` synthesized for class
-    ``c`` (first seed).
+    ``c`` (first unit).  ``protocol`` is the
+    :class:`~gda_core.experiments.protocol.Protocol` that ran, as a dict (empty for
+    comparisons saved before protocols existed: a held-out test set); ``recommendation``
+    is :func:`~gda_core.experiments.recommend.recommend`'s answer.
     """
 
     config: dict[str, Any]
@@ -109,6 +114,8 @@ class ComparisonResult:
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
     guidance: list[dict[str, str]] = field(default_factory=list)
+    protocol: dict[str, Any] = field(default_factory=dict)
+    recommendation: dict[str, Any] = field(default_factory=dict)
 
     @property
     def methods(self) -> list[str]:
@@ -123,10 +130,15 @@ class ComparisonResult:
         return not self.missing_runs()
 
     def missing_runs(self) -> list[tuple[str, int]]:
-        """The (method, seed) pairs of the configuration that have no run."""
-        done = {(r.method, r.seed) for r in self.runs}
+        """The (method, seed) pairs of the configuration that have no run (with
+        cross-validation: that lack a run of some fold)."""
+        folds = [None]
+        if self.protocol.get("kind") == "cv":
+            folds = list(range(int(self.protocol.get("folds", 0))))
+        done = {(r.method, r.seed, r.fold) for r in self.runs}
         return [(m, int(s)) for s in self.config.get("seeds", []) for m in
-                self.config.get("methods", []) if (m, int(s)) not in done]
+                self.config.get("methods", [])
+                if any((m, int(s), f) not in done for f in folds)]
 
     def runs_of(self, method: str) -> list[MethodRun]:
         return [r for r in self.runs if r.method == method]
@@ -240,6 +252,8 @@ class ComparisonResult:
             "notes": self.notes,
             "seconds": self.seconds,
             "guidance": self.guidance,
+            "protocol": json_ready(self.protocol),
+            "recommendation": json_ready(self.recommendation),
         }
 
     @classmethod
@@ -269,6 +283,8 @@ class ComparisonResult:
             notes=list(d.get("notes", [])),
             seconds=float(d.get("seconds", 0.0)),
             guidance=[notice_dict(g) for g in d.get("guidance", [])],
+            protocol=dict(d.get("protocol") or {}),
+            recommendation=dict(d.get("recommendation") or {}),
         )
 
     def to_json(self, path: str | Path | None = None) -> str:

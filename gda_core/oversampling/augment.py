@@ -102,6 +102,7 @@ class TraditionalAugmentation(ImageOversampler):
     label = "Traditional augmentation"
     description = ("Repeats minority images with random flips, rotation, shift, brightness, "
                    "contrast and noise.")
+    copies_by_design = "repeats the training images with random changes"
     params = (
         ParamSpec("hflip", "bool", True, help="Random horizontal flips."),
         ParamSpec("vflip", "bool", False, help="Random vertical flips."),

@@ -55,6 +55,11 @@ class ImageOversampler:
     uses_own_classifier: ClassVar[bool] = False
     """A comparison evaluates the method's own classifier instead of retraining its CNN on
     the oversampled data (``adso+q``, ``amo+q``)."""
+    copies_by_design: ClassVar[str] = ""
+    """For methods whose images are training images, repeated or transformed, by design
+    (random oversampling, traditional augmentation): what they do, in words.  The quality
+    gate's ``copies`` verdict then describes the method rather than a failure, and a
+    recommendation of it says so."""
 
     def __init__(self, *, sampling_strategy: Any = "auto", random_state: int | None = None,
                  **params: Any) -> None:

@@ -29,6 +29,7 @@ class RandomOversampler(ImblearnOversampler):
     label = "Random oversampling"
     description = "Duplicates randomly chosen minority images until the classes balance."
     params = ()
+    copies_by_design = "repeats the training images"
 
     def _check_neighbours(self, *args: Any) -> None:
         return None  # duplication works from a single image
