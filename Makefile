@@ -18,8 +18,12 @@ $(VENV)/.runtime: requirements.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	touch $@
 
-$(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt requirements-ray.txt
+$(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt requirements-ray.txt requirements-reference.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	rm -rf $(VENV)/reference
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps \
+		--target $(VENV)/reference -r requirements-reference.txt
+	rm -rf $(VENV)/reference/tests $(VENV)/reference/bin
 	touch $@
 
 run: $(VENV)/.runtime  ## start the dashboard on http://localhost:$(PORT) (built-in digits data)

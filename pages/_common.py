@@ -19,7 +19,9 @@ from gda_core.datasets import DatasetSplits, ImbalanceSpec, default_cache_dir, l
 from gda_core.datasets.uploads import UploadCache, skipped_entries
 from gda_core.errors import GDAError
 from gda_core.experiments import CompareConfig, DataConfig
+from gda_core.experiments.compare import plan_units
 from gda_core.experiments.jobs import WORKER_PRELOAD
+from gda_core.experiments.protocol import Protocol
 from gda_core.oversampling.params import ParamSpec
 from gda_core.runs import RunStore, StandbyWorkers, default_runs_dir
 from gda_core.runs.store import lock_wait
@@ -78,6 +80,20 @@ def load_splits(source: str, root: str | None, path: str | None, image_size: int
 def load_config(cfg: DataConfig) -> DatasetSplits:
     return load_splits(cfg.source, cfg.root, cfg.path, cfg.image_size, cfg.color, cfg.download,
                        cfg.fit)
+
+
+def protocol_plan(cfg: DataConfig, spec: ImbalanceSpec, protocol: str, folds: int
+                  ) -> tuple[Protocol | None, list[str]]:
+    """The protocol a comparison of the chosen data would run, and the class names, shown
+    before the run; ``(None, [])`` after showing why the data cannot give it."""
+    config = CompareConfig(data=cfg, imbalance=spec, methods=("baseline",), seeds=(0,),
+                           protocol=protocol, folds=folds)
+    try:
+        plan, pool, _ = plan_units(config, load_config(cfg))
+    except GDAError as exc:
+        st.warning(plain(exc), icon="⚠️")
+        return None, []
+    return plan, list(pool.class_names)
 
 
 def upload_cache() -> UploadCache:

@@ -19,8 +19,9 @@ import streamlit as st
 from gda_core.classifiers import ARCHITECTURE_LABELS
 from gda_core.classifiers.losses import LOSS_LABELS
 from gda_core.experiments import BASELINE, ComparisonResult, export_comparison
+from gda_core.experiments.protocol import Protocol
 from gda_core.metrics import METRIC_HELP, METRIC_LABELS
-from gda_core.metrics.stats import significance_note, summarise
+from gda_core.metrics.stats import CORRECTED_TEST, significance_note, summarise
 from gda_core.viz import confusion_figure
 from gda_core.viz.comparison import per_class_recall_figure
 from pages._common import plain
@@ -139,6 +140,8 @@ def interval_frames(summary: pd.DataFrame, codes: dict[str, list[str]] | None = 
             r = by.loc[(m, k)]
             sign = (1 if r["diff_vs_baseline"] > 0 else -1) if r["significant"] else 0
             text = _interval(r["diff_vs_baseline"], r["diff_low"], r["diff_high"], True)
+            if r["note"] == "no spread":
+                text += " (no spread)"
             d_col.append(text + {1: f" {UP}", -1: f" {DOWN}", 0: ""}[sign])
             m_col.append(sign)
         diffs[short_label(m)] = d_col
@@ -147,8 +150,10 @@ def interval_frames(summary: pd.DataFrame, codes: dict[str, list[str]] | None = 
             pd.DataFrame(marks, index=rows, columns=list(marks)))
 
 
-def headline(summary: pd.DataFrame, metric: str = HEADLINE_METRIC) -> str:
-    """One sentence: which methods significantly beat (or lose to) the baseline on ``metric``."""
+def headline(summary: pd.DataFrame, metric: str | None = None) -> str:
+    """One sentence: which methods significantly beat (or lose to) the baseline on ``metric``
+    (default: the summary's primary metric)."""
+    metric = metric or summary.attrs.get("primary_metric", HEADLINE_METRIC)
     rows = summary[(summary["metric"] == metric) & (summary["method"] != BASELINE)]
     if rows.empty or BASELINE not in set(summary["method"]):
         return ""
@@ -174,10 +179,12 @@ def significance_legend(summary: pd.DataFrame) -> str:
     """What ▲ / ▼ mean for the table built from ``summary`` (a
     :func:`~gda_core.metrics.stats.summarise` table), with the number of tests corrected
     for."""
+    unit = ("a fold: the same training and test images, oversampler seed and initial "
+            "weights" if summary.attrs.get("test") == CORRECTED_TEST else
+            "a seed: the same split, oversampler seed and initial weights")
     return (f"{UP} / {DOWN}: significantly better / worse than the baseline — "
-            f"{significance_note(summary)} (pairs share a seed: the same split, oversampler "
-            "seed and initial weights). The intervals are not adjusted, so one may exclude "
-            "zero without a mark.")
+            f"{significance_note(summary)} (pairs share {unit}). The intervals are not "
+            "adjusted, so one may exclude zero without a mark.")
 
 
 def metric_definitions(metrics: list[str]) -> str:
@@ -207,19 +214,41 @@ def classifier_text(config: dict) -> str:
     return f"{text}, {loss_text}, {c.get('epochs', '?')} epochs max"
 
 
+def protocol_line(result: ComparisonResult) -> str:
+    """What the classifiers were tested on, and why (older results: the test set)."""
+    protocol = Protocol.from_dict(result.protocol)
+    if protocol is None:
+        return f"held-out test set of {result.test_counts[0]} images per class"
+    return protocol.describe(result.class_names)
+
+
+def render_recommendation(result: ComparisonResult) -> None:
+    """The comparison's one plain answer (first on the results)."""
+    answer = result.recommendation or {}
+    if not answer.get("text"):
+        return
+    text = plain(answer["text"])
+    if answer.get("method"):
+        st.success(f"**{text.split(':')[0]}**:{text.partition(':')[2]}",
+                   icon=":material/recommend:")
+    else:
+        st.info(text, icon=":material/help:")
+
+
 def render_metrics(result: ComparisonResult) -> None:
-    """Metrics table; with several seeds, 95% intervals and paired differences to the baseline."""
-    seeds = result.config.get("seeds", [0])
-    n_seeds = len(seeds)
+    """Metrics table; with several units, 95% intervals and paired differences to the
+    baseline."""
+    cv = result.protocol.get("kind") == "cv"
+    units = max((sum(r.ok for r in result.runs_of(m)) for m in result.methods), default=0)
     minority = ", ".join(plain(result.class_names[c]) for c in result.minority_classes) or \
         "none"
-    st.subheader("Metrics on the balanced test set")
-    st.caption(f"{classifier_text(result.config)} · test set {result.test_counts[0]} images "
-               f"per class · minority classes: {minority} · "
-               + (f"mean and 95% interval over {n_seeds} seeds (Student t)" if n_seeds > 1
-                  else "one seed"))
+    st.subheader("Metrics on the test images" if cv else "Metrics on the balanced test set")
+    st.caption(f"{classifier_text(result.config)} · minority classes: {minority} · "
+               + (f"mean and 95% interval over {units} {'folds' if cv else 'seeds'} "
+                  "(Student t)" if units > 1 else "one seed"))
+    st.caption(":material/fact_check: " + plain(protocol_line(result)))
     definitions = metric_definitions(result.metric_names)
-    if n_seeds == 1:
+    if units <= 1:
         shown, delta = metrics_frames(result)
         st.dataframe(shown.style.format(precision=3), width="stretch")
         if definitions:
@@ -249,7 +278,7 @@ def render_metrics(result: ComparisonResult) -> None:
     st.dataframe(diffs.style.apply(lambda _: _mark_style(marks), axis=None),
                  width="stretch")
     st.caption(significance_legend(summary) + (" With 2 seeds the intervals are very wide; "
-                                               "3 or more are better." if n_seeds == 2
+                                               "3 or more are better." if units == 2
                                                else ""))
 
 
@@ -287,27 +316,26 @@ def render_quality(result: ComparisonResult) -> None:
 
 
 def render_warnings(result: ComparisonResult) -> None:
-    """Every method's distinct warnings (with their seeds), then the few-data guidance."""
+    """Every method's warnings, one per kind (with where they came from), then the
+    few-data guidance."""
     for method in result.methods:
-        seen: dict[str, list[int]] = {}
-        for run in result.runs_of(method):
-            for w in run.warnings:
-                seen.setdefault(w["message"], []).append(run.seed)
-        for message, seeds in seen.items():
-            where = "" if len(result.config.get("seeds", [0])) <= 1 else (
-                f" (seed{'s' if len(seeds) > 1 else ''} {', '.join(map(str, seeds))})")
-            st.warning(f"**{method_label(method)}**{where}: {plain(message)}", icon="⚠️")
+        for w in result.grouped_warnings(method):
+            where = f" ({w['where']})" if w["where"] else ""
+            st.warning(f"**{method_label(method)}**{where}: {plain(w['message'])}", icon="⚠️")
     for g in result.guidance:
         st.info(plain(g["message"]), icon=":material/lightbulb:")
 
 
 def split_counts_frame(result: ComparisonResult, seed: int | None = None) -> pd.DataFrame:
     """What each method's classifier saw: rows (method, set), columns = classes, cells
-    ``"real + synthetic"`` (the first seed by default)."""
+    ``"real + synthetic"`` (the first seed by default; with cross-validation its first
+    fold)."""
     seed = result.config.get("seeds", [0])[0] if seed is None else seed
+    folds = [r.fold for r in result.runs if r.seed == seed and r.split_counts]
+    fold = min((f for f in folds if f is not None), default=None)
     rows, index = [], []
     for run in result.runs:
-        if run.seed != seed or not run.split_counts:
+        if run.seed != seed or run.fold != fold or not run.split_counts:
             continue
         for key, label in SPLIT_SETS.items():
             part = run.split_counts.get(key, {})
@@ -329,7 +357,9 @@ def render_split_counts(result: ComparisonResult) -> None:
     with st.expander("Images each classifier saw (real + synthetic)"):
         st.dataframe(split_counts_frame(result), width="stretch")
         verdict = ("no synthetic image" if leaked == 0 else f"{leaked} synthetic image(s)")
-        st.caption(f"First seed. Validation images are real training images held out before "
+        first = ("First fold of the first repeat" if result.protocol.get("kind") == "cv"
+                 else "First seed")
+        st.caption(f"{first}. Validation images are real training images held out before "
                    f"any oversampling; the oversamplers never see them. Checked image by "
                    f"image in all {checked} runs: {verdict} in validation or test.")
 
@@ -337,12 +367,14 @@ def render_split_counts(result: ComparisonResult) -> None:
 def render_confusions(result: ComparisonResult, key: str) -> None:
     """Confusion matrices of every method that ran, one seed or summed over seeds."""
     seeds = result.config.get("seeds", [0])
+    cv = result.protocol.get("kind") == "cv"
     which = "summed"
     if len(seeds) > 1:
         which = st.radio("Confusion matrices", ["summed", *map(str, seeds)], horizontal=True,
                          key=f"{key}-cm-seed",
-                         format_func=lambda s: "summed over seeds" if s == "summed" else
-                         f"seed {s}")
+                         format_func=lambda s: (
+                             ("all repeats" if cv else "summed over seeds") if s == "summed"
+                             else (f"repeat {s}" if cv else f"seed {s}")))
     ok = [m for m in result.methods if any(r.ok for r in result.runs_of(m))]
     per_row = min(4, len(ok))
     for start in range(0, len(ok), per_row):
@@ -356,8 +388,10 @@ def render_confusions(result: ComparisonResult, key: str) -> None:
             fig = confusion_figure(cm, result.class_names, title=short_label(method),
                                    minority=result.minority_classes)
             col.plotly_chart(fig, width="stretch", key=f"{key}-cm-{method}-{which}")
+    pooled = (" Each repeat tests every image once (its folds' matrices pooled)." if cv
+              else "")
     st.caption("Rows: true class, columns: predicted; colour = share of the row. "
-               "* = minority class.")
+               "* = minority class." + pooled)
 
 
 def render_recall(result: ComparisonResult, key: str) -> None:
@@ -402,6 +436,7 @@ def render_result(result: ComparisonResult, *, key: str = "result") -> None:
 
     ``key`` prefixes widget keys (call it with distinct keys to show two results on a page).
     """
+    render_recommendation(result)
     for method, error in result.errors().items():
         st.warning(f"**{method_label(method)}** could not run: {plain(error)}", icon="⚠️")
     render_warnings(result)

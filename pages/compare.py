@@ -7,8 +7,12 @@ from gda_core.classifiers.losses import CLASSIFIER_LOSSES, LOSS_LABELS
 from gda_core.datasets import SOURCES
 from gda_core.errors import GDAError
 from gda_core.experiments import BASELINE, ClassifierConfig, CompareConfig
-from gda_core.experiments.compare import split_for_seed
+from gda_core.experiments.compare import split_for_unit
+from gda_core.experiments.config import MAX_FOLDS, PROTOCOLS
 from gda_core.experiments.jobs import start_comparison
+from gda_core.experiments.protocol import DEFAULT_REPEATS
+from gda_core.metrics import METRIC_LABELS
+from gda_core.metrics.stats import PRIMARY_METRICS
 from gda_core.oversampling import OVERSAMPLERS
 from pages._common import (
     PREFILL_KEY,
@@ -20,6 +24,7 @@ from pages._common import (
     load_config,
     param_widgets,
     plain,
+    protocol_plan,
     standby_workers,
 )
 from pages._compare_history import PARTIAL_KEY, RESULT_ID_KEY, comparison_name, render_history
@@ -52,16 +57,44 @@ prefill = st.session_state.get(PREFILL_KEY, {})
 if prefill.get("note"):
     st.info(prefill["note"], icon="🔁")
 
-top1, top2 = st.columns([4, 1])
 choices = [BASELINE, *OVERSAMPLERS]
-methods = top1.multiselect("Methods", choices, format_func=method_label, default=prefill.get(
+methods = st.multiselect("Methods", choices, format_func=method_label, default=prefill.get(
     "methods", [BASELINE, "smote", "borderline-smote", "adasyn"]))
-n_seeds = top2.number_input("Seeds", 1, 10, 1, key="compare_seeds",
-                            help="Seeds 0..n-1; each seeds the split, the oversampler and the "
-                                 "classifier together. 3 or more give 95% intervals and "
-                                 "significance marks (paired t-tests, Holm-corrected over "
-                                 "every method × metric test, so with few seeds only large, "
-                                 "steady differences are marked).")
+
+with st.container(border=True):
+    st.markdown("**How the classifiers are tested**")
+    p1, p2, p3, p4 = st.columns([2, 1, 1, 2])
+    protocol = p1.selectbox(
+        "Protocol", list(PROTOCOLS), key="compare_protocol",
+        format_func={"auto": "Automatic", "cv": "Cross-validation",
+                     "holdout": "Held-out test set"}.get,
+        help="Cross-validation (repeated stratified k-fold) tests every real image once per "
+             "repeat and trains on the others: with few images per class it is the only "
+             "way to test on more than a handful. Automatic: cross-validation when the data "
+             "have no test split of their own and a class has fewer than 100 images.")
+    folds = p2.number_input("Folds", 2, MAX_FOLDS, 5, key="compare_folds",
+                            disabled=protocol == "holdout",
+                            help="Folds of the cross-validation: each fold's images are "
+                                 "tested once, by a classifier (and a synthesizer) that "
+                                 "never saw them.")
+    plan, class_names = protocol_plan(cfg, spec, protocol, int(folds))
+    is_cv = plan is not None and plan.kind == "cv"
+    n_seeds = p3.number_input(
+        "Repeats" if is_cv else "Seeds", 1, 10, DEFAULT_REPEATS if is_cv else 1,
+        key="compare_seeds",
+        help=("Repeats of the cross-validation, each a new shuffle of the folds (seeds "
+              "0..n-1, which also seed the oversamplers and classifiers)." if is_cv else
+              "Seeds 0..n-1; each seeds the split, the oversampler and the classifier "
+              "together. 3 or more give 95% intervals and a test of the primary metric."))
+    primary = p4.selectbox(
+        "Primary metric", PRIMARY_METRICS, key="compare_primary",
+        format_func=lambda k: METRIC_LABELS.get(k, k),
+        help="The one metric tested against the baseline (Holm-corrected over the methods) "
+             "and the recommendation is made on; chosen before the run. The others are "
+             "shown with intervals, without tests.")
+    if plan is not None:
+        st.caption(":material/fact_check: " + plain(plan.describe(class_names)),
+                   help="What a unit tests on; the results say the same.")
 
 with st.container(border=True):
     st.markdown("**Classifier** (retrained from scratch for every method and seed)")
@@ -131,6 +164,7 @@ def build_config() -> CompareConfig:
                                     focal_gamma=float(focal_gamma),
                                     ensemble_size=int(ensemble_size), fast=bool(fast)),
         sample_quality=bool(quality), quality_cache_dir=str(data_dir() / "features"),
+        protocol=protocol, folds=int(folds), primary_metric=primary,
     )
 
 
@@ -138,7 +172,8 @@ def method_advice(config: CompareConfig) -> list[str]:
     """Each chosen method's advice for each minority class's count of real training images
     (seed 0's split, after the validation hold-out), before anything runs."""
     try:
-        split = split_for_seed(config, load_config(cfg), config.seeds[0])
+        fold = 0 if plan is not None and plan.kind == "cv" else None
+        split = split_for_unit(config, load_config(cfg), config.seeds[0], fold)
     except GDAError:
         return []  # the run itself reports why the data cannot be used
     counts, names = split.fit.counts(), split.data.class_names
@@ -166,10 +201,15 @@ row = st.container(horizontal=True, vertical_alignment="center", gap="medium")
 run = row.button("Run comparison", type="primary", key="compare_run", disabled=running,
                  help="A comparison is running; stop it or wait for it to finish."
                  if running else None)
-n_train = len(methods) * int(n_seeds)
-row.caption(f"{len(methods)} method(s) × {int(n_seeds)} seed(s) = {n_train} trainings"
-           + ("" if n_seeds >= 3 else " · use 3 or more seeds for 95% intervals and "
-              "significance marks"))
+if is_cv:
+    n_train = len(methods) * int(n_seeds) * int(folds)
+    row.caption(f"{len(methods)} method(s) × {int(folds)} folds × {int(n_seeds)} repeat(s) = "
+                f"{n_train} trainings")
+else:
+    n_train = len(methods) * int(n_seeds)
+    row.caption(f"{len(methods)} method(s) × {int(n_seeds)} seed(s) = {n_train} trainings"
+                + ("" if n_seeds >= 3 else " · use 3 or more seeds for 95% intervals and "
+                   "a test of the primary metric"))
 
 if run:
     st.session_state[TAB_KEY] = TABS[0]

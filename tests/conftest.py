@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -208,3 +209,27 @@ def pytest_collection_modifyitems(config, items) -> None:
         if item.module is not None and item.module.__name__.rpartition(".")[2] in \
                 NUMERICAL_MODULES:
             item.add_marker(pytest.mark.numerical)
+
+
+def import_reference(name: str) -> Any:
+    """A reference implementation the tests check the product against, installed by
+    ``make`` into ``<venv>/reference`` rather than among the environment's packages (some
+    ship stray top-level modules, e.g. baycomp's ``tests``).  Skipped when absent, except
+    in CI (``CI`` set), where it must be there."""
+    import importlib.util
+    import sys
+
+    folder = Path(sys.prefix) / "reference" / name
+    if not (folder / "__init__.py").is_file():
+        message = (f"the reference implementation {name!r} is not installed in "
+                   f"{folder.parent} (make test installs it)")
+        if os.environ.get("CI"):
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(
+            name, folder / "__init__.py", submodule_search_locations=[str(folder)])
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]

@@ -235,10 +235,18 @@ def test_a_folder_without_imbalance_options_starts_as_the_data_page_does(tmp_pat
                 tmp_path / name / f"{i}.png")
     code = main(["compare", "--dataset", "folder", "--path", str(tmp_path), "--image-size",
                  "8", "--test-per-class", "3", "--methods", "baseline", "--epochs", "1",
-                 "--quiet"])
+                 "--quiet", "--protocol", "holdout"])
     out = capsys.readouterr().out
     assert code == 0
     assert "classes: defect, normal  (train [5, 37], test [3, 3])" in out
+    # without --protocol, 8 defect photos are cross-validated: all 48 images, 5 folds
+    code = main(["compare", "--dataset", "folder", "--path", str(tmp_path), "--image-size",
+                 "8", "--methods", "baseline", "--epochs", "1", "--quiet"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert ("protocol: 5-fold cross-validation × 2 repeats: every image tested once per "
+            "repeat, 2 + 8 test images (defect 2, normal 8) per fold — class 'defect' has 8 "
+            "images (below 100)") in out
 
 
 # --------------------------------------------------------------------- replays

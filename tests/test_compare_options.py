@@ -288,7 +288,9 @@ def test_cli_three_seeds_marks_significance_and_saves(tmp_path, cache_dir, capsy
                  "--runs-dir", str(tmp_path / "runs"), "--export", str(tmp_path / "out")])
     out = capsys.readouterr().out
     assert code == 0, out
-    assert "±" in out and "* = differs from the baseline" in out
+    assert re.search(r"0\.\d{3} \[0\.\d{3}, [01]\.\d{3}\]", out), out
+    assert "* = differs from the baseline" in out and "protocol: held-out test set" in out
+    assert "\nanswer: " in out
     assert "difference to the baseline" in out
     assert "quality gate: the synthesized images beside real ones" in out
     assert "realFID" in out and "gcov" in out
@@ -309,7 +311,8 @@ def test_cli_resnet_focal_single_seed(tmp_path, capsys):
                  str(out_json)])
     out = capsys.readouterr().out
     assert code == 0, out
-    assert "±" not in out and any(line.startswith("baseline") for line in out.splitlines())
+    line = next(x for x in out.splitlines() if x.startswith("baseline"))
+    assert "[" not in line  # one seed: values, no intervals
     clf = json.loads(out_json.read_text())["config"]["classifier"]
     assert (clf["architecture"], clf["loss"], clf["focal_gamma"]) == ("resnet18", "focal", 1.5)
     assert clf["fast"] is True

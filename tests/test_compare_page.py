@@ -30,7 +30,8 @@ TIMEOUT = 180
 SPEC = ImbalanceSpec(ratio=0.2, minority_classes=(3, 8), classes=(0, 1, 3, 8),
                      majority_count=60, test_per_class=10)
 INTERVAL = re.compile(r"^-?\d\.\d{3} \[-?\d\.\d{3}, -?\d\.\d{3}\]$")
-DIFF = re.compile(r"^[+-]\d\.\d{3} \[[+-]\d\.\d{3}, [+-]\d\.\d{3}\]( [▲▼])?$")
+DIFF = re.compile(r"^[+-]\d\.\d{3}( \[[+-]\d\.\d{3}, [+-]\d\.\d{3}\]| \(no spread\))"
+                  r"( [▲▼])?$")
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +83,8 @@ def test_three_seeds_show_intervals_and_significance(ran):
     assert list(diffs.columns) == ["SMOTE", "Random oversampling"]
     assert all(DIFF.match(v) for v in diffs.to_numpy().ravel()), diffs
     text = _texts(at)
-    assert "Holm-corrected over the" in text and "method × metric tests" in text
+    assert "Holm-corrected over the 2 methods tested" in text
+    assert "paired t-test over seeds at 5% on Macro F1 (the primary metric)" in text
     assert "**G-mean (sens×spec)**: Mean over classes of sqrt(sensitivity" in text
     assert "significantly better than the baseline" in text
     assert "over 3 seeds" in text
@@ -217,7 +219,7 @@ def test_classifier_options_appear_when_chosen(tmp_path, monkeypatch):
 
 def _hand_result() -> ComparisonResult:
     runs = [MethodRun("baseline", s, {"f1_macro": v}) for s, v in enumerate([.70, .72, .71])]
-    runs += [MethodRun("smote", s, {"f1_macro": v}) for s, v in enumerate([.80, .82, .81])]
+    runs += [MethodRun("smote", s, {"f1_macro": v}) for s, v in enumerate([.80, .83, .81])]
     runs += [MethodRun("random", s, {"f1_macro": v}) for s, v in enumerate([.70, .75, .68])]
     return ComparisonResult({"seeds": [0, 1, 2]}, ["a", "b"], [1], [0], [10, 2], [5, 5],
                             runs=runs)
@@ -228,13 +230,22 @@ def test_interval_and_difference_cells_by_hand():
     means, diffs, marks = interval_frames(summary)
     # baseline 0.71 ± t(0.975, 2) * 0.01 / sqrt(3) = 0.71 ± 0.0248
     assert means.loc["Macro F1", "Baseline"] == "0.710 [0.685, 0.735]"
-    # smote - baseline is +0.10 for every seed: a zero-width, significant interval
-    assert diffs.loc["Macro F1", "SMOTE"] == "+0.100 [+0.100, +0.100] ▲"
+    # smote - baseline: +0.10, +0.11, +0.10; mean 0.1033, s = 0.00577, half-width
+    # t(0.975, 2) * 0.00577 / sqrt(3) = 0.0143: significant
+    assert diffs.loc["Macro F1", "SMOTE"] == "+0.103 [+0.089, +0.118] ▲"
     assert marks.loc["Macro F1", "SMOTE"] == 1
     assert not diffs.loc["Macro F1", "Random oversampling"].endswith(("▲", "▼"))
     assert marks.loc["Macro F1", "Random oversampling"] == 0
     sentence = headline(summary)
     assert "**SMOTE** ▲" in sentence and "not distinguishable from it: Random" in sentence
+    # the same +0.10 in every seed has no spread to test: never marked
+    steady = _hand_result()
+    for run in steady.runs:
+        if run.method == "smote":
+            run.metrics["f1_macro"] = [.80, .82, .81][run.seed]
+    means, diffs, marks = interval_frames(summarise(steady))
+    assert diffs.loc["Macro F1", "SMOTE"] == "+0.100 (no spread)"
+    assert marks.loc["Macro F1", "SMOTE"] == 0
 
 
 def test_parse_ratios():

@@ -76,7 +76,7 @@ def test_paired_difference_significant_either_sign():
 def test_paired_difference_pairs_not_pooled():
     # Large spread across seeds but a steady +0.01 within each seed: paired => significant.
     a = np.array([0.51, 0.71, 0.91, 0.61])
-    b = a - 0.01
+    b = a - np.array([0.010, 0.011, 0.009, 0.010])
     assert paired_difference(a, b)[3] is True
     # The unpaired intervals overlap heavily.
     assert mean_ci(a)[1] < mean_ci(b)[2]

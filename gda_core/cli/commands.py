@@ -175,18 +175,13 @@ def format_quality(result: ComparisonResult) -> str:
 
 
 def format_warnings(result: ComparisonResult) -> list[str]:
-    """One line per distinct warning of each method (with the seeds it came from), then
-    the few-data guidance."""
+    """One line per kind of warning of each method (with where it came from), then the
+    few-data guidance."""
     lines = []
     for method in result.methods:
-        seen: dict[tuple[str, str], list[int]] = {}
-        for run in result.runs_of(method):
-            for w in run.warnings:
-                seen.setdefault((w["code"], w["message"]), []).append(run.seed)
-        for (code, message), seeds in seen.items():
-            which = "seed" if len(seeds) == 1 else "seeds"
-            lines.append(f"warning: {method} [{code}] ({which} "
-                         f"{', '.join(map(str, seeds))}): {message}")
+        for w in result.grouped_warnings(method):
+            where = f" ({w['where']})" if w["where"] else ""
+            lines.append(f"warning: {method} [{w['code']}]{where}: {w['message']}")
     lines += [f"advice [{g['code']}]: {g['message']}" for g in result.guidance]
     return lines
 

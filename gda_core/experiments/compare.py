@@ -132,9 +132,10 @@ def split_for_unit(config: CompareConfig, splits: DatasetSplits, seed: int,
 
 
 def plan_units(config: CompareConfig, splits: DatasetSplits
-               ) -> tuple[Protocol, ImbalancedData | None, list[tuple[int, int | None, str]]]:
-    """The protocol a comparison runs, its cross-validation pool (None for hold-out) and
-    its units ``(seed, fold, method)`` in the order the local executor runs them.
+               ) -> tuple[Protocol, ImbalancedData, list[tuple[int, int | None, str]]]:
+    """The protocol a comparison runs, every real image the imbalance keeps (the
+    cross-validation pool; for hold-out only its classes matter) and the units
+    ``(seed, fold, method)`` in the order the local executor runs them.
 
     Raises
     ------
@@ -159,7 +160,7 @@ def plan_units(config: CompareConfig, splits: DatasetSplits
     protocol = Protocol("holdout", 0, len(config.seeds), reason,
                         np.bincount(first.data.test.labels, minlength=n).tolist(),
                         np.bincount(first.data.train.labels, minlength=n).tolist())
-    return protocol, None, units
+    return protocol, pool, units
 
 
 def run_comparison(
@@ -224,6 +225,8 @@ def run_comparison(
         report(0.0, f"loading {config.data.source}")
         splits = load_source(config.data.source, **config.data.load_kwargs())
     protocol, pool, units = plan_units(config, splits)
+    if protocol.kind != "cv":
+        pool = None  # hold-out units make their own split
     quality = _quality(config, splits, report) if protocol.kind == "holdout" else None
     first = split_for_unit(config, splits, config.seeds[0], units[0][1], pool)
     result = _new_result(config, first, splits)

@@ -179,6 +179,40 @@ class ComparisonResult:
                 out.setdefault(r.method, {})[w["code"]] = None
         return {m: list(codes) for m, codes in out.items()}
 
+    def grouped_warnings(self, method: str) -> list[dict[str, str]]:
+        """``method``'s warnings, one per code (the first run's message), each with where
+        it came from: ``"seeds 0, 2"``, ``"3 of 10 folds"``, or ``""`` for a single run.
+
+        Examples
+        --------
+        >>> runs = [MethodRun("dcgan", 0, warnings=[{"code": "noise", "message": m}], fold=f)
+        ...         for f, m in enumerate(["90% noise", "80% noise"])]
+        >>> runs.append(MethodRun("dcgan", 0, fold=2))
+        >>> res = ComparisonResult({}, ["a"], [], [0], [1], [1], runs=runs,
+        ...                        protocol={"kind": "cv", "folds": 3})
+        >>> res.grouped_warnings("dcgan")
+        [{'code': 'noise', 'message': '90% noise', 'where': '2 of 3 folds'}]
+        """
+        runs = [r for r in self.runs_of(method) if r.ok or r.warnings]
+        found: dict[str, dict[str, Any]] = {}
+        for r in runs:
+            for w in r.warnings:
+                entry = found.setdefault(w["code"], {"message": w["message"], "units": []})
+                if (r.seed, r.fold) not in entry["units"]:
+                    entry["units"].append((r.seed, r.fold))
+        out = []
+        for code, entry in found.items():
+            units = entry["units"]
+            if self.protocol.get("kind") == "cv":
+                where = f"{len(units)} of {len(runs)} folds" if len(runs) > 1 else ""
+            elif len(runs) > 1:
+                seeds = [s for s, _ in units]
+                where = f"seed{'s' if len(seeds) > 1 else ''} {', '.join(map(str, seeds))}"
+            else:
+                where = ""
+            out.append({"code": code, "message": entry["message"], "where": where})
+        return out
+
     def delta_table(self) -> pd.DataFrame:
         """Mean metrics minus the baseline's (empty when there is no baseline)."""
         table = self.metrics_table()

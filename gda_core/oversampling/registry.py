@@ -36,6 +36,7 @@ from typing import Any
 from gda_core.errors import ConfigError
 from gda_core.oversampling.augment import TraditionalAugmentation
 from gda_core.oversampling.base import ImageOversampler
+from gda_core.oversampling.controls import MemorisingControl
 from gda_core.oversampling.smote_family import (
     ADASYNOversampler,
     BorderlineSMOTEOversampler,
@@ -63,7 +64,7 @@ METHODS: Mapping[str, type[ImageOversampler]] = _by_name(
     SMOTEOversampler, BorderlineSMOTEOversampler, ADASYNOversampler, RandomOversampler,
     TraditionalAugmentation,
     VanillaGAN, DCGAN, ConditionalGAN, MADGAN, ADSO, AMO,
-    ADSOClassifier, AMOClassifier,
+    ADSOClassifier, AMOClassifier, MemorisingControl,
 )
 """Name -> class of every method (read-only)."""
 
