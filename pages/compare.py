@@ -164,7 +164,8 @@ def build_config() -> CompareConfig:
                                     focal_gamma=float(focal_gamma),
                                     ensemble_size=int(ensemble_size), fast=bool(fast)),
         sample_quality=bool(quality), quality_cache_dir=str(data_dir() / "features"),
-        protocol=protocol, folds=int(folds), primary_metric=primary,
+        protocol=protocol, folds=int(plan.folds) if is_cv else int(folds),
+        primary_metric=primary,
     )
 
 

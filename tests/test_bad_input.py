@@ -120,7 +120,7 @@ def test_mixed_modes_and_sizes_are_handled(tmp_path, capsys):
         _png(root / "b" / f"{i}.png", shape, mode, seed=10 + i)
     code, text = _run(["compare", "--dataset", "folder", "--path", str(root), "--image-size",
                        "8", "--color", "rgb", "--counts", "0=4,1=3", "--methods", "baseline",
-                       *QUICK], capsys)
+                       "--protocol", "holdout", *QUICK], capsys)
     assert code == 0 and "train [4, 3]" in text
 
 

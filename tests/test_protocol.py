@@ -284,7 +284,15 @@ def test_cli_prints_the_protocol_and_ends_with_the_answer(tmp_path, capsys):
     assert saved["protocol"]["kind"] == "cv" and saved["recommendation"]["text"]
     assert [r["fold"] for r in saved["runs"]] == [0, 0, 1, 1, 2, 2]
     code = main(["compare", "--dataset", "folder", "--path", str(folder), "--image-size", "8",
-                 "--methods", "baseline", "--folds", "11", "--quiet"])
+                 "--methods", "baseline", "--folds", "11", "--quiet", "--protocol", "cv"])
     assert code == 2
     assert "class 'defect' has 10 images: 11-fold cross-validation needs at least 11" in \
         capsys.readouterr().err
+    # chosen automatically, the folds shrink to what the smallest class allows
+    code = main(["compare", "--dataset", "folder", "--path", str(folder), "--image-size", "8",
+                 "--methods", "baseline", "--folds", "11", "--seeds", "0", "--epochs", "1",
+                 "--no-sample-quality", "--quiet"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "protocol: 10-fold cross-validation" in out
+    assert "10 folds, as the smallest class has 10 images" in out

@@ -174,11 +174,18 @@ def test_classifier_stops_early_on_the_validation_it_is_given(digits_splits):
     clf = CNNClassifier(epochs=2, width=4, fc_units=16, random_state=0)
     clf.fit(X, y, validation=(X_val, y_val))
     assert np.allclose(clf.mean_ * 255, X.mean(axis=(0, 2, 3)))   # every image trained on
-    logits = clf._logits(__import__("torch").from_numpy(X_val))
-    loss = float(__import__("torch").nn.functional.cross_entropy(
-        logits, __import__("torch").from_numpy(y_val)))
+    import torch
+
+    logits = clf._logits(torch.from_numpy(X_val))
+    target = torch.from_numpy(y_val)
+    # class-balanced: the mean over classes of each class's mean cross-entropy
+    per_class = [float(torch.nn.functional.cross_entropy(logits[target == c],
+                                                         target[target == c]))
+                 for c in np.unique(y_val)]
     best = clf.history_[clf.best_epoch_ - 1]
-    assert best["val_loss"] == pytest.approx(loss, rel=1e-4)
+    assert best["val_loss"] == pytest.approx(np.mean(per_class), rel=1e-4)
+    plain = float(torch.nn.functional.cross_entropy(logits, target))
+    assert best["val_loss"] != pytest.approx(plain, rel=1e-4)
     none = CNNClassifier(epochs=2, width=4, fc_units=16).fit(X, y, validation=(X[:0], y[:0]))
     assert all(np.isnan(h["val_loss"]) for h in none.history_)
 

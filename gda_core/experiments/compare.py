@@ -147,6 +147,11 @@ def plan_units(config: CompareConfig, splits: DatasetSplits
     kind, reason = resolve_protocol(config.protocol, config.folds, config.seeds, splits, pool)
     n = len(pool.class_names)
     if kind == "cv":
+        smallest = int(np.bincount(pool.train.labels, minlength=n).min())
+        if config.protocol == "auto" and 2 <= smallest < config.folds:
+            # too few images of a class for the folds asked: as many folds as it allows
+            reason += f"; {smallest} folds, as the smallest class has {smallest} images"
+            config = replace(config, folds=smallest)
         check_folds(pool, config.folds)
         first = split_for_unit(config, splits, config.seeds[0], 0, pool)
         units = [(seed, fold, method) for seed in config.seeds
@@ -225,6 +230,7 @@ def run_comparison(
         report(0.0, f"loading {config.data.source}")
         splits = load_source(config.data.source, **config.data.load_kwargs())
     protocol, pool, units = plan_units(config, splits)
+    config = replace(config, folds=protocol.folds or config.folds)
     if protocol.kind != "cv":
         pool = None  # hold-out units make their own split
     quality = _quality(config, splits, report) if protocol.kind == "holdout" else None
