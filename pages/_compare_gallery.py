@@ -17,20 +17,21 @@ import streamlit as st
 
 from gda_core.errors import GDAError
 from gda_core.experiments import BASELINE, CompareConfig, ComparisonResult
-from gda_core.experiments.compare import split_for_seed
-from gda_core.metrics.gate import COPY_FRACTION, gate_findings
-from gda_core.metrics.memorisation import real_spacing
+from gda_core.experiments.compare import split_for_unit
+from gda_core.metrics.gate import gate_findings
+from gda_core.metrics.memorisation import COPY_RATIO
 from gda_core.viz.gallery import gallery_grid, gallery_rows
 from pages._common import display_scale, load_config
 from pages._compare_labels import short_label
 
 
 @st.cache_data(show_spinner="Rebuilding the training split…", max_entries=4)
-def _training_split(config: str, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """The real images and labels the methods learned from with one seed (the imbalanced
-    training set less the validation hold-out), from the JSON-encoded comparison config."""
+def _training_split(config: str, seed: int, fold: int | None = None
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """The real images and labels the methods learned from in one unit (the training
+    images less the validation hold-out), from the JSON-encoded comparison config."""
     cfg = CompareConfig.from_dict(json.loads(config))
-    split = split_for_seed(cfg, load_config(cfg.data), seed)
+    split = split_for_unit(cfg, load_config(cfg.data), seed, fold)
     return split.fit.images, split.fit.labels
 
 
@@ -45,8 +46,10 @@ def class_reference(result: ComparisonResult, cls: int) -> tuple[np.ndarray, boo
     """
     stored = result.real_samples.get(cls, np.zeros((0, 1, 1, 1), np.uint8))
     cfg = result.config
+    fold = 0 if result.protocol.get("kind") == "cv" else None
     try:
-        images, labels = _training_split(json.dumps(cfg, sort_keys=True), int(cfg["seeds"][0]))
+        images, labels = _training_split(json.dumps(cfg, sort_keys=True), int(cfg["seeds"][0]),
+                                         fold)
     except (GDAError, OSError, KeyError, TypeError, ValueError):
         return stored, False
     own = images[labels == cls]
@@ -67,6 +70,7 @@ def render_gallery(result: ComparisonResult, key: str) -> None:
                        format_func=lambda c: f"{result.class_names[c]}"
                        + (" (minority)" if c in result.minority_classes else ""))
     reference, complete = class_reference(result, cls)
+    fold = 0 if result.protocol.get("kind") == "cv" else None
     real = result.real_samples.get(cls)
     if real is None or not len(real):
         st.caption("No real image of this class is stored.")
@@ -79,26 +83,28 @@ def render_gallery(result: ComparisonResult, key: str) -> None:
         if codes:
             row.label = f"{row.label} ⚠ {', '.join(codes)}"
         row.mark_close = not {"noise", "unlike-real"} & set(codes)
-    spacing = real_spacing(reference / np.float32(255))
-    gap = float(np.nanmedian(spacing)) if np.isfinite(spacing).any() else None
-    close = None if gap is None else COPY_FRACTION * gap
-    grid = gallery_grid(rows, scale=display_scale(real.shape[-1], 56), close=close)
+    aligned = len(reference) >= 2
+    grid = gallery_grid(rows, scale=display_scale(real.shape[-1], 56),
+                        close=COPY_RATIO if aligned else None)
     st.image(grid)
-    source = (f"all {len(reference)} real training images of the class (seed "
-              f"{result.config['seeds'][0]})" if complete else
+    where = ("first fold of the first repeat" if fold is not None else
+             f"seed {result.config['seeds'][0]}")
+    source = (f"all {len(reference)} real training images of the class ({where})"
+              if complete else
               f"only the {len(reference)} real images stored with the result (the data "
               "could not be reloaded here)")
+    number = ("its copy ratio: the distance, after aligning flips and shifts of a few "
+              "pixels, over that training image's distance to its nearest other training "
+              f"image (a new real image: about 1; **copy** = identical, orange = below "
+              f"{COPY_RATIO:g}, a near copy)" if aligned else
+              "the L2 pixel distance (pixels in [0, 1]; **copy** = identical)")
     st.caption(
         f"First row: real training images. Under each method's synthesized images: the "
-        f"nearest real image among {source} and the L2 pixel distance (pixels in [0, 1]); "
-        "**copy** = identical to a real image, orange = a near copy: closer than a tenth of "
-        "the typical gap between two real images"
-        + (f" ({gap:.2f})" if gap is not None else "")
-        + ". Rows marked ⚠ failed the quality gate for this class; their distances are never "
-        "marked as near copies (a featureless or noisy image is close in pixels to many real "
-        "images without copying any). SMOTE-family methods interpolate between real "
-        "images, so they sit close to them by construction; random oversampling repeats "
-        "them exactly. For a generative model, many near copies suggest memorisation.")
+        f"nearest real image among {source} and {number}. Rows marked ⚠ failed the "
+        "quality gate for this class; noisy or featureless images are never marked as near "
+        "copies. SMOTE-family methods interpolate between real images, so some sit close "
+        "to them by construction; random oversampling repeats them exactly. For a "
+        "generative model, many near copies mean memorisation.")
 
 
 def gate_codes(result: ComparisonResult, method: str, cls: int) -> list[str]:

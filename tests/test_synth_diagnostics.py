@@ -252,3 +252,12 @@ def test_read_interval_is_one_on_the_cpu_and_ten_on_a_gpu():
 
     assert read_interval("cpu") == 1 and read_interval("cuda") == READ_EVERY_GPU == 10
     assert read_interval("cpu", 5) == 5 and read_interval("cuda", 1) == 1
+
+
+def test_advice_does_not_suggest_diffaugment_when_it_is_on():
+    steps = [{"step": i, "d_loss": 0.1, "g_loss": 1.0 + i / 10, "g_grad_norm": 1.0,
+              "d_real": 0.97, "d_fake": 0.03} for i in range(1, 201)]
+    plain = diagnose(steps)[0].message
+    on = diagnose(steps, augmented=True)[0].message
+    assert "turn DiffAugment on" in plain
+    assert "turn DiffAugment on" not in on and "DiffAugment is already on" in on

@@ -47,7 +47,7 @@ from gda_core.experiments.result import (
     MethodRun,
 )
 from gda_core.metrics import evaluate
-from gda_core.metrics.gate import gate_findings, gate_scores
+from gda_core.metrics.gate import gate_coverage, gate_findings, gate_scores
 from gda_core.notices import Notice, notice_dict
 from gda_core.oversampling import OVERSAMPLERS, make_oversampler
 from gda_core.runs.executors import ExecutorConfig, UnitFailure, run_units
@@ -540,15 +540,17 @@ def _score(run: MethodRun, quality: QualityReference | None, split: SeedSplit,
     """
     report(0.05, f"seed {seed} · {run.method}: sample quality")
     t = time.perf_counter()
-    fit = split.fit
+    fit, held = split.fit, split.validation
     try:
         if quality is not None:
             scores = quality.score(split.data, new_X, new_y, train_images=fit.images,
-                                   train_labels=fit.labels, random_state=seed)
+                                   train_labels=fit.labels, held_images=held.images,
+                                   held_labels=held.labels, random_state=seed)
         else:
             scores = {int(c): gate_scores(fit.images[fit.labels == c],
                                           fit.images[fit.labels == c], new_X[new_y == c],
-                                          random_state=seed)
+                                          random_state=seed,
+                                          held_out=held.images[held.labels == c])
                       for c in np.unique(new_y).tolist()}
     except GDAError as exc:
         run.warnings.append(notice_dict(Notice("quality-not-computed",
@@ -561,3 +563,6 @@ def _score(run: MethodRun, quality: QualityReference | None, split: SeedSplit,
     for c, s in sorted(scores.items()):
         what = f"{label}'s images of class {names[c]!r}"
         run.warnings += [notice_dict(f) for f in gate_findings(s, what=what)]
+        if c in split.data.minority_classes:
+            run.warnings += [notice_dict(Notice("not-judged", f"{what}: {text}"))
+                             for text in gate_coverage(s)]

@@ -8,6 +8,7 @@ all of it supplies the features.  The extractor is trained once per dataset and 
 
 from __future__ import annotations
 
+import math
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +19,7 @@ import numpy as np
 from gda_core.datasets import DatasetSplits, ImbalancedData
 from gda_core.datasets.split import cap_per_class
 from gda_core.metrics.features import CachedFeatures, FeatureExtractor, RandomFeatures
-from gda_core.metrics.gate import gate_scores
+from gda_core.metrics.gate import MIN_CLASS_CHECK, gate_scores
 from gda_core.metrics.sample_quality import sample_quality_per_class
 
 MAX_PER_CLASS = 2000
@@ -51,9 +52,28 @@ class QualityReference:
     labels_are_source: bool = True
     """Whether ``labels`` are source class indices (False: the comparison's own, as for a
     reference made from one cross-validation fold's training images)."""
+    cache_dir: Path | None = None
+    device: str = "auto"
+    judges: tuple[list[Any], dict[int, tuple[float, int]]] | None = None
+    """Two cross-fitted CNNs and, per class (reference labels), how often they recognise
+    real images of the class they never saw, ``(share, n)``; see :meth:`class_judges`."""
+
+    def class_judges(self) -> tuple[list[Any], dict[int, tuple[float, int]]]:
+        """Two CNNs like the extractor, each trained on half of the reference images
+        (stratified), and their recall of every class on the other half: what the class
+        check sets the share of synthesized images the extractor (trained on all of them)
+        assigns to their class against.  The extractor's recall on its own training
+        images would be optimistic; the halves' recall on unseen ones is, if anything,
+        pessimistic (half the images), so the check errs towards passing.  Computed once,
+        the two CNNs cached beside the extractor."""
+        if self.judges is None:
+            self.judges = cross_fitted_judges(self.images, self.labels,
+                                              cache_dir=self.cache_dir, device=self.device)
+        return self.judges
 
     def score(self, data: ImbalancedData, new_images: np.ndarray, new_labels: np.ndarray,
               *, train_images: np.ndarray | None = None, train_labels: np.ndarray | None = None,
+              held_images: np.ndarray | None = None, held_labels: np.ndarray | None = None,
               random_state: int = 0) -> dict[int, dict[str, float]]:
         """Per-class scores of synthesized images (labels in ``data``'s class indices).
 
@@ -66,6 +86,10 @@ class QualityReference:
         train_images, train_labels : ndarray, optional
             The real images the method learned from (for the gate's copy check; default:
             ``data.train``).
+        held_images, held_labels : ndarray, optional
+            Real images the method never learned from (the comparison's validation
+            hold-out): the unseen references of the memorisation test and the class
+            check.
         random_state : int
 
         Returns
@@ -89,10 +113,18 @@ class QualityReference:
         out = {}
         for s, scores in per_class.items():
             c = back[s]
+            held = (None if held_images is None else
+                    held_images[np.asarray(held_labels) == c])
             gate = gate_scores(self.images[self.labels == s],
                                train_images[np.asarray(train_labels) == c], X_new[y_new == c],
                                extractor=self.extractor, structure_features=self.structure,
-                               random_state=random_state)
+                               random_state=random_state, held_out=held,
+                               judge=self.extractor, label=int(s))
+            _, recall = self.class_judges()
+            share, n = recall.get(int(s), (math.nan, 0))
+            if n >= MIN_CLASS_CHECK and not math.isnan(gate.get("class_share", math.nan)):
+                gate.update(class_share_real=share, class_n_real=float(n),
+                            class_held_out=1.0)
             out[c] = {**scores, **gate}
         return out
 
@@ -131,5 +163,45 @@ def quality_reference(splits: DatasetSplits, *, cache_dir: str | Path | None = N
         n_classes=len(train.class_names), device=device)
     # the real images' features are the same for every method and seed: computed once
     return QualityReference(CachedFeatures(extractor), images, labels,
-                            labels_are_source=labels_are_source)
+                            labels_are_source=labels_are_source, cache_dir=folder,
+                            device=device)
+
+
+def cross_fitted_judges(images: np.ndarray, labels: np.ndarray, *,
+                        cache_dir: str | Path | None = None, device: str = "auto",
+                        seed: int = EXTRACTOR_SEED
+                        ) -> tuple[list[Any], dict[int, tuple[float, int]]]:
+    """Two CNNs, each trained on one half of the images (stratified), and per class the
+    share of its real images that the CNN which did not learn from them assigns to it
+    (with how many were labelled).  No class of two: ``([], {})``.
+
+    Examples
+    --------
+    >>> from gda_core.datasets.digits import load_digits_splits
+    >>> t = load_digits_splits().train
+    >>> judges, recall = cross_fitted_judges(t.images[:400], t.labels[:400])  # doctest: +SKIP
+    >>> len(judges), recall[0]                                                # doctest: +SKIP
+    (2, (0.97, 39))
+    """
+    labels = np.asarray(labels, dtype=np.int64)
+    folder = default_cache_dir() if cache_dir is None else Path(cache_dir)
+    halves = np.zeros(len(labels), dtype=np.int64)
+    rng = np.random.default_rng([seed, 2])
+    for c in np.unique(labels):
+        rows = rng.permutation(np.flatnonzero(labels == c))
+        halves[rows[len(rows) // 2:]] = 1
+    hits = np.zeros(len(labels), dtype=bool)
+    n_classes = int(labels.max()) + 1 if len(labels) else 0
+    judges = []
+    for h in (0, 1):
+        train, test = halves != h, halves == h
+        if len(np.unique(labels[train])) < 2 or not test.any():
+            return [], {}
+        judge = FeatureExtractor.cached(images[train], labels[train], folder,
+                                        random_state=seed, n_classes=n_classes,
+                                        device=device)
+        hits[test] = judge.predict(images[test]) == labels[test]
+        judges.append(judge)
+    return judges, {int(c): (float(hits[labels == c].mean()), int(np.sum(labels == c)))
+                    for c in np.unique(labels)}
 

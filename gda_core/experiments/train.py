@@ -237,7 +237,8 @@ def train_job(ctx: RunContext) -> None:
     buf = io.BytesIO()
     synth.save(buf)
     ctx.save_artifact("checkpoint", buf.getvalue(), suffix=".pt")
-    warnings = [asdict(w) for w in diagnose(synth.history_)]
+    warnings = [asdict(w) for w in diagnose(synth.history_,
+                                            augmented=getattr(synth, "augmented_", False))]
     stopped = synth.stopped_early_
     if synth.classes_:
         from gda_core.experiments.train_checks import sample_findings

@@ -41,9 +41,10 @@ class FeatureExtractor:
 
     Parameters
     ----------
-    epochs, width, fc_units, dropout, batch_size, lr, val_fraction, patience
+    epochs, width, fc_units, dropout, batch_size, lr, val_fraction, patience, loss
         Training settings of :class:`~gda_core.classifiers.CNNClassifier`; the feature
-        dimension is ``fc_units``.
+        dimension is ``fc_units``.  The class-weighted loss (default) keeps a small class
+        from being ignored: the network also serves as the quality gate's class check.
     device : str
         ``"auto"``, ``"cpu"`` or ``"cuda[:i]"``, for training and :meth:`transform`.  It
         is not part of the cache fingerprint.
@@ -76,7 +77,8 @@ class FeatureExtractor:
 
     def __init__(self, *, epochs: int = 10, width: int = 16, fc_units: int = 128,
                  dropout: float = 0.25, batch_size: int = 64, lr: float = 1e-3,
-                 val_fraction: float = 0.1, patience: int = 4, device: str = "auto") -> None:
+                 val_fraction: float = 0.1, patience: int = 4,
+                 loss: str = "weighted-cross-entropy", device: str = "auto") -> None:
         self.epochs = epochs
         self.width = width
         self.fc_units = fc_units
@@ -85,6 +87,7 @@ class FeatureExtractor:
         self.lr = lr
         self.val_fraction = val_fraction
         self.patience = patience
+        self.loss = loss
         self.device = device
         self.from_cache_ = False
 
@@ -92,7 +95,8 @@ class FeatureExtractor:
         """The training settings (everything but ``device``), as JSON-friendly values."""
         values = {"epochs": self.epochs, "width": self.width, "fc_units": self.fc_units,
                   "dropout": self.dropout, "batch_size": self.batch_size, "lr": self.lr,
-                  "val_fraction": self.val_fraction, "patience": self.patience}
+                  "val_fraction": self.val_fraction, "patience": self.patience,
+                  "loss": self.loss}
         return {k: _plain(v) for k, v in values.items()}
 
     @property

@@ -29,20 +29,32 @@ class the gate measures the synthesized ("fake") images against real images of t
     (:func:`smoothness` below the real images' 1st percentile times
     :data:`NOISE_SMOOTHNESS_FRACTION`): static-like noise.  NaN (not judged) when the
     real images themselves are that rough (fine textures).
-``copy_share``
-    Share of fakes whose nearest *training* image is closer than :data:`COPY_FRACTION` of
-    the typical gap between two training images (the median nearest-neighbour distance):
-    copies of what the synthesizer learned from.
+``copy_share`` (with ``copy_share_real``, ``copy_p``, ``copy_n_fake``, ``copy_n_real``)
+    The memorisation test (:func:`~gda_core.metrics.memorisation.memorisation_test`):
+    the share of fakes closer to a training image, aligned over flips and shifts and
+    compared as standardised 16×16 images, than
+    :data:`~gda_core.metrics.memorisation.COPY_RATIO` of that image's distance to its
+    nearest other training image, beside the same share of real images the synthesizer
+    never saw (its held-out images, and each training image against the others), with a
+    one-sided Mann-Whitney test.  Invisible noise, flips and shifts of a training image
+    are copies.
 ``dup_share``
     Among as many fakes as there are training images, the share whose nearest other fake
-    is that close: near-identical images (a collapsed generator).
+    (aligned) is that close, on the training images' scale: near-identical images (a
+    collapsed generator).
+``class_share`` / ``class_share_real``
+    The class check (in the spirit of Shmelkov et al. 2018's GAN-test): the share of fakes
+    that a classifier trained on real images only (the comparison's feature CNN) assigns
+    to their class, beside its share on held-out real images of the class (else on the
+    real reference images), ``class_n_real`` of them.
 ``spread``
     Mean pairwise feature distance of the fakes over that of the real images (1: as
     varied as the data; near 0: every image the same).
 
 :func:`gate_findings` turns the scores into plain-language :class:`~gda_core.notices.Notice`
-findings (codes ``"noise"``, ``"unlike-real"``, ``"collapsed"``, ``"copies"``); it is a
-pure function of the scores, with the thresholds below.
+findings (codes ``"noise"``, ``"unlike-real"``, ``"wrong-class"``, ``"collapsed"``,
+``"copies"``); it is a pure function of the scores, with the thresholds below.
+:func:`gate_coverage` says which checks could not judge for lack of images.
 
 Task features come from any object with ``transform(images) -> (n, d)`` (the project's
 own CNN, :class:`~gda_core.metrics.features.FeatureExtractor`); without one those scores
@@ -68,7 +80,7 @@ import numpy as np
 from gda_core.devices import blas_single_threaded
 from gda_core.errors import GDAError
 from gda_core.metrics.features import RandomFeatures
-from gda_core.metrics.memorisation import nearest_real, real_spacing
+from gda_core.metrics.memorisation import COPY_RATIO, copy_ratios, memorisation_test
 from gda_core.metrics.sample_quality import (
     covered,
     fid,
@@ -85,13 +97,23 @@ K = 3
 NOISE_SMOOTHNESS_FRACTION = 0.5
 """A fake is noise-like when its :func:`smoothness` is below this fraction of the real
 images' 1st percentile."""
-COPY_FRACTION = 0.1
-"""A fake is a near-copy when it is closer to a training image than this fraction of the
-median gap between two training images."""
 NOISE_SHARE = 0.5
-COPY_SHARE = 0.5
+COPY_SHARE = 0.6
 DUP_SHARE = 0.5
 """Shares of noise-like, copied or duplicated fakes above which the gate warns."""
+COPY_EXCESS = 0.3
+COPY_P = 0.01
+"""``"copies"`` also needs the fakes' near-copy share to exceed that of real images the
+synthesizer never saw by this much, and the one-sided Mann-Whitney test of their copy
+ratios (:func:`~gda_core.metrics.memorisation.memorisation_test`) p below this."""
+MIN_CLASS_CHECK = 3
+"""Fewest images the class check judges (fakes; and held-out real images for its
+reference, else the real reference images)."""
+WRONG_CLASS_SHARE = 0.5
+WRONG_CLASS_GAP = 0.3
+"""``"wrong-class"``: fewer than this share of the fakes are seen as their class by a
+classifier trained on real images only, and that share is at least
+:data:`WRONG_CLASS_GAP` below the share of real images of the class it sees as such."""
 UNLIKE_FID_RATIO = 3.0
 UNLIKE_PRECISION = 0.5
 UNLIKE_COVERAGE = 0.25
@@ -104,6 +126,11 @@ training images cover (when those cover at least :data:`MIN_TRAIN_COVERAGE`).  T
 arm needs the training images' own coverage: 10 training images of a class cover little of
 its 2,000 real images, so any synthesizer's low coverage is then expected, not a failure
 (SMOTE on 10 MNIST digits: 7% coverage, 88% precision, no warning)."""
+TASK_MIN_REAL = 100
+"""The classifier's features speak for ``"unlike-real"`` only when the class has at least
+this many real reference images: trained on a handful of them, the CNN draws them close
+together and puts any unseen image, real or not, far away (25 digits: new real digits at
+5.5× the real-vs-real FID on its features, 2.2× on generic ones)."""
 COLLAPSE_SPREAD = 0.35
 """``spread`` below this: the fakes are far less varied than the real images."""
 
@@ -113,7 +140,10 @@ GATE_SCORES = ("fid_equal", "fid_real", "coverage_equal", "coverage_real",
                "struct_coverage_real", "struct_precision_equal", "struct_precision_real",
                "coverage_train", "coverage_fake_train", "struct_coverage_train",
                "struct_coverage_fake_train",
-               "noise_share", "copy_share", "dup_share", "spread", "n_compared")
+               "noise_share", "copy_share", "copy_share_real", "copy_ratio",
+               "copy_ratio_real", "copy_p", "copy_n_fake", "copy_n_real", "dup_share",
+               "class_share", "class_share_real", "class_n_real", "class_held_out",
+               "spread", "n_compared", "n_real")
 """Keys of :func:`gate_scores`."""
 
 
@@ -168,7 +198,8 @@ def smoothness(images: np.ndarray) -> np.ndarray:
 def gate_scores(real: np.ndarray, train: np.ndarray, fake: np.ndarray, *,
                 extractor: Any | None = None, structure: bool = True,
                 structure_features: Any | None = None,
-                random_state: int = 0) -> dict[str, float]:
+                random_state: int = 0, held_out: np.ndarray | None = None,
+                judge: Any | None = None, label: int | None = None) -> dict[str, float]:
     """The gate's scores of one class (see the module docstring).
 
     Parameters
@@ -191,6 +222,14 @@ def gate_scores(real: np.ndarray, train: np.ndarray, fake: np.ndarray, *,
         image sets against the same real images (default: a new one).
     random_state : int
         Seeds the halvings and subsamples.
+    held_out : ndarray of uint8, optional
+        Real images of the class the synthesizer never saw (a comparison's validation
+        hold-out): the memorisation test's and the class check's unseen references.
+    judge : object with ``predict``, optional
+        A classifier trained on real images only (the comparison's feature CNN), for the
+        class check: which class does it see in each synthesized image?
+    label : int, optional
+        The class of ``fake`` in the judge's labels.
 
     Returns
     -------
@@ -201,23 +240,29 @@ def gate_scores(real: np.ndarray, train: np.ndarray, fake: np.ndarray, *,
                                                     (fake, "fake")))
     rng = np.random.default_rng(random_state)
     out = dict.fromkeys(GATE_SCORES, math.nan)
-    out["n_compared"] = 0.0
+    out["n_compared"], out["n_real"] = 0.0, float(len(real))
     if len(fake) == 0 or len(real) == 0:
         return out
     # ---- pixels: noise-like images
     floor = float(np.quantile(smoothness(real), 0.01))
     if floor > 0:  # real images as rough as noise (fine textures): noise cannot be told apart
         out["noise_share"] = float(np.mean(smoothness(fake) < floor * NOISE_SMOOTHNESS_FRACTION))
-    # ---- pixels: copies of training images, near-identical fakes (at the training count)
-    unit = np.float32(1 / 255)
+    # ---- pixels, aligned over flips and shifts: copies of training images (against real
+    # images the synthesizer never saw), near-identical fakes (at the training count)
+    held = _images(held_out, "held_out") if held_out is not None else real[:0]
     if len(train) >= 2:
-        gap = float(np.nanmedian(real_spacing(train * unit)))
-        if gap > 0:
-            _, d_train = nearest_real(fake * unit, train * unit)
-            out["copy_share"] = float(np.mean(d_train < COPY_FRACTION * gap))
-            sub = fake[rng.permutation(len(fake))[:len(train)]]
-            if len(sub) >= 2:
-                out["dup_share"] = float(np.mean(real_spacing(sub * unit) < COPY_FRACTION * gap))
+        out.update(memorisation_test(fake, train, held))
+        sub = fake[rng.permutation(len(fake))[:max(len(train), 2)]]
+        if len(sub) >= 2:
+            out["dup_share"] = float(np.mean(copy_ratios(sub, sub, leave_one_out=True,
+                                                         scale=train) < COPY_RATIO))
+    # ---- classes: what a classifier trained on real images only sees in the fakes
+    if judge is not None and label is not None and len(fake) >= MIN_CLASS_CHECK:
+        ref, from_held = (held, 1.0) if len(held) >= MIN_CLASS_CHECK else (real, 0.0)
+        out["class_share"] = float(np.mean(np.asarray(judge.predict(fake)) == label))
+        if len(ref):
+            out["class_share_real"] = float(np.mean(np.asarray(judge.predict(ref)) == label))
+            out["class_n_real"], out["class_held_out"] = float(len(ref)), from_held
     # ---- features: FID and coverage at equal counts (task and structure), spread
     if len(real) < 4 or len(fake) < 2:
         return out
@@ -310,14 +355,17 @@ def gate_findings(scores: dict[str, float], *, what: str = "The synthesized imag
         Codes, in this order: ``"noise"`` (mostly noise-like images), ``"unlike-real"``
         (equal-count FID far above the real-vs-real FID, and few fakes among real images
         or far less covered than the training images cover; see :data:`UNLIKE_COVERAGE`),
-        ``"collapsed"`` (near-identical images or far less varied than the real ones),
-        ``"copies"`` (mostly near-copies of training images).  ``"noise"`` and
+        ``"wrong-class"`` (a classifier trained on real images sees another class in most
+        of them), ``"collapsed"`` (near-identical images or far less varied than the real
+        ones), ``"copies"`` (mostly near-copies of training images, far more than real
+        images the synthesizer never saw; see :data:`COPY_EXCESS`).  ``"noise"`` and
         ``"unlike-real"`` are not repeated as one another, nor ``"collapsed"`` for copies
         (copies of a few images are near-identical to each other by construction).
 
     Examples
     --------
-    >>> gate_findings({"copy_share": 0.9})[0].code
+    >>> gate_findings({"copy_share": 0.9, "copy_share_real": 0.0, "copy_p": 1e-6,
+    ...                "copy_n_fake": 40, "copy_n_real": 20})[0].code
     'copies'
     >>> gate_findings({"fid_equal": 40.0, "fid_real": 10.0, "precision_equal": 0.1,
     ...                "precision_real": 0.9})[0].code
@@ -332,8 +380,9 @@ def gate_findings(scores: dict[str, float], *, what: str = "The synthesized imag
         found.append(Notice("noise", (
             f"{what} look like noise: {get['noise_share']:.0%} of them have far less "
             "structure than any real image (neighbouring pixels unrelated). They carry no "
-            "information about the class; this method's scores are not a result. Train "
-            "the GAN longer or with DiffAugment / pretraining, and look at its samples.")))
+            "information about the class; this method's scores are not a result. Look at "
+            "its samples; a GAN may need more steps or pretraining on every training "
+            "image.")))
     for prefix, space in (("", "the classifier's features"),
                           ("struct_", "generic image features")):
         evidence = _unlike_real(get, prefix)
@@ -342,22 +391,70 @@ def gate_findings(scores: dict[str, float], *, what: str = "The synthesized imag
                 f"{what} do not look like real images of the class: on {space} {evidence}. "
                 "Whatever this method's scores, they do not come from realistic images. "
                 "Look at its samples.")))
-    copies = get["copy_share"] > COPY_SHARE  # copies of a few images duplicate each other too
+    copies = (get["copy_share"] > COPY_SHARE
+              and get["copy_share"] - _zero(get["copy_share_real"]) > COPY_EXCESS
+              and get["copy_p"] < COPY_P)
+    wrong = (get["class_share"] < WRONG_CLASS_SHARE
+             and get["class_share"] <= get["class_share_real"] - WRONG_CLASS_GAP)
+    if wrong and not found:
+        ref = ("held-out real images" if get["class_held_out"] == 1.0 else
+               "the real images it learned from")
+        found.append(Notice("wrong-class", (
+            f"{what} are not recognised as the class: classifiers trained on real images "
+            f"only see it in {get['class_share']:.0%} of them, against "
+            f"{get['class_share_real']:.0%} of {int(get['class_n_real'])} {ref} of the "
+            "class; they look like another class, or like no real image. A classifier "
+            "trained on them learns the wrong thing for this class. Look at its samples.")))
     if not copies and (get["dup_share"] > DUP_SHARE or get["spread"] < COLLAPSE_SPREAD):
-        detail = (f"{get['dup_share']:.0%} are near-identical to another synthesized image"
+        detail = (f"{get['dup_share']:.0%} are near-identical to another synthesized image "
+                  "(aligned for flips and small shifts)"
                   if get["dup_share"] > DUP_SHARE else
                   f"they vary {get['spread']:.2f}× as much as the real images")
         found.append(Notice("collapsed", (
             f"{what} are nearly all the same ({detail}): the generator collapsed to a few "
             "outputs, so the synthetic set adds copies of one image, not variety. Try "
-            "DiffAugment, MAD-GAN, a lower lr_G or fewer steps.")))
+            "MAD-GAN, a lower lr_G or fewer steps.")))
     if copies:
         found.append(Notice("copies", (
-            f"{what} are mostly near-copies of training images ({get['copy_share']:.0%} "
-            "closer to one than a tenth of the typical gap between two training images): "
-            "the method repeats what it saw rather than adding new images. Any gain over "
-            "the baseline comes from re-weighting those images, not from new ones.")))
+            f"{what} are near-copies of training images (memorised): "
+            f"{get['copy_share']:.0%} of {int(get['copy_n_fake'])} lie closer to a training "
+            f"image, after aligning flips and shifts, than {COPY_RATIO:g} of that image's "
+            f"distance to its nearest other training image, against "
+            f"{_zero(get['copy_share_real']):.0%} of {int(get['copy_n_real'])} real images "
+            f"the method never learned from (one-sided Mann-Whitney p = "
+            f"{get['copy_p']:.1g}). The method repeats what it saw rather than adding new "
+            "images: any gain over the baseline comes from re-weighting those images. The "
+            "gallery shows each beside its nearest training image.")))
     return found
+
+
+def gate_coverage(scores: dict[str, float]) -> list[str]:
+    """What the gate could not judge for lack of images, one sentence each (empty when
+    every check ran): a check that cannot detect anything at its sample size says so
+    instead of passing in silence.
+
+    Examples
+    --------
+    >>> gate_coverage({"copy_n_fake": 40.0, "copy_n_real": 1.0})
+    ['copies: not judged, too few images (1 real image to compare with, 2 needed)']
+    """
+    get = {k: _num(scores.get(k)) for k in GATE_SCORES}
+    out = []
+    if get["copy_n_fake"] >= 1 and not get["copy_n_real"] >= 2:
+        n = 0 if math.isnan(get["copy_n_real"]) else int(get["copy_n_real"])
+        out.append(f"copies: not judged, too few images ({n} real image"
+                   f"{'s' if n != 1 else ''} to compare with, 2 needed)")
+    if "class_share" in scores and math.isnan(get["class_share"]):
+        out.append(f"wrong-class: not judged, too few images (fewer than {MIN_CLASS_CHECK} "
+                   "synthesized)")
+    if get["n_compared"] == 0 and get["copy_n_fake"] >= 1:
+        out.append("unlike-real, collapsed: not judged, too few images (fewer than 4 real "
+                   "or 2 synthesized)")
+    return out
+
+
+def _zero(value: float) -> float:
+    return 0.0 if math.isnan(value) else value
 
 
 def _unlike_real(get: dict[str, float], prefix: str) -> str:
@@ -367,7 +464,7 @@ def _unlike_real(get: dict[str, float], prefix: str) -> str:
         return get[prefix + key]
 
     ratio = g("fid_equal") / g("fid_real") if g("fid_real") > 0 else math.nan
-    if not ratio > UNLIKE_FID_RATIO:
+    if not ratio > UNLIKE_FID_RATIO or (prefix == "" and not get["n_real"] >= TASK_MIN_REAL):
         return ""
     far = (f"their FID is {ratio:.1f}× that between two sets of real images of the same size "
            f"({g('fid_equal'):.1f} vs {g('fid_real'):.1f})")

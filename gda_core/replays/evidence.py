@@ -20,7 +20,7 @@ the same sample count ``n`` for every number:
     and by the other real images: how much of the data the generator reaches.
 ``spread``, ``dup_share``, ``noise_share``
     Feature diversity of the generated images over that of set A; the share whose nearest
-    other generated image is closer than :data:`~gda_core.metrics.gate.COPY_FRACTION` of
+    other generated image is closer than :data:`COPY_FRACTION` of
     the real images' typical gap (copies of a few images); the share that is pixel noise
     (:func:`~gda_core.metrics.gate.smoothness` far below any real image's).
 
@@ -64,9 +64,13 @@ import numpy as np
 
 from gda_core.devices import blas_single_threaded
 from gda_core.errors import GDAError
-from gda_core.metrics.gate import COPY_FRACTION, NOISE_SMOOTHNESS_FRACTION, smoothness
+from gda_core.metrics.gate import NOISE_SMOOTHNESS_FRACTION, smoothness
 from gda_core.metrics.memorisation import real_spacing
 from gda_core.metrics.sample_quality import fid, mean_pairwise_distance, prdc
+
+COPY_FRACTION = 0.1
+"""A generated image is a near-duplicate of another when closer than this fraction of
+the median gap between two real images (the replays' evidence, as published)."""
 
 NOISE_FID_FRACTION = 0.5
 """Images look like the data only when their FID is below this fraction of the noise FID."""

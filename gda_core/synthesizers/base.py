@@ -255,6 +255,7 @@ class GANSynthesizer(ImageOversampler):
                   *self._job_config(values, device, key, images, labels, len(chosen),
                                     sample_every, diversity_every))
                  for key, images, labels in jobs]
+        self.augmented_ = any(bool(plan[3].augment) for plan in plans)
         workers = self.workers_ = self._workers(values, device, len(plans))
         if workers > 1:
             trained = self._fit_in_processes(plans, values, start, workers, nets, callback,
@@ -540,7 +541,8 @@ class GANSynthesizer(ImageOversampler):
         if not self._fitted_for(X, y, need, params):
             self.fit(X, y, classes=None if self.conditional else need,
                      callback=getattr(self, "_step_callback", None))
-        self.warnings_ += [Notice(w.code, w.message) for w in diagnose(self.history_)]
+        self.warnings_ += [Notice(w.code, w.message) for w in diagnose(
+            self.history_, augmented=getattr(self, "augmented_", False))]
         if self.stopped_early_:
             self.warnings_.append(Notice("stopped-early", (
                 f"{self.label}'s training was stopped before it finished; its images come "

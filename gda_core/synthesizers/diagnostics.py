@@ -110,7 +110,8 @@ class TrainingWarning:
         return SIGNALS.get(self.code, ())
 
 
-def diagnose(history: Sequence[dict[str, Any]]) -> list[TrainingWarning]:
+def diagnose(history: Sequence[dict[str, Any]], *,
+             augmented: bool = False) -> list[TrainingWarning]:
     """Warnings for a training history (empty list when training looks healthy).
 
     Parameters
@@ -118,6 +119,9 @@ def diagnose(history: Sequence[dict[str, Any]]) -> list[TrainingWarning]:
     history : sequence of dict
         Entries with ``step``, ``d_loss``, ``g_loss``, ``g_grad_norm``, ``d_fake`` and,
         on some steps, ``diversity``; an optional ``class`` key splits the history.
+    augmented : bool
+        Whether the GAN trained with DiffAugment: the advice then does not suggest turning
+        it on, and says what else is left.
 
     Returns
     -------
@@ -150,6 +154,9 @@ def diagnose(history: Sequence[dict[str, Any]]) -> list[TrainingWarning]:
                 continue  # a discriminator that won is said once
             if found is not None:
                 code, message, step = found
+                if augmented:
+                    message = message.replace(TIP_AUGMENT, TIP_AUGMENTED).replace(
+                        TIP_TRY_AUGMENT, TIP_TRIED_AUGMENT)
                 if phase:
                     message = f"Pretraining: {message}"
                 elif label is not None:
@@ -160,6 +167,11 @@ def diagnose(history: Sequence[dict[str, Any]]) -> list[TrainingWarning]:
 
 # ------------------------------------------------------------------------- checks
 Finding = tuple[str, str, int]
+TIP_AUGMENT = "turn DiffAugment on (augment), "
+TIP_AUGMENTED = "DiffAugment is already on; "
+TIP_TRY_AUGMENT = "Try DiffAugment (augment), "
+TIP_TRIED_AUGMENT = "DiffAugment is already on; try "
+"""The advice to turn DiffAugment on, and what it becomes when it is already on."""
 _SAID_BY = {"discriminator-saturated": {"vanishing-gradient", "d-wins"},
             "mode-collapse": {"d-wins"}}
 """A finding left out when one of these was made (it would repeat it)."""
@@ -194,7 +206,7 @@ def _d_wins(entries: list[dict[str, Any]]) -> Finding | None:
             f"from generated ones almost every time (D(x) = {d_real:.2f}, D(G(z)) = "
             f"{d_fake:.2f}) and {how}. The generator then gets little to learn from: "
             "its images stop improving and often stop varying (that is why, not a collapse "
-            "of its own). Typical of a few real images: turn DiffAugment on (augment), lower "
+            "of its own). Typical of a few real images: " + TIP_AUGMENT + "lower "
             "lr_D or the discriminator steps, or add label smoothing or spectral norm.",
             step)
 
@@ -256,7 +268,7 @@ def _saturated(entries: list[dict[str, Any]]) -> Finding | None:
             f"from about step {step} the discriminator is certain about every image (D(x) = "
             f"{d_real:.3f} for real images, D(G(z)) = {d_fake:.3f} for generated ones): it "
             "has memorised the real images or overpowered the generator, which then learns "
-            "little. Typical of a few real images: turn DiffAugment on (augment), lower lr_D "
+            "little. Typical of a few real images: " + TIP_AUGMENT + "lower lr_D "
             "or the discriminator steps, or add label smoothing or spectral norm.", step)
 
 
@@ -332,7 +344,7 @@ def _collapsed_against_real(entries: list[dict[str, Any]], rows: list[dict[str, 
     return ("mode-collapse",
             f"the generator draws the same few images whatever the noise (mode collapse) "
             f"since about step {step}: {detail}. The synthetic set would add copies of "
-            "those few images, not variety. Try DiffAugment (augment), MAD-GAN (several "
+            "those few images, not variety. " + TIP_TRY_AUGMENT + "MAD-GAN (several "
             "generators), a lower lr_G, label smoothing or the WGAN-GP loss.", step)
 
 

@@ -24,7 +24,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from gda_core.metrics.memorisation import nearest_real
+from gda_core.metrics.memorisation import nearest_real, nearest_training
 
 COPY_COLOR = (207, 34, 46)
 """Distance label of an exact copy (distance 0)."""
@@ -79,7 +79,10 @@ def gallery_rows(real: np.ndarray, synthesized: Mapping[str, np.ndarray | None],
         made none).
     reference : ndarray of uint8, shape (m, C, H, W), optional
         Real images the neighbours are searched among (default ``real``); pass every real
-        training image of the class for a meaningful memorisation check.
+        training image of the class for a meaningful memorisation check.  With two or
+        more, the neighbour is found after aligning flips and shifts and the number under
+        it is the copy ratio (:func:`~gda_core.metrics.memorisation.copy_ratios`: about 1
+        for a new real image, near 0 for a copy); with one, the L2 pixel distance.
     per_row : int
         At most this many images per row.
 
@@ -95,7 +98,10 @@ def gallery_rows(real: np.ndarray, synthesized: Mapping[str, np.ndarray | None],
             rows.append(GalleryRow(label, real[:0], note="none synthesized for this class"))
             continue
         shown = np.asarray(images, dtype=np.uint8)[:per_row]
-        idx, dist = nearest_real(shown / np.float32(255), ref / np.float32(255))
+        if len(ref) >= 2 and shown.shape[1:] == ref.shape[1:]:
+            idx, dist = nearest_training(shown, ref)  # aligned; the copy ratio
+        else:
+            idx, dist = nearest_real(shown / np.float32(255), ref / np.float32(255))
         rows.append(GalleryRow(label, shown, ref[idx], dist))
     return rows
 
