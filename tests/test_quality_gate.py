@@ -109,8 +109,20 @@ def test_findings_need_their_evidence():
     assert _codes({"fid_equal": 40.0, "fid_real": 10.0, "coverage_equal": 0.5,
                    "coverage_real": 0.6}) == []              # far, but covering: not flagged
     assert _codes({"spread": 0.2}) == ["collapsed"]
-    message = gate_findings({"copy_share": 0.8}, what="X's images of class 'a'")[0].message
-    assert message.startswith("X's images of class 'a' are mostly near-copies")
+    copies = {"copy_share": 0.8, "copy_share_real": 0.0, "copy_p": 1e-6, "copy_n_fake": 50,
+              "copy_n_real": 20}
+    message = gate_findings(copies, what="X's images of class 'a'")[0].message
+    assert message.startswith("X's images of class 'a' are near-copies of training images")
+    assert "80% of 50" in message and "0% of 20 real images" in message
+    # many near-copies, but no more than among real images never learned from: not copies
+    assert _codes({**copies, "copy_share_real": 0.7}) == []
+    assert _codes({**copies, "copy_p": 0.2}) == []            # not shown by the test
+    assert _codes({**copies, "copy_share": 0.55}) == []       # not most of them
+    wrong = {"class_share": 0.1, "class_share_real": 0.8, "class_n_real": 20,
+             "class_held_out": 1.0}
+    assert _codes(wrong) == ["wrong-class"]
+    assert _codes({**wrong, "class_share_real": 0.35}) == []  # the judge knows little more
+    assert _codes({**wrong, "class_share": 0.55, "class_share_real": 1.0}) == []
 
 
 # ------------------------------------------------------------------ protocol
@@ -280,13 +292,16 @@ def test_low_coverage_from_few_training_images_is_not_unlike_real():
     coverage alone must not condemn it (SMOTE on 10 MNIST digits covered 7%)."""
     few = {"fid_equal": 12.0, "fid_real": 1.0, "coverage_equal": 0.07, "coverage_real": 0.87,
            "precision_equal": 0.88, "precision_real": 0.87, "coverage_train": 0.01,
-           "coverage_fake_train": 0.01}
+           "coverage_fake_train": 0.01, "n_real": 2000}
     assert _codes(few) == []
     # the same coverage when the training images themselves covered far more: a failure
     assert _codes({**few, "coverage_train": 0.18, "coverage_fake_train": 0.03}) == [
         "unlike-real"]
     # fakes that mostly lie outside the real images are unlike them whatever the coverage
     assert _codes({**few, "precision_equal": 0.2}) == ["unlike-real"]
+    # ... but on a classifier that learned from 20 real images of the class, any unseen
+    # image lies outside them: its features then do not speak
+    assert _codes({**few, "precision_equal": 0.2, "n_real": 20}) == []
     # on the generic features alone just the same
     generic = {f"struct_{k}": v for k, v in few.items()}
     assert _codes({**generic, "struct_precision_equal": 0.2}) == ["unlike-real"]

@@ -100,6 +100,9 @@ def gallery_rows(real: np.ndarray, synthesized: Mapping[str, np.ndarray | None],
         shown = np.asarray(images, dtype=np.uint8)[:per_row]
         if len(ref) >= 2 and shown.shape[1:] == ref.shape[1:]:
             idx, dist = nearest_training(shown, ref)  # aligned; the copy ratio
+            same = np.array([np.array_equal(a, ref[i]) for a, i in zip(shown, idx,
+                                                                       strict=True)])
+            dist = np.where(same, 0.0, np.maximum(dist, 1e-3))  # 0 only for a true copy
         else:
             idx, dist = nearest_real(shown / np.float32(255), ref / np.float32(255))
         rows.append(GalleryRow(label, shown, ref[idx], dist))
