@@ -206,8 +206,8 @@ NUMERICAL_MODULES = frozenset({
 
 def pytest_collection_modifyitems(config, items) -> None:
     for item in items:
-        if item.module is not None and item.module.__name__.rpartition(".")[2] in \
-                NUMERICAL_MODULES:
+        module = getattr(item, "module", None)  # doctests have none
+        if module is not None and module.__name__.rpartition(".")[2] in NUMERICAL_MODULES:
             item.add_marker(pytest.mark.numerical)
 
 

@@ -159,6 +159,37 @@ def test_data_to_compare_on_digits(server, page):
     assert "Traceback" not in body
 
 
+def test_cross_validated_comparison_answers_first(server, page):
+    """Cross-validation chosen on the page: the protocol line says what each fold tests on
+    before the run, and the answer is the first thing on the results."""
+    page.goto(f"{server}/compare")
+    page.get_by_role("button", name="Run comparison").wait_for(timeout=60_000)
+    protocol = page.locator(".st-key-compare_protocol")
+    protocol.click()
+    page.get_by_role("option", name="Cross-validation").click()
+    page.get_by_text("5-fold cross-validation × 2 repeats").wait_for()
+    for name, value in (("Folds", "2"), ("Repeats", "1"), ("Epochs (max)", "2")):
+        box = page.get_by_role("spinbutton", name=name)
+        box.fill(value)
+        box.press("Tab")
+    page.get_by_text("4 method(s) × 2 folds × 1 repeat(s) = 8 trainings").wait_for()
+    line = page.get_by_text("2-fold cross-validation × 1 repeat: every image tested once")
+    line.first.wait_for()
+    assert "test images per class" in line.first.inner_text()
+    _shot(page, "03b-compare-cv-form")
+    page.get_by_role("button", name="Run comparison").click()
+    page.get_by_text("Confusion matrices").wait_for(timeout=240_000)
+    full_shot(page, "03c-compare-cv-result")
+    results = page.locator('[data-testid="stTabPanel"]').first
+    first = results.locator('[data-testid="stAlert"]').first
+    text = first.inner_text()
+    assert text.startswith(("Use ", "No method is shown to help")), text
+    assert "corrected resampled t-test" in text or "No method" in text
+    body = page.inner_text("body")
+    assert "Metrics on the test images" in body and "over 2 folds" in body
+    assert "Traceback" not in body
+
+
 def test_train_live_without_clicks_survives_reload_and_stops(server, page):
     page.goto(f"{server}/train")
     page.get_by_text("New training run").wait_for(timeout=60_000)

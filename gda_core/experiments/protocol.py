@@ -84,6 +84,8 @@ class Protocol:
         if len(pairs) <= 4:
             counts = (" + ".join(str(n) for n in self.test_per_class) + " test images "
                       "(" + ", ".join(f"{c} {n}" for c, n in pairs) + ")")
+        elif min(self.test_per_class) == max(self.test_per_class):
+            counts = f"{self.test_per_class[0]} test images per class"
         else:  # many classes: the range, and the smallest
             low = sorted(pairs, key=lambda p: p[1])[:2]
             counts = (f"{min(self.test_per_class)} to {max(self.test_per_class)} test images "
