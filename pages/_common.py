@@ -20,7 +20,9 @@ from gda_core.datasets.uploads import UploadCache, skipped_entries
 from gda_core.errors import GDAError
 from gda_core.experiments import CompareConfig, DataConfig
 from gda_core.experiments.compare import plan_units
+from gda_core.experiments.estimate import UnitCost, estimate_seconds, store_costs
 from gda_core.experiments.jobs import WORKER_PRELOAD
+from gda_core.experiments.persist import list_comparisons
 from gda_core.experiments.protocol import Protocol
 from gda_core.oversampling.params import ParamSpec
 from gda_core.runs import RunStore, StandbyWorkers, default_runs_dir
@@ -94,6 +96,30 @@ def protocol_plan(cfg: DataConfig, spec: ImbalanceSpec, protocol: str, folds: in
         st.warning(plain(exc), icon="⚠️")
         return None, []
     return plan, list(pool.class_names)
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _unit_costs(root: str, ids: tuple[tuple[str, str], ...]) -> list[UnitCost]:
+    """What earlier comparisons' units cost (cached until the list of comparisons, or the
+    status of one, changes)."""
+    return store_costs(RunStore(root))
+
+
+def cost_estimate(store: RunStore, config: CompareConfig, plan: Protocol | None,
+                  shape: tuple[int, ...]) -> str:
+    """The comparison's time, estimated from what units cost on this machine before."""
+    if plan is None or not plan.train_per_class:
+        return ""
+    ids = tuple((r.id, r.status) for r in list_comparisons(store, 20))
+    if not ids:
+        return "no estimate yet: no comparison has run on this machine"
+    costs = _unit_costs(str(store.root), ids)
+    keep = 1.0 - config.classifier.val_fraction
+    n_real = int(sum(plan.train_per_class) * keep)
+    n_balanced = int(len(plan.train_per_class) * max(plan.train_per_class) * keep)
+    units = (plan.folds if plan.kind == "cv" else 1) * len(config.seeds)
+    return estimate_seconds(config.methods, units, n_real, n_balanced, shape,
+                            costs).text(units)
 
 
 def upload_cache() -> UploadCache:

@@ -1,5 +1,7 @@
 """Compare: retrain the same classifier on the baseline and on each oversampled training set."""
 
+from dataclasses import replace
+
 import streamlit as st
 
 from gda_core.classifiers import ARCHITECTURE_LABELS, ARCHITECTURES
@@ -17,6 +19,7 @@ from gda_core.oversampling import OVERSAMPLERS
 from pages._common import (
     PREFILL_KEY,
     RESULT_KEY,
+    cost_estimate,
     current_data,
     data_dir,
     ensure_shell,
@@ -50,8 +53,8 @@ cfg, spec, _ = current_data()
 desc = (f"ratio {spec.ratio:g}, minority classes {list(spec.minority_classes)}"
         if spec.mode == "ratio" else f"{spec.name}: counts " + ", ".join(
             f"{c}={'all' if n is None else n}" for c, n in (spec.counts or {}).items()))
-st.caption(f"Data: **{SOURCES[cfg.source].label}** · {desc} · {spec.test_per_class} test "
-           "images per class. Change it on the Data page.")
+st.caption(f"Data: **{SOURCES[cfg.source].label}** · {desc}. Change it on the Data page; "
+           "what the classifiers are tested on is below.")
 
 prefill = st.session_state.get(PREFILL_KEY, {})
 if prefill.get("note"):
@@ -93,6 +96,7 @@ with st.container(border=True):
              "and the recommendation is made on; chosen before the run. The others are "
              "shown with intervals, without tests.")
     if plan is not None:
+        plan = replace(plan, repeats=int(n_seeds))
         st.caption(":material/fact_check: " + plain(plan.describe(class_names)),
                    help="What a unit tests on; the results say the same.")
 
@@ -202,15 +206,17 @@ row = st.container(horizontal=True, vertical_alignment="center", gap="medium")
 run = row.button("Run comparison", type="primary", key="compare_run", disabled=running,
                  help="A comparison is running; stop it or wait for it to finish."
                  if running else None)
+estimate = cost_estimate(store, build_config(), plan,
+                         tuple(load_config(cfg).train.images.shape[1:])) if methods else ""
 if is_cv:
-    n_train = len(methods) * int(n_seeds) * int(folds)
-    row.caption(f"{len(methods)} method(s) × {int(folds)} folds × {int(n_seeds)} repeat(s) = "
-                f"{n_train} trainings")
+    n_train = len(methods) * int(n_seeds) * int(plan.folds)
+    row.caption(f"{len(methods)} method(s) × {int(plan.folds)} folds × {int(n_seeds)} "
+                f"repeat(s) = {n_train} trainings" + (f" · {estimate}" if estimate else ""))
 else:
     n_train = len(methods) * int(n_seeds)
     row.caption(f"{len(methods)} method(s) × {int(n_seeds)} seed(s) = {n_train} trainings"
                 + ("" if n_seeds >= 3 else " · use 3 or more seeds for 95% intervals and "
-                   "a test of the primary metric"))
+                   "a test of the primary metric") + (f" · {estimate}" if estimate else ""))
 
 if run:
     st.session_state[TAB_KEY] = TABS[0]

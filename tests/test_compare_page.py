@@ -339,3 +339,56 @@ def test_the_classifier_can_train_on_its_float32_reference_path(tmp_path, monkey
     run_id = at.session_state["compare_job"]
     assert store.get_run(run_id).config["classifier"]["fast"] is False
     assert wait_for_run(store, run_id, timeout=120).status == "finished"
+
+
+def test_a_small_folder_is_cross_validated_and_the_answer_comes_first(tmp_path, monkeypatch):
+    """A user's folder of 12 defect photos against 40 normal ones: the page says before the
+    run that it will cross-validate, with the test images of each fold, estimates the time
+    once a comparison has run here, and opens the results with the answer."""
+    import numpy as np
+    from PIL import Image
+
+    from gda_core.experiments import DataConfig
+
+    monkeypatch.setenv("GDA_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("GDA_RUNS_DIR", str(tmp_path / "runs"))
+    rng = np.random.default_rng(0)
+    for name, n in (("defect", 12), ("normal", 40)):
+        (tmp_path / "photos" / name).mkdir(parents=True)
+        for i in range(n):
+            Image.fromarray(rng.integers(0, 255, (8, 8, 3), dtype=np.uint8)).save(
+                tmp_path / "photos" / name / f"{i}.png")
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=TIMEOUT)
+    at.run()
+    at.session_state["data_config"] = DataConfig(source="folder", path=str(tmp_path / "photos"),
+                                                 image_size=8)
+    at.session_state["imbalance_spec"] = ImbalanceSpec(counts={0: None, 1: None}, name="all")
+    at.switch_page("pages/compare.py").run()
+    assert not at.exception, at.exception
+    text = _texts(at)
+    assert ("5-fold cross-validation × 2 repeats: every image tested once per repeat, "
+            "3 + 8 test images (defect 3, normal 8) per fold") in text
+    assert "class 'defect' has 12 images (below 100)" in text
+    assert at.number_input(key="compare_seeds").label == "Repeats"
+    assert at.number_input(key="compare_seeds").value == 2
+    assert "no estimate yet" in text
+    at.multiselect[0].set_value(["baseline", "random"])
+    at.number_input(key="compare_folds").set_value(3)
+    at.number_input(key="compare_seeds").set_value(1)
+    next(n for n in at.number_input if n.label.startswith("Epochs")).set_value(1)
+    at.run()
+    assert "2 method(s) × 3 folds × 1 repeat(s) = 6 trainings" in _texts(at)
+    at.button(key="compare_run").click().run()
+    record = finish_job(at)
+    assert record.status == "finished", record.error
+    at.session_state["compare_tab"] = "Results"
+    at.run()
+    assert not at.exception, at.exception
+    first = [*at.success, *at.info][0].value if (at.success or at.info) else ""
+    answer = at.session_state["compare_result"].recommendation["text"]
+    assert (answer and shown(first).endswith(answer.partition(":")[2])) or \
+        shown(first) == answer
+    result = at.session_state["compare_result"]
+    assert result.protocol["kind"] == "cv" and {r.fold for r in result.runs} == {0, 1, 2}
+    # with a comparison done here, the next one is estimated from its units
+    assert "earlier units on this machine" in _texts(at)
