@@ -25,6 +25,11 @@ from gda_core.metrics.sample_quality import sample_quality_per_class
 MAX_PER_CLASS = 2000
 """Real and synthesized images per class used at most (a seeded subsample beyond)."""
 
+JUDGE_MAX_PER_CLASS = 250
+"""Reference images per class the class check's two cross-fitted CNNs learn from at most
+(a seeded subsample beyond: their recall only sets the bar, and a judge trained on fewer
+images errs towards passing)."""
+
 EXTRACTOR_SEED = 0
 """Seed of the feature extractor: the same for every comparison, so it is cached once."""
 
@@ -67,7 +72,8 @@ class QualityReference:
         pessimistic (half the images), so the check errs towards passing.  Computed once,
         the two CNNs cached beside the extractor."""
         if self.judges is None:
-            self.judges = cross_fitted_judges(self.images, self.labels,
+            keep = cap_per_class(self.labels, 2 * JUDGE_MAX_PER_CLASS, EXTRACTOR_SEED)
+            self.judges = cross_fitted_judges(self.images[keep], self.labels[keep],
                                               cache_dir=self.cache_dir, device=self.device)
         return self.judges
 

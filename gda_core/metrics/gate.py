@@ -368,7 +368,7 @@ def gate_findings(scores: dict[str, float], *, what: str = "The synthesized imag
     ...                "copy_n_fake": 40, "copy_n_real": 20})[0].code
     'copies'
     >>> gate_findings({"fid_equal": 40.0, "fid_real": 10.0, "precision_equal": 0.1,
-    ...                "precision_real": 0.9})[0].code
+    ...                "precision_real": 0.9, "n_real": 500})[0].code
     'unlike-real'
     >>> gate_findings({"fid_equal": 12.0, "fid_real": 10.0, "coverage_equal": 0.5,
     ...                "noise_share": 0.0})
