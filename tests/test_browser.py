@@ -167,7 +167,7 @@ def test_cross_validated_comparison_answers_first(server, page):
     protocol = page.locator(".st-key-compare_protocol")
     protocol.click()
     page.get_by_role("option", name="Cross-validation").click()
-    page.get_by_text("5-fold cross-validation × 2 repeats").wait_for()
+    page.get_by_text("5-fold cross-validation × 1 repeat").first.wait_for()
     for name, value in (("Folds", "2"), ("Repeats", "1"), ("Epochs (max)", "2")):
         box = page.get_by_role("spinbutton", name=name)
         box.fill(value)
