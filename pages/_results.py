@@ -431,12 +431,16 @@ def render_downloads(result: ComparisonResult, key: str) -> None:
                        on_click="ignore", key=f"{key}-json", icon=":material/download:")
 
 
-def render_result(result: ComparisonResult, *, key: str = "result") -> None:
-    """Metrics with intervals, sample quality, confusion / recall / gallery views, downloads.
+def render_result(result: ComparisonResult, *, key: str = "result",
+                  answer: bool = True) -> None:
+    """The answer, metrics with intervals, sample quality, confusion / recall / gallery
+    views, downloads.
 
-    ``key`` prefixes widget keys (call it with distinct keys to show two results on a page).
+    ``key`` prefixes widget keys (call it with distinct keys to show two results on a page);
+    ``answer=False`` leaves the answer out (a page that showed it first already).
     """
-    render_recommendation(result)
+    if answer:
+        render_recommendation(result)
     for method, error in result.errors().items():
         st.warning(f"**{method_label(method)}** could not run: {plain(error)}", icon="⚠️")
     render_warnings(result)

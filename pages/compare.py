@@ -42,7 +42,7 @@ from pages._compare_job import (
 )
 from pages._compare_sweep import render_sweep
 from pages._jobs import current_job, is_running
-from pages._results import method_label, render_result
+from pages._results import method_label, render_recommendation, render_result
 
 TAB_KEY = "compare_tab"
 TABS = ("Results", "Real : synthetic ratio sweep", "Past comparisons")
@@ -236,11 +236,13 @@ if job is not None and not running:
 results_tab, sweep_tab, history_tab = st.tabs(list(TABS), key=TAB_KEY, on_change="rerun")
 with results_tab:
     if results_tab.open:
+        result = st.session_state.get(RESULT_KEY)
+        partial = st.session_state.get(PARTIAL_KEY)
+        if result is not None and job is None:
+            render_recommendation(result)  # the answer first
         show_note()
         if job is not None:
             st.fragment(follow_comparison, run_every=1.0)(store, job)
-        result = st.session_state.get(RESULT_KEY)
-        partial = st.session_state.get(PARTIAL_KEY)
         if result is None and job is None:
             st.info("Choose methods and press **Run comparison**. With the defaults (digits, 4 "
                     "methods, 1 seed) it takes well under a minute on 2 CPU cores.")
@@ -254,7 +256,7 @@ with results_tab:
             if run_id:
                 st.caption(f"Saved in the run store as **{run_id}**; reopen it any time from "
                            "*Past comparisons*.")
-            render_result(result)
+            render_result(result, answer=job is not None)
 with sweep_tab:
     if sweep_tab.open:
         render_sweep(build_config, list(methods), store, executor)
