@@ -25,7 +25,7 @@ from gda_core.metrics.sample_quality import sample_quality_per_class
 MAX_PER_CLASS = 2000
 """Real and synthesized images per class used at most (a seeded subsample beyond)."""
 
-JUDGE_MAX_PER_CLASS = 250
+JUDGE_MAX_PER_CLASS = 100
 """Reference images per class the class check's two cross-fitted CNNs learn from at most
 (a seeded subsample beyond: their recall only sets the bar, and a judge trained on fewer
 images errs towards passing)."""
