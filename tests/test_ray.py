@@ -41,7 +41,8 @@ except ImportError:  # pragma: no cover - depends on the install
 
 RAY = str(Path(sys.executable).with_name("ray"))
 TOKEN = "gda-test-" + secrets.token_hex(16)
-AUTH_ENV = ("RAY_AUTH_MODE", "RAY_AUTH_TOKEN", "RAY_AUTH_TOKEN_PATH", "RAY_ADDRESS")
+AUTH_ENV = ("RAY_AUTH_MODE", "RAY_AUTH_TOKEN", "RAY_AUTH_TOKEN_PATH", "RAY_ADDRESS",
+            "RAY_gcs_server_port_wait_time_s")
 
 
 def _free_port() -> int:
@@ -118,17 +119,17 @@ def test_private_instance_leaves_no_token_and_clusters_are_joined_with_theirs(
     nor in the environment, a stale token there breaks nothing, and every run gives the
     local numbers."""
     local, private, joined = (tmp_path / f"{n}.json" for n in ("local", "private", "joined"))
-    assert main([*SMALL, "--seeds", "0-2", "--json", str(local)]) == 0
+    assert main([*SMALL, "--seeds", "0-1", "--json", str(local)]) == 0
     assert main([*SMALL, "--seeds", "0", "--json", str(private), "--executor", "ray"]) == 0
     assert not (home / ".ray" / "auth_token").exists()
     assert all(os.environ.get(name) is None for name in AUTH_ENV)
     (home / ".ray").mkdir(exist_ok=True)
     (home / ".ray" / "auth_token").write_text("stale-token-of-an-earlier-private-run")
-    assert main([*SMALL, "--seeds", "0-2", "--json", str(joined), "--executor", "ray",
+    assert main([*SMALL, "--seeds", "0-1", "--json", str(joined), "--executor", "ray",
                  "--ray-address", head, "--ray-token-file", str(token_file)]) == 0
     a, p, b = (json.loads(f.read_text()) for f in (local, private, joined))
     assert [(r["method"], r["seed"]) for r in b["runs"]] == \
-        [(m, s) for s in (0, 1, 2) for m in ("baseline", "smote", "dcgan")]
+        [(m, s) for s in (0, 1) for m in ("baseline", "smote", "dcgan")]
     for x, y in zip(a["runs"], b["runs"], strict=True):
         assert x["error"] is None and y["error"] is None
         assert x["metrics"] == y["metrics"], (x["method"], x["seed"])
@@ -140,7 +141,9 @@ def test_private_instance_leaves_no_token_and_clusters_are_joined_with_theirs(
 
 
 def test_a_missing_or_wrong_token_is_a_clear_error(head, tmp_path, capfd):
+    started = time.monotonic()
     code = main([*ONE, "--executor", "ray", "--ray-address", head])
+    assert time.monotonic() - started < 15  # said in seconds, not after Ray's 20 tries
     err = capfd.readouterr().err
     assert code == 2
     assert "sent no token" in err or "refused no token" in err, err

@@ -294,9 +294,18 @@ def compare_unit(shared: CompareUnits, unit: tuple[int, int | None, str],
     """
     seed, fold, method = unit
     split = split_for_unit(shared.config, shared.splits, seed, fold, shared.pool)
-    quality = shared.quality
+    if fold is not None:
+        plain = f"seed {seed} · "
+        where = f"seed {seed} · fold {fold + 1}/{shared.config.folds} · "
+
+        def report_fold(fraction: float, message: str, inner: Progress = report) -> None:
+            inner(fraction, message.replace(plain, where, 1))
+
+        report = report_fold
+    quality, reference_s = shared.quality, 0.0
     if fold is not None and method != BASELINE and shared.config.sample_quality:
-        report(0.0, f"seed {seed} · fold {fold} · {method}: feature CNN for sample quality")
+        report(0.0, f"seed {seed} · {method}: feature CNN for sample quality")
+        t = time.perf_counter()
         try:
             quality = quality_reference(DatasetSplits(split.data.train, None),
                                         cache_dir=shared.config.quality_cache_dir,
@@ -304,17 +313,13 @@ def compare_unit(shared: CompareUnits, unit: tuple[int, int | None, str],
                                         labels_are_source=False)
         except GDAError:
             quality = None  # the gate still checks the pixels
-    if fold is not None:
-        plain, where = f"seed {seed} · ", f"seed {seed} · fold {fold + 1}/{shared.config.folds} · "
-
-        def report_fold(fraction: float, message: str, inner: Progress = report) -> None:
-            inner(fraction, message.replace(plain, where, 1))
-
-        report = report_fold
+        reference_s = time.perf_counter() - t
     samples: dict[int, np.ndarray] = {}
     run = run_method(shared.config, split, method, seed, report, samples=samples,
                      quality=quality)
     run.fold = fold
+    if reference_s and run.ok:
+        run.seconds["reference"] = reference_s  # the fold's feature CNN (or its cache)
     return run, samples
 
 

@@ -36,8 +36,14 @@ from typing import Any
 
 from gda_core.errors import ConfigError, GDAError
 
-AUTH_ENV = ("RAY_AUTH_MODE", "RAY_AUTH_TOKEN", "RAY_AUTH_TOKEN_PATH", "RAY_ADDRESS")
+AUTH_ENV = ("RAY_AUTH_MODE", "RAY_AUTH_TOKEN", "RAY_AUTH_TOKEN_PATH", "RAY_ADDRESS",
+            "RAY_gcs_server_port_wait_time_s")
 """Environment variables a connection sets for itself and restores afterwards."""
+
+JOIN_RETRIES = 6
+"""Seconds (one try each) Ray spends reaching a cluster whose port answers, instead of its
+default 20: a cluster that answers but refuses the connection (most often a missing or
+wrong token) is said after about 6 s."""
 
 _AUTH_REFUSED = ("InvalidAuthToken", "Unauthenticated", "AuthenticationError")
 """What Ray's log says when a cluster refuses a driver's token (or its lack of one)."""
@@ -136,6 +142,9 @@ def _auth_values(address: str | None, token_file: str | None) -> dict[str, str |
         return {"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(32)}
     values: dict[str, str | None] = {name: os.environ.get(name) for name in AUTH_ENV}
     values["RAY_ADDRESS"] = None  # the address asked for, not one from the environment
+    if address != "auto":
+        values["RAY_gcs_server_port_wait_time_s"] = (
+            values["RAY_gcs_server_port_wait_time_s"] or str(JOIN_RETRIES))
     if token_file is not None:
         values.update(RAY_AUTH_MODE="token", RAY_AUTH_TOKEN=read_token_file(token_file),
                       RAY_AUTH_TOKEN_PATH=None)
