@@ -135,10 +135,16 @@ def main() -> None:
         codes = {w["code"]: w["where"] for w in result.grouped_warnings(method)}
         gate = "; ".join(f"{c} ({w})" for c, w in codes.items()) or "pass"
         print(f"{method:<10} {r['mean']:>16.3f} {diff:>30} {p:>7}  {fit:10.1f}  {gate}")
-        samples = result.synthetic_samples.get(method, {})
-        if samples.get(0) is not None and len(samples[0]):
-            (args.out / f"samples-{method}.png").write_bytes(
-                png_bytes(image_grid(samples[0], ncols=8)))
+    small_class = result.minority_classes[0]
+    rows = [result.real_samples[small_class][:8]] + [
+        result.synthetic_samples[m][small_class][:8] for m in result.methods
+        if len(result.synthetic_samples.get(m, {}).get(small_class, ()))]
+    (args.out / "samples.png").write_bytes(png_bytes(image_grid(
+        np.concatenate(rows), ncols=8, scale=2)))
+    shown = [m for m in result.methods if len(result.synthetic_samples.get(m, {}).get(
+        small_class, ()))]
+    print(f"\nsamples of {result.class_names[small_class]!r}: {args.out / 'samples.png'} "
+          f"(rows: real, {', '.join(shown)})")
     answer = result.recommendation
     print(f"\n{answer['text']}")
     print(f"\nwall time: {wall:.0f} s ({wall / 60:.1f} min) for "
