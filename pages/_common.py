@@ -7,6 +7,7 @@ Streamlit caching and state.
 from __future__ import annotations
 
 import io
+import json
 import os
 import re
 import runpy
@@ -84,18 +85,29 @@ def load_config(cfg: DataConfig) -> DatasetSplits:
                        cfg.fit)
 
 
-def protocol_plan(cfg: DataConfig, spec: ImbalanceSpec, protocol: str, folds: int
-                  ) -> tuple[Protocol | None, list[str]]:
-    """The protocol a comparison of the chosen data would run, and the class names, shown
-    before the run; ``(None, [])`` after showing why the data cannot give it."""
+@st.cache_data(show_spinner=False, max_entries=16)
+def _plan(cfg: DataConfig, spec_json: str, protocol: str, folds: int
+          ) -> tuple[Protocol | None, list[str], str]:
+    """:func:`protocol_plan`'s work, cached per data, imbalance, protocol and folds."""
+    spec = ImbalanceSpec.from_dict(json.loads(spec_json))
     config = CompareConfig(data=cfg, imbalance=spec, methods=("baseline",), seeds=(0,),
                            protocol=protocol, folds=folds)
     try:
         plan, pool, _ = plan_units(config, load_config(cfg))
     except GDAError as exc:
-        st.warning(plain(exc), icon="⚠️")
-        return None, []
-    return plan, list(pool.class_names)
+        return None, [], str(exc)
+    return plan, list(pool.class_names), ""
+
+
+def protocol_plan(cfg: DataConfig, spec: ImbalanceSpec, protocol: str, folds: int
+                  ) -> tuple[Protocol | None, list[str]]:
+    """The protocol a comparison of the chosen data would run, and the class names, shown
+    before the run; ``(None, [])`` after showing why the data cannot give it."""
+    plan, names, error = _plan(cfg, json.dumps(spec.to_dict(), sort_keys=True), protocol,
+                               folds)
+    if error:
+        st.warning(plain(error), icon="⚠️")
+    return plan, names
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
