@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,14 @@ os.environ.setdefault("OMP_NUM_THREADS", "2")
 # see gda_core/_compat/threads.py), which the workers and servers started here inherit
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 os.environ.setdefault("GOMP_SPINCOUNT", "1000")
+# The fast paths the models measure (gda_core.fastpath) are kept in a file of this session,
+# not in the user's ~/.cache: set here, before any test or doctest, removed at the end.
+FAST_PATH_FILE = Path(tempfile.gettempdir()) / f"gda-test-fastpath-{os.getpid()}.json"
+os.environ.setdefault("GDA_FAST_PATH_FILE", str(FAST_PATH_FILE))
+
+
+def pytest_sessionfinish(session, exitstatus) -> None:
+    FAST_PATH_FILE.unlink(missing_ok=True)
 
 # Property tests: derandomised (the same examples every run) in CI, random locally.
 settings.register_profile("ci", derandomize=True, max_examples=60, deadline=None,

@@ -3,7 +3,7 @@
 Layers, lowest first; a module may import its own layer and the layers below, never one
 above (``if TYPE_CHECKING:`` imports excepted: they never run)::
 
-    foundation    errors, notices, _compat, devices, seeds, images (and gda_core itself)
+    foundation    errors, notices, _compat, devices, fastpath, seeds, images (and gda_core itself)
     runs          run store, workers, executors (knows no model)
     datasets
     samplers      oversampling, synthesizers (GANs subclass oversampling.base; the one
@@ -38,7 +38,7 @@ REPO = Path(__file__).resolve().parents[1]
 PACKAGE = REPO / "gda_core"
 
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("__init__", "errors", "notices", "_compat", "devices", "seeds", "images"),
+    ("__init__", "errors", "notices", "_compat", "devices", "fastpath", "seeds", "images"),
     ("runs",),
     ("datasets",),
     ("oversampling", "synthesizers"),

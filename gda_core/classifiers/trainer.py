@@ -17,13 +17,13 @@ from torch import nn
 from gda_core.classifiers.cnn import AMStudyCNN
 from gda_core.classifiers.losses import CLASSIFIER_LOSSES, make_loss
 from gda_core.datasets.split import stratified_split
-from gda_core.devices import amp_dtype, autocast, inference_batch, resolve_device
+from gda_core.devices import autocast, inference_batch, resolve_device
 from gda_core.errors import ConfigError, GDAError
+from gda_core.fastpath import REFERENCE, Path, PathChoice, choose_path
 from gda_core.images import check_images, check_labelled_images
 from gda_core.seeds import resolve_seed
 
 EpochCallback = Callable[[int, int, dict[str, float]], None]
-_CL = torch.channels_last  # NHWC on the fast path (bench/cnn_speed.py measures it)
 
 
 class CNNClassifier(ClassifierMixin, BaseEstimator):
@@ -67,13 +67,13 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
     focal_gamma : float, >= 0
         Focusing parameter of the focal loss (ignored by the other losses).
     fast : bool
-        The fast path (default): channels_last layout and, where
-        :func:`gda_core.devices.amp_dtype` allows it (a CUDA GPU with bfloat16, or a CPU
-        with native bfloat16 and images of at least
-        :data:`gda_core.devices.AMP_MIN_VALUES` values), forward passes under bfloat16
-        autocast, in training and prediction, and a fused Adam; losses, gradients and
-        Adam's state stay float32.  ``False``: plain float32 NCHW with PyTorch's default
-        Adam, the reference that ``bench/cnn_speed.py`` compares with.
+        The fast path (default): the layout and autocast dtype
+        :func:`gda_core.fastpath.choose_path` measured fastest for this network, image
+        shape and batch on this machine (float32 NCHW unless channels_last and / or
+        bfloat16 autocast beat it by 5 %), in training and prediction, and a fused Adam;
+        losses, gradients and Adam's state stay float32.  ``False``: plain float32 NCHW
+        with PyTorch's default Adam, the reference that ``bench/cnn_speed.py`` compares
+        with.
 
     Attributes
     ----------
@@ -89,6 +89,8 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
         1-based epoch whose weights were kept.
     mean_, std_ : ndarray of float
         Per-channel statistics (in [0, 1] units) used to normalise the inputs.
+    fast_path_ : gda_core.fastpath.PathChoice
+        The path it trained and predicts on, how it was chosen and the candidates' times.
 
     Examples
     --------
@@ -173,7 +175,9 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
                 with torch.cuda.device(dev):
                     torch.cuda.manual_seed(seed)
             model = self._build_model(X.shape[1], self.n_classes_, (X.shape[2], X.shape[3]))
-            self.model_ = model.to(dev, memory_format=self._layout())
+            model = model.to(dev)
+            self.fast_path_ = self._choose_path(model, dev, min(self.batch_size, len(y)))
+            self.model_ = model.to(memory_format=self._layout())
             try:
                 self._train(X, y, X_val, y_val, seed, callback)
             except BaseException:
@@ -210,13 +214,44 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
             raise ConfigError(f"fast must be True or False; got {self.fast!r}")
         resolve_seed(self.random_state)  # checked with the others, before the data
 
+    def _path(self) -> Path:
+        choice = getattr(self, "fast_path_", None)
+        return REFERENCE if choice is None else choice.path
+
     def _layout(self) -> torch.memory_format:
-        return _CL if self.fast else torch.contiguous_format
+        return self._path().memory_format
 
     def _cast(self) -> torch.dtype | None:
         """The autocast dtype of the fitted network (None: float32)."""
-        return amp_dtype(torch.device(self.device_).type, int(np.prod(self.image_shape_)),
-                         bool(self.fast))
+        return self._path().dtype
+
+    def _choose_path(self, model: nn.Module, dev: torch.device, batch: int) -> PathChoice:
+        """The fast path (see ``fast``), timed on a copy of ``model`` with one training
+        step (forward, cross-entropy, backward, fused Adam) on a batch of ``batch``."""
+        shape = tuple(self.image_shape_)
+        b = max(2, batch)
+
+        def probe(path: Path) -> Callable[[], None]:
+            net = copy.deepcopy(model).train().to(memory_format=path.memory_format)
+            opt = torch.optim.Adam(net.parameters(), lr=self.lr, fused=True)
+            gen = torch.Generator().manual_seed(0)
+            x = torch.randn(b, *shape, generator=gen).to(dev)
+            x = x.contiguous(memory_format=path.memory_format)
+            target = torch.randint(0, self.n_classes_, (b,), generator=gen).to(dev)
+
+            def step() -> None:
+                with autocast(dev.type, path.dtype):
+                    loss = nn.functional.cross_entropy(net(x).float(), target)
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+
+            return step
+
+        size = sum(p.numel() for p in model.parameters())
+        key = (f"classifier:{type(model).__name__}:{size}:x{'x'.join(map(str, shape))}"
+               f":b{b}")
+        return choose_path(key, probe, device=dev.type, fast=bool(self.fast))
 
     def _train(self, X: np.ndarray, y: np.ndarray, X_val: np.ndarray, y_val: np.ndarray,
                seed: int, callback: EpochCallback | None) -> None:

@@ -35,6 +35,7 @@ from gda_core.synthesizers.trainer import (
     GANLoopConfig,
     SamplesCallback,
     StepCallback,
+    gan_fast_path,
     prepare_nets,
     to_uint8,
     to_unit,
@@ -168,6 +169,10 @@ class GANSynthesizer(ImageOversampler):
     workers_ : int
         Processes the per-class models trained in (``n_jobs``, at most one per model; 1:
         one after another in this process).  Set before the first class's model starts.
+    fast_paths_ : dict
+        The fast path each model trained on (:meth:`gda_core.fastpath.PathChoice.record`:
+        its name, how it was chosen and the candidates' times per step), by class (None:
+        the conditional model; ``"pretrain"``: the pretrained model).
     """
 
     conditional: ClassVar[bool] = False
@@ -307,6 +312,7 @@ class GANSynthesizer(ImageOversampler):
             G.eval()
             nets[key] = (G, D)
             self.real_diversity_[key] = outcome.real_diversity
+            self.fast_paths_[key] = outcome.fast_path.record()
             trained.extend(chosen if key is None else [key])
             if outcome.stopped_early:
                 self.stopped_early_ = True
@@ -338,6 +344,14 @@ class GANSynthesizer(ImageOversampler):
         """
         params = self.get_params()
         pretrained = None if start is None else state_bytes(*start)
+        for key, images, _, config, model_seed in plans:
+            # chosen here, alone on the machine: timings taken by workers side by side
+            # would measure each other
+            G, D = self._ready_nets(values, 0, model_seed, start, "cpu")
+            batch = max(2, min(config.batch_size, len(images)))
+            choice = gan_fast_path(G, D, config, tuple(self.image_shape_), batch)
+            config.fast_path = choice.path.name
+            self.fast_paths_[key] = choice.record()
         payloads = [{"cls": type(self), "params": params, "values": values,
                      "shape": self.image_shape_, "key": key, "images": images,
                      "config": config, "seed": model_seed, "start": pretrained,
@@ -402,6 +416,7 @@ class GANSynthesizer(ImageOversampler):
         self.history_: list[dict[str, Any]] = []
         self.stopped_early_ = False
         self.real_diversity_: dict[int | None, float] = {}
+        self.fast_paths_: dict[int | str | None, dict[str, Any]] = {}
         self.workers_ = 1
         self.image_shape_ = tuple(int(s) for s in X.shape[1:])
         self.device_, self.seed_ = device, seed
@@ -442,6 +457,7 @@ class GANSynthesizer(ImageOversampler):
         except BaseException:
             self._clear()
             raise
+        self.fast_paths_["pretrain"] = outcome.fast_path.record()
         if outcome.stopped_early:
             return None
         return cpu_state_dict(G), cpu_state_dict(D)  # loaded (copied) into each class's networks
@@ -583,6 +599,7 @@ class GANSynthesizer(ImageOversampler):
             "stopped_early": bool(self.stopped_early_),
             "history": [dict(e) for e in self.history_],
             "real_diversity": [[k, v] for k, v in self.real_diversity_.items()],
+            "fast_paths": [[k, v] for k, v in getattr(self, "fast_paths_", {}).items()],
             "sample_rng": self._sample_gen.get_state(),
             "data_key": getattr(self, "_data_key", None),
             "models": [{"class": key, "G": cpu_state_dict(G), "D": cpu_state_dict(D)}
@@ -641,6 +658,7 @@ class GANSynthesizer(ImageOversampler):
         self.stopped_early_ = bool(payload["stopped_early"])
         self.history_ = [dict(e) for e in payload["history"]]
         self.real_diversity_ = {k: float(v) for k, v in payload["real_diversity"]}
+        self.fast_paths_ = {k: dict(v) for k, v in payload.get("fast_paths", [])}
         self._data_key = payload.get("data_key")  # files of older versions: unknown data
         return device
 

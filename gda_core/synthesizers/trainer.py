@@ -56,33 +56,34 @@ by the callback takes effect at the end of its group.
 
 Fast path
 ---------
-With ``fast=True`` the networks and batches use the channels_last layout and, when the
-images have at least :data:`gda_core.devices.AMP_MIN_VALUES` values (C x H x W) and the
-CPU supports bfloat16, forward passes run under ``torch.autocast("cpu", torch.bfloat16)``,
-and the Adam optimisers are fused; losses and optimiser states stay float32.  On CUDA,
-autocast uses bfloat16 where supported.
-``bench/gan_speed.py`` measures each change on its own (figures in the README: on 2 quiet
-AVX512 cores the trainer's step, monitoring on, was 2.1-2.2x the plain float32 NCHW loop at
-64x64x3 and 1.8x at 32x32x1, bfloat16 giving most of it; a fused Adam changed little;
-``torch.compile`` gained nothing).  At 8x8 bfloat16 was ~15 % slower (tiny matrices),
-hence that threshold.
+With ``fast=True`` the loop runs on the path :func:`gda_core.fastpath.choose_path` measured
+fastest for these networks, image shape and batch on this machine (float32 NCHW unless
+channels_last and / or bfloat16 autocast beat it by 5 %; kept per machine, so measured
+once), with fused Adam optimisers; losses and optimiser states stay float32.  Which path
+was taken, and the candidates' times, are in :attr:`TrainOutcome.fast_path`.
+``GANLoopConfig.fast_path`` names a path instead (the synthesizers' worker processes get
+the one their parent chose).  On a 2-core Xeon without native bfloat16, bfloat16 autocast
+made a 64x64x3 DCGAN step 1.47x slower than float32; on CPUs with AVX512-BF16 it is
+faster (``bench/time_to_answer.py`` prints what each model picked and why).
 """
 
 from __future__ import annotations
 
 import contextlib
+import copy
 import math
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
 
-from gda_core.devices import amp_dtype, autocast
+from gda_core.devices import autocast
 from gda_core.errors import GDAError
+from gda_core.fastpath import PATHS, REFERENCE, Path, PathChoice, Probe, choose_path
 from gda_core.synthesizers import losses
 from gda_core.synthesizers.diffaugment import diff_augment
 
@@ -115,6 +116,9 @@ class GANLoopConfig:
     read_every : int
         Steps whose figures are gathered on the device before they are read (one wait for
         the device per read; see :class:`StepLog`); 0: :func:`read_interval`'s choice.
+    fast_path : str
+        With ``fast``: a path of :data:`gda_core.fastpath.PATHS` to use; empty: the loop
+        chooses one (:func:`gan_fast_path`).
     """
 
     epochs: int = 50
@@ -137,6 +141,7 @@ class GANLoopConfig:
     monitor: bool = True
     augment: tuple[str, ...] = ()
     read_every: int = 0
+    fast_path: str = ""
 
 
 @dataclass
@@ -146,6 +151,7 @@ class TrainOutcome:
     steps: int
     stopped_early: bool  # the callback returned False (possibly on the last step)
     real_diversity: float
+    fast_path: PathChoice = field(default_factory=lambda: PathChoice(REFERENCE, "reference"))
 
 
 # ------------------------------------------------------------------------ devices
@@ -434,8 +440,10 @@ def train_gan(G: nn.Module, D: nn.Module, X: torch.Tensor, labels: torch.Tensor 
     b = max(2, min(cfg.batch_size, n))  # BatchNorm needs 2 images; tiny classes repeat
     steps_per_epoch = max(1, math.ceil(n / b))
     total = max(cfg.epochs * steps_per_epoch, cfg.min_steps)
-    cast = amp_dtype(dev.type, int(np.prod(X.shape[1:])), cfg.fast)
-    fmt = torch.channels_last if cfg.fast else torch.contiguous_format
+    choice = gan_fast_path(G, D, cfg, tuple(X.shape[1:]), b)
+    cast, fmt = choice.path.dtype, choice.path.memory_format
+    for net in (G, D):
+        net.to(memory_format=fmt)
     latent = _latent_dim(G)
     k = cfg.n_generators
 
@@ -549,7 +557,79 @@ def train_gan(G: nn.Module, D: nn.Module, X: torch.Tensor, labels: torch.Tensor 
         if (due or final or want_div or want_img) and log.flush():
             stopped = True
             break
-    return TrainOutcome(steps=step, stopped_early=stopped, real_diversity=real_div)
+    return TrainOutcome(steps=step, stopped_early=stopped, real_diversity=real_div,
+                        fast_path=choice)
+
+
+def gan_fast_path(G: nn.Module, D: nn.Module, cfg: GANLoopConfig,
+                  image_shape: tuple[int, ...], batch: int) -> PathChoice:
+    """The path :func:`train_gan` runs ``G`` and ``D`` on (see the module docstring):
+    ``cfg.fast_path`` when set, else :func:`gda_core.fastpath.choose_path` with a probe
+    that times one discriminator and one generator update on copies of the networks.
+
+    Raises
+    ------
+    GDAError
+        ``cfg.fast_path`` names no path.
+    """
+    if cfg.fast and cfg.fast_path:
+        if cfg.fast_path not in PATHS:
+            raise GDAError(f"unknown fast path {cfg.fast_path!r}; one of {', '.join(PATHS)}")
+        return PathChoice(PATHS[cfg.fast_path], "given")
+    dev = torch.device(cfg.device)
+    key = (f"gan:{cfg.mode}:{type(G).__name__}:{_size(G)}/{type(D).__name__}:{_size(D)}"
+           f":x{'x'.join(map(str, image_shape))}:b{batch}")
+    return choose_path(key, gan_probe(G, D, cfg, image_shape, batch), device=dev.type,
+                       fast=cfg.fast)
+
+
+def _size(net: nn.Module) -> int:
+    return sum(p.numel() for p in net.parameters())
+
+
+def gan_probe(G: nn.Module, D: nn.Module, cfg: GANLoopConfig, image_shape: tuple[int, ...],
+              batch: int) -> Probe:
+    """A :data:`gda_core.fastpath.Probe`: one D update (a real and a fake batch) and one G
+    update through D, on copies of ``G`` and ``D`` laid out for the path, with fused Adam
+    (the loop's step without its monitoring)."""
+    dev = torch.device(cfg.device)
+
+    def probe(path: Path) -> Callable[[], None]:
+        g, d = copy.deepcopy(G).train(), copy.deepcopy(D).train()
+        for net in (g, d):
+            net.to(memory_format=path.memory_format)
+        opt_d = torch.optim.Adam(d.parameters(), lr=cfg.lr_d, betas=cfg.betas, fused=True)
+        opt_g = torch.optim.Adam(g.parameters(), lr=cfg.lr_g, betas=cfg.betas, fused=True)
+        gen = torch.Generator().manual_seed(0)
+        z = torch.randn(batch, _latent_dim(g), generator=gen).to(dev)
+        real = (torch.rand(batch, *image_shape, generator=gen) * 2 - 1).to(dev)
+        real = real.contiguous(memory_format=path.memory_format)
+        cond = None
+        if cfg.mode == "conditional":
+            cond = torch.randint(0, max(cfg.n_classes, 1), (batch,), generator=gen).to(dev)
+        elif cfg.mode == "madgan":
+            cond = torch.arange(batch, device=dev) % cfg.n_generators
+        d_cond = cond if cfg.mode == "conditional" else None
+
+        def d_mean(x: torch.Tensor) -> torch.Tensor:
+            return (d(x) if d_cond is None else d(x, d_cond)).float().mean()
+
+        def step() -> None:
+            with autocast(dev.type, path.dtype):
+                fake = g(z) if cond is None else g(z, cond)
+                loss_d = d_mean(fake.detach()) - d_mean(real)
+            opt_d.zero_grad(set_to_none=True)
+            loss_d.backward()
+            opt_d.step()
+            with autocast(dev.type, path.dtype):
+                loss_g = -d_mean(fake)
+            opt_g.zero_grad(set_to_none=True)
+            loss_g.backward()
+            opt_g.step()
+
+        return step
+
+    return probe
 
 
 # ------------------------------------------------------------------------ pieces

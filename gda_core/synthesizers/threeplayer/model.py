@@ -16,6 +16,7 @@ GAN the model is shared by every class it is fitted on (by default all).
 from __future__ import annotations
 
 import contextlib
+import copy
 from collections.abc import Iterator, Sequence
 from typing import Any, ClassVar
 
@@ -23,8 +24,9 @@ import numpy as np
 import torch
 
 from gda_core.datasets.split import stratified_split
-from gda_core.devices import amp_dtype
+from gda_core.devices import autocast
 from gda_core.errors import ConfigError
+from gda_core.fastpath import Path, PathChoice, choice_from_record, choose_path
 from gda_core.oversampling.params import ParamSpec
 from gda_core.seeds import derive_seed
 from gda_core.synthesizers.base import (
@@ -157,8 +159,6 @@ class ThreePlayerGAN(GANSynthesizer):
         labels = np.searchsorted(np.asarray(chosen), y[keep])
         split = np.random.default_rng(derive_seed(seed, _SPLIT))
         train, val = stratified_split(labels, values["val_fraction"], split)
-        cast = amp_dtype(device, int(np.prod(self.image_shape_)), values["fast"])
-        fmt = torch.channels_last if values["fast"] else torch.contiguous_format
         dev = torch.device(device)
         X_t = to_unit(images).to(dev)
         y_t = torch.as_tensor(labels, dtype=torch.long, device=dev)
@@ -169,6 +169,11 @@ class ThreePlayerGAN(GANSynthesizer):
             with _seeded(derive_seed(seed, _NETS), dev):
                 ae = self._new_autoencoder(values, len(chosen))
                 prepare_nets([ae], device, values["fast"])
+                choice = self._fast_path(ae, values, dev, min(values["batch_size"],
+                                                              len(train)))
+                self.fast_paths_[None] = choice.record()
+                cast, fmt = choice.path.dtype, choice.path.memory_format
+                ae.to(memory_format=fmt)
                 self.ae_history_ = fit_autoencoder(
                     ae, X_t[tr], y_t[tr], epochs=values["ae_epochs"], batch_size=b,
                     lr=values["lr_ae"],
@@ -178,6 +183,8 @@ class ThreePlayerGAN(GANSynthesizer):
                                     y_t[tr], len(chosen))
                 G, D, Q = build_players(ae, dropout=values["dropout"])
                 prepare_nets([G, D, Q], device, values["fast"])
+                for net in (G, D, Q):
+                    net.to(memory_format=fmt)
                 config = GameConfig(
                     mode=self.game, gan_type=values["gan_type"], epochs=values["epochs"],
                     min_steps=values["min_steps"], batch_size=values["batch_size"],
@@ -229,10 +236,9 @@ class ThreePlayerGAN(GANSynthesizer):
             raise ConfigError(f"images must be a uint8 array of shape (N, "
                               f"{', '.join(map(str, self.image_shape_))}); got {X.dtype} "
                               f"{X.shape}")
-        values = self._values()
         dev = torch.device(self.device_)
-        cast = amp_dtype(self.device_, int(np.prod(self.image_shape_)), values["fast"])
-        fmt = torch.channels_last if values["fast"] else torch.contiguous_format
+        path = choice_from_record(getattr(self, "fast_paths_", {}).get(None)).path
+        cast, fmt = path.dtype, path.memory_format
         out = np.empty((len(X), len(self.classes_)), dtype=np.float64)
         self._q.eval()
         with torch.inference_mode():
@@ -283,6 +289,33 @@ class ThreePlayerGAN(GANSynthesizer):
         self._sample_gen.set_state(payload["sample_rng"])
 
     # ---------------------------------------------------------------- helpers
+    def _fast_path(self, ae: SupervisedAutoencoder, values: dict[str, Any],
+                   dev: torch.device, batch: int) -> PathChoice:
+        """The path the autoencoder and the game run on (see :mod:`gda_core.fastpath`),
+        timed on a copy of the autoencoder: its convolutions are the players' trunks."""
+        shape = tuple(self.image_shape_)
+
+        def probe(path: Path):
+            net = copy.deepcopy(ae).train().to(memory_format=path.memory_format)
+            opt = torch.optim.Adam(net.parameters(), lr=1e-4, fused=True)
+            gen = torch.Generator().manual_seed(0)
+            x = (torch.rand(max(2, batch), *shape, generator=gen) * 2 - 1).to(dev)
+            x = x.contiguous(memory_format=path.memory_format)
+
+            def step() -> None:
+                with autocast(dev.type, path.dtype):
+                    recon, logits = net(x)
+                    loss = recon.float().mean() + logits.float().mean()
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+
+            return step
+
+        size = sum(p.numel() for p in ae.parameters())
+        key = f"threeplayer-ae:{size}:x{'x'.join(map(str, shape))}:b{max(2, batch)}"
+        return choose_path(key, probe, device=dev.type, fast=bool(values["fast"]))
+
     def _new_autoencoder(self, values: dict[str, Any], n_classes: int) -> SupervisedAutoencoder:
         C, H, W = self.image_shape_
         return SupervisedAutoencoder(C, (H, W), n_classes, width=values["width"],
