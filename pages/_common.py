@@ -21,7 +21,12 @@ from gda_core.datasets.uploads import UploadCache, skipped_entries
 from gda_core.errors import GDAError
 from gda_core.experiments import CompareConfig, DataConfig
 from gda_core.experiments.compare import plan_units
-from gda_core.experiments.estimate import UnitCost, estimate_seconds, store_costs
+from gda_core.experiments.estimate import (
+    UnitCost,
+    estimate_seconds,
+    probe_costs,
+    store_costs,
+)
 from gda_core.experiments.jobs import WORKER_PRELOAD
 from gda_core.experiments.persist import list_comparisons
 from gda_core.experiments.protocol import Protocol
@@ -117,21 +122,37 @@ def _unit_costs(root: str, ids: tuple[tuple[str, str], ...]) -> list[UnitCost]:
     return store_costs(RunStore(root))
 
 
+@st.cache_data(show_spinner="Timing a training step on this machine…", max_entries=16)
+def _probed(config_json: str, shape: tuple[int, ...], per_class: tuple[int, ...],
+            n_classes: int, missing: tuple[str, ...]) -> dict[str, float]:
+    """:func:`probe_costs` of the methods no earlier unit tells about (seconds the first
+    time on a machine, then read from its cache of timed steps)."""
+    config = CompareConfig.from_dict(json.loads(config_json))
+    try:
+        return probe_costs(config, shape, list(per_class), n_classes, missing)
+    except GDAError:
+        return {}
+
+
 def cost_estimate(store: RunStore, config: CompareConfig, plan: Protocol | None,
                   shape: tuple[int, ...]) -> str:
-    """The comparison's time, estimated from what units cost on this machine before."""
+    """The comparison's time: from what units cost on this machine before, else from a
+    training step timed here."""
     if plan is None or not plan.train_per_class:
         return ""
     ids = tuple((r.id, r.status) for r in list_comparisons(store, 20))
-    if not ids:
-        return "no estimate yet: no comparison has run on this machine"
-    costs = _unit_costs(str(store.root), ids)
+    costs = _unit_costs(str(store.root), ids) if ids else []
     keep = 1.0 - config.classifier.val_fraction
     n_real = int(sum(plan.train_per_class) * keep)
     n_balanced = int(len(plan.train_per_class) * max(plan.train_per_class) * keep)
     units = (plan.folds if plan.kind == "cv" else 1) * len(config.seeds)
+    known = {c.method for c in costs if c.shape == tuple(shape)}
+    missing = tuple(m for m in config.methods if m not in known)
+    probed = (_probed(json.dumps(config.to_dict(), sort_keys=True), tuple(shape),
+                      tuple(plan.train_per_class), len(plan.train_per_class), missing)
+              if missing else {})
     return estimate_seconds(config.methods, units, n_real, n_balanced, shape,
-                            costs).text(units)
+                            costs, probed).text(units)
 
 
 def upload_cache() -> UploadCache:

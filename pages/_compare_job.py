@@ -18,6 +18,7 @@ from gda_core.experiments import ComparisonResult, load_comparison
 from gda_core.experiments.persist import load_sweep
 from gda_core.metrics import METRIC_LABELS
 from gda_core.runs import RunStore
+from gda_core.runs.eta import format_duration
 from gda_core.runs.executors import EXECUTORS, ExecutorConfig
 from gda_core.runs.records import RunRecord
 from pages._common import RESULT_KEY, plain
@@ -97,7 +98,11 @@ def adopt_ended_comparison(store: RunStore, run_id: str) -> None:
     st.session_state[RESULT_ID_KEY] = run_id
     st.session_state.pop(PARTIAL_KEY, None)
     if record.status == "finished" and result.is_complete():
-        st.session_state[NOTE_KEY] = ("success", f"Done in {result.seconds:.0f} s.")
+        st.session_state[NOTE_KEY] = ("success", f"Done in {format_duration(result.seconds)}"
+                                      + (f" (predicted before it started: "
+                                         f"{format_duration(result.predicted_seconds)})"
+                                         if math.isfinite(result.predicted_seconds) else "")
+                                      + ".")
     else:
         st.session_state[PARTIAL_KEY] = result
 

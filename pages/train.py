@@ -6,10 +6,10 @@ import streamlit as st
 
 from gda_core.datasets import SOURCES, make_imbalanced
 from gda_core.errors import GDAError
-from gda_core.experiments.train import JOB, RUN_KIND, TrainJobConfig
+from gda_core.experiments.train import JOB, RUN_KIND, TrainJobConfig, training_cost
 from gda_core.oversampling.registry import SYNTHESIZERS
 from gda_core.runs import reap_orphans, start_worker
-from gda_core.runs.eta import time_text
+from gda_core.runs.eta import format_duration, time_text
 from gda_core.runs.records import ArtifactRecord
 from gda_core.synthesizers.diagnostics import diagnose
 from gda_core.viz import enlarged_png, grid_label, grids_gif, runs_figure, training_figure
@@ -102,12 +102,27 @@ with st.expander("New training run", expanded="run" not in st.query_params):
             if grouped[group]:
                 st.markdown(f"**{group}**")
                 params.update(param_widgets(grouped[group], prefix=f"train-{synth_name}"))
-        start = st.form_submit_button("Train", type="primary")
+        buttons = st.container(horizontal=True)
+        start = buttons.form_submit_button("Train", type="primary")
+        estimate = buttons.form_submit_button(
+            "Estimate time", help="How long this training would take on this machine: its "
+            "steps times one step timed here (a few seconds the first time).")
 
-if start:
+if start or estimate:
     config = TrainJobConfig(data=cfg, imbalance=spec, split_seed=split_seed,
                          synthesizer=synth_name, params=params, classes=tuple(classes),
                          seed=int(seed), quality_every=int(quality_every))
+if estimate and not start:
+    try:
+        if not classes:
+            raise GDAError("choose at least one class to learn")
+        config.validate()
+        with st.spinner("Timing a training step on this machine…"):
+            cost = training_cost(config, data)
+        st.info(f"This training would take {cost.text()}.", icon=":material/timer:")
+    except GDAError as exc:
+        st.info(f"No estimate: {plain(exc)}", icon=":material/timer:")
+if start:
     try:
         if not classes:
             raise GDAError("choose at least one class to learn")
@@ -195,6 +210,8 @@ def show_run(rid: str, first_grid: bool = False) -> None:
     when = time_text(run.seconds, summary.get("eta_s"), running=run.status == "running",
                      estimating=phase in ("training", "pretraining"))
     text += f" · {when}" if when else ""
+    if summary.get("predicted_s") is not None and not run.is_active and run.seconds:
+        text += f" (predicted before it started: {format_duration(summary['predicted_s'])})"
     if phase == "pretraining" and run.is_active:
         text += " · pretraining on the training images"
     elif len(summary.get("learning") or ()) > 1 and phase == "training" and run.is_active:

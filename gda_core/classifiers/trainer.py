@@ -6,6 +6,7 @@ import copy
 import math
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from numbers import Integral, Real
 from typing import Any, ClassVar
 
@@ -24,6 +25,16 @@ from gda_core.images import check_images, check_labelled_images
 from gda_core.seeds import resolve_seed
 
 EpochCallback = Callable[[int, int, dict[str, float]], None]
+
+
+@dataclass(frozen=True)
+class TrainCost:
+    """A classifier's predicted training time here (:meth:`CNNClassifier.fit_cost`)."""
+
+    seconds: float
+    steps: int
+    step_ms: float
+    path: str
 
 
 class CNNClassifier(ClassifierMixin, BaseEstimator):
@@ -230,6 +241,49 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
         step (forward, cross-entropy, backward, fused Adam) on a batch of ``batch``."""
         shape = tuple(self.image_shape_)
         b = max(2, batch)
+        probe = self._path_probe(model, dev, b)
+        size = sum(p.numel() for p in model.parameters())
+        key = (f"classifier:{type(model).__name__}:{size}:x{'x'.join(map(str, shape))}"
+               f":b{b}")
+        return choose_path(key, probe, device=dev.type, fast=bool(self.fast))
+
+    def fit_cost(self, image_shape: tuple[int, ...], n_train: int, n_classes: int,
+                 n_val: int = 0) -> TrainCost:
+        """What :meth:`fit` would cost here at most (every epoch run; early stopping ends
+        sooner): its steps times one step measured on its fast path on this machine
+        (read from the machine's cache of :mod:`gda_core.fastpath`, else timed now), and
+        a validation pass per epoch at a third of a step per batch.
+
+        Examples
+        --------
+        >>> cost = CNNClassifier(epochs=2, batch_size=50).fit_cost((1, 8, 8), 200, 10)
+        >>> cost.steps, cost.seconds > 0
+        (8, True)
+        """
+        self._check_params()
+        probe = type(self)(**self.get_params())
+        probe.image_shape_ = tuple(int(s) for s in image_shape)
+        probe.n_classes_ = int(n_classes)
+        dev = torch.device(resolve_device(self.device))
+        C, H, W = probe.image_shape_
+        with torch.random.fork_rng(devices=[]):
+            model = probe._build_model(C, probe.n_classes_, (H, W)).to(dev)
+        b = max(2, min(self.batch_size, n_train))
+        choice = probe._choose_path(model, dev, b)
+        ms = choice.times_ms.get(choice.path.name)
+        if ms is None:
+            from gda_core.fastpath import time_paths
+
+            ms = time_paths(probe._path_probe(model, dev, b), (choice.path,),
+                            device=dev.type, budget_s=0.5).get(choice.path.name, math.nan)
+        steps = self.epochs * len(_batches(n_train, self.batch_size, self._min_batch))
+        val = self.epochs * -(-int(n_val) // inference_batch(H * W, dev.type))
+        return TrainCost(seconds=(steps + val / 3) * ms / 1000, steps=steps, step_ms=ms,
+                         path=choice.path.name)
+
+    def _path_probe(self, model: nn.Module, dev: torch.device, b: int) -> Any:
+        """A :data:`gda_core.fastpath.Probe` of one training step of a copy of ``model``."""
+        shape = tuple(self.image_shape_)
 
         def probe(path: Path) -> Callable[[], None]:
             net = copy.deepcopy(model).train().to(memory_format=path.memory_format)
@@ -248,10 +302,7 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
 
             return step
 
-        size = sum(p.numel() for p in model.parameters())
-        key = (f"classifier:{type(model).__name__}:{size}:x{'x'.join(map(str, shape))}"
-               f":b{b}")
-        return choose_path(key, probe, device=dev.type, fast=bool(self.fast))
+        return probe
 
     def _train(self, X: np.ndarray, y: np.ndarray, X_val: np.ndarray, y_val: np.ndarray,
                seed: int, callback: EpochCallback | None) -> None:

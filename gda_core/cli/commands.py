@@ -54,19 +54,20 @@ class _ProgressLine:
     """One updating progress line on a terminal (with the time left), plain lines otherwise
     (when the step changes, and every ``every`` seconds inside a long one, e.g. GAN steps)."""
 
-    def __init__(self, quiet: bool, every: float = 10.0) -> None:
+    def __init__(self, quiet: bool, every: float = 10.0, *, whole: bool = False) -> None:
         self.quiet = quiet
         self.tty = sys.stderr.isatty()
         self.last = ""
         self.every = every
-        self.eta = TimeLeft(min_span=3.0)
+        self.whole = whole  # pace over the whole job (see gda_core.runs.eta.JobProgress)
+        self.eta = TimeLeft(window=math.inf if whole else 60.0, min_span=3.0)
         self.printed = -math.inf
 
     def __call__(self, fraction: float, message: str) -> None:
         if self.quiet:
             return
         now = time.monotonic()
-        left = self.eta.update(fraction, unit=unit_of(message))
+        left = self.eta.update(fraction, unit=None if self.whole else unit_of(message))
         eta = "" if left is None or fraction >= 1 else f" · about {format_duration(left)} left"
         bar = "#" * int(fraction * 30)
         line = f"[{bar:<30}] {fraction:5.0%} {message}{eta}"
@@ -229,7 +230,7 @@ def compare(config: CompareConfig, *, json_path: Path | None, quiet: bool,
     Ctrl-C stops it: what finished is printed, written, saved and exported as asked (a
     saved run is marked stopped) and the exit status is 130.
     """
-    progress = _ProgressLine(quiet)
+    progress = _ProgressLine(quiet, whole=True)
     latest: list[ComparisonResult] = []
 
     def save_partial(run: MethodRun, partial: ComparisonResult) -> None:
@@ -276,6 +277,9 @@ def compare(config: CompareConfig, *, json_path: Path | None, quiet: bool,
                                       stopped=interrupted)) if save else None,
         export=(lambda: export_comparison(result, export)) if export is not None else None,
         export_to=export, stopped=interrupted)
+    if math.isfinite(result.predicted_seconds) and result.seconds:
+        print(f"took {format_duration(result.seconds)} (predicted before the run: "
+              f"{format_duration(result.predicted_seconds)})")
     if result.recommendation.get("text"):
         partial = " (from the runs that finished)" if interrupted else ""
         print(f"\nanswer{partial}: {result.recommendation['text']}")
@@ -283,6 +287,28 @@ def compare(config: CompareConfig, *, json_path: Path | None, quiet: bool,
         return 130
     all_failed = len(result.errors()) == len(result.methods)
     return 2 if all_failed or failed else 0
+
+
+def compare_dry_run(config: CompareConfig, *, runs_dir: Path | None) -> int:
+    """Print what a comparison would run and how long it would take here; run nothing."""
+    from gda_core.datasets import load_source
+    from gda_core.experiments.compare import plan_units
+    from gda_core.experiments.estimate import estimate_comparison, store_costs
+    from gda_core.runs.store import DB_NAME, default_runs_dir
+
+    splits = load_source(config.data.source, **config.data.load_kwargs())
+    plan, pool, units = plan_units(config, splits)
+    root = Path(runs_dir) if runs_dir is not None else default_runs_dir()
+    costs = store_costs(RunStore(root)) if (root / DB_NAME).exists() else []
+    estimate, per_method = estimate_comparison(config, splits, costs)
+    print(f"protocol: {plan.describe(list(pool.class_names))}")
+    print(f"units: {len(config.methods)} method(s) × {per_method} = {len(units)} trainings")
+    for method in config.methods:
+        seconds = estimate.per_method.get(method)
+        each = "unknown" if seconds is None else f"{seconds:.0f} s per unit"
+        print(f"  {method}: {each}")
+    print(f"estimate: {estimate.text(per_method)}")
+    return 0
 
 
 def write_outputs(to_json: Callable[[Path], object], *, json_path: Path | None,

@@ -148,6 +148,10 @@ def build_parser() -> argparse.ArgumentParser:
     o.add_argument("--export", type=Path, metavar="DIR", help="write result.json, metrics.csv, "
                    "figures.html and sample PNGs to DIR")
     o.add_argument("--quiet", action="store_true", help="no progress output")
+    o.add_argument("--dry-run", action="store_true",
+                   help="print the protocol and how long the comparison would take on this "
+                   "machine (from earlier runs in --runs-dir, else a training step timed "
+                   "here), then exit without running it")
 
     tr = sub.add_parser("train", help="train a GAN synthesizer in a worker process (the "
                         "same runner as the dashboard's Train page) and print its progress")
@@ -167,6 +171,9 @@ def build_parser() -> argparse.ArgumentParser:
                    "or ./runs)")
     t.add_argument("--json", type=Path, help="write the run's summary as JSON")
     t.add_argument("--quiet", action="store_true", help="no progress output")
+    t.add_argument("--dry-run", action="store_true",
+                   help="print how long the training would take on this machine (its steps "
+                   "times a step timed here), then exit without training")
 
     add_drso_parsers(sub)
     add_replay_parser(sub)
@@ -228,6 +235,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             print(list_everything())
             return 0
+        if args.command == "train" and args.dry_run:
+            from gda_core.cli.train import train_dry_run
+
+            return train_dry_run(args)
         if args.command == "train":
             from gda_core.runs.worker import WarmWorker
 
@@ -253,6 +264,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from gda_core.runs.executors import ExecutorConfig
 
         config = config_from_args(args)
+        if getattr(args, "dry_run", False):
+            from gda_core.cli.commands import compare_dry_run
+
+            return compare_dry_run(config, runs_dir=args.runs_dir)
         executor = ExecutorConfig(args.executor, args.ray_address, args.ray_cpus,
                                   args.ray_token_file)
         executor.check_available()

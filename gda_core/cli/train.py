@@ -67,6 +67,16 @@ def _line(event: dict[str, Any], fraction: float) -> str:
             f"{event['d_fake']:.2f}  |grad G| {event['g_grad_norm']:.3g}")
 
 
+def train_dry_run(args: argparse.Namespace) -> int:
+    """Print how long the training the arguments describe would take here; train nothing."""
+    from gda_core.experiments.train import training_cost
+
+    config = config_from_train_args(args)
+    cost = training_cost(config)
+    print(f"{config.synthesizer} on {config.data.source}: {cost.text()}")
+    return 0
+
+
 def train(args: argparse.Namespace, *, warm: WarmWorker | None = None) -> int:
     """Create a run, start its worker, print progress until it ends; Ctrl-C stops it.
 
@@ -106,8 +116,11 @@ def train(args: argparse.Namespace, *, warm: WarmWorker | None = None) -> int:
         print(f"warning ({w['code']}, step {w['step']}): {w['message']}")
     checkpoint = store.latest_artifact(run_id, "checkpoint")
     grid = store.latest_artifact(run_id, "grid")
+    predicted = summary.get("predicted_s")
     print(f"run {run_id}: {run.status}" + (f" – {run.error}" if run.error else "")
-          + (f" in {run.seconds:.0f} s" if run.seconds else ""))
+          + (f" in {run.seconds:.0f} s" if run.seconds else "")
+          + (f" (predicted before it started: {float(predicted):.0f} s)"
+             if predicted is not None and run.seconds else ""))
     if checkpoint:
         print(f"checkpoint: {checkpoint}")
     if grid:

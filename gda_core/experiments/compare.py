@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -264,12 +265,37 @@ def run_comparison(
 
     shared = CompareUnits(config, splits,
                           quality if isinstance(quality, QualityReference) else None, pool)
+    weights = unit_weights(config, splits, protocol, units)
+    result.predicted_seconds = float(sum(weights)) if weights else math.nan
     run_units(compare_unit, units, shared=shared, on_result=finished, executor=executor,
-              progress=report, should_stop=should_stop)
+              progress=report, should_stop=should_stop, weights=weights)
     result.recommendation = recommend(result)
     result.seconds = time.perf_counter() - t0
     report(1.0, "done" if result.is_complete() else "stopped")
     return result
+
+
+def unit_weights(config: CompareConfig, splits: DatasetSplits, protocol: Protocol,
+                 units: list[tuple[int, int | None, str]]) -> list[float] | None:
+    """Each unit's predicted seconds on this machine (:func:`~gda_core.experiments.
+    estimate.probe_costs`), the weights of the comparison's progress, so that its time
+    left follows the cost of what is left rather than the number of units; None when a
+    method's cost cannot be predicted (the three-player models), or the probe fails.
+    """
+    from gda_core.experiments.estimate import probe_costs
+
+    shape = tuple(int(s) for s in splits.train.images.shape[1:])
+    per_class = list(protocol.train_per_class)
+    if not per_class:
+        return None
+    try:
+        per_method = probe_costs(config, shape, per_class, len(per_class))
+    except (GDAError, RuntimeError, ValueError) as exc:
+        _LOG.info("no prediction of the units' costs: %s", exc)
+        return None
+    if any(method not in per_method for method in config.methods):
+        return None
+    return [per_method[method] for _, _, method in units]
 
 
 @dataclass(frozen=True)
@@ -408,6 +434,9 @@ def run_method(config: CompareConfig, split: SeedSplit, method: str, seed: int,
             X, y = sampler.fit_resample(X, y)
             run.seconds["resample"] = time.perf_counter() - t
             run.n_generated = dict(sampler.n_generated_)
+            paths = sorted({r["path"] for r in getattr(sampler, "fast_paths_", {}).values()})
+            if paths:
+                run.fast_paths["synthesizer"] = " / ".join(paths)
             run.warnings = [notice_dict(w) for w in sampler.warnings_]
             new_X, new_y = X[sampler.n_original_:], y[sampler.n_original_:]
             if samples is not None:
@@ -435,6 +464,8 @@ def run_method(config: CompareConfig, split: SeedSplit, method: str, seed: int,
                     validation=(split.validation.images, split.validation.labels))
             run.seconds["train"] = time.perf_counter() - t
             run.epochs_run = len(clf.history_)
+            if getattr(clf, "fast_path_", None) is not None:
+                run.fast_paths["classifier"] = clf.fast_path_.path.name
             proba = clf.predict_proba(data.test.images)
         scores = evaluate(data.test.labels, proba.argmax(1), proba, n_classes=n_classes,
                           minority_classes=data.minority_classes,

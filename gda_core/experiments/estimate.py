@@ -6,8 +6,9 @@ classifier trained on.  :func:`unit_costs` reads them back from the run store's 
 comparisons; :func:`estimate_seconds` predicts a new comparison from them, per method:
 the median oversampling time of earlier units on images of the same shape (a GAN's cost
 follows its steps, not the number of images), plus the classifier's time scaled by the
-number of training images.  A method never run here on images of that shape is named as
-unknown rather than guessed.
+number of training images.  A method never run here on images of that shape is predicted
+by a short probe instead (:func:`probe_costs`: its steps times one step timed here), or,
+where no probe can, named as unknown rather than guessed.
 """
 
 from __future__ import annotations
@@ -52,16 +53,29 @@ class Estimate:
     per_method: dict[str, float] = field(default_factory=dict)
     unknown: list[str] = field(default_factory=list)
     n_measured: int = 0
+    probed: list[str] = field(default_factory=list)
 
     def text(self, units_per_method: int) -> str:
         """One line for people, e.g. "about 12 min (from 23 earlier units on this
-        machine); not measured here yet: DCGAN"."""
+        machine); not measured here yet: DCGAN".
+
+        Examples
+        --------
+        >>> Estimate(600.0, {"dcgan": 60.0}, [], 0, ["dcgan"]).text(10)
+        'about 10 min (dcgan: from a training step timed on this machine)'
+        """
         if math.isnan(self.seconds):
             return ("no estimate yet: none of these methods has run here on images of this "
                     "size")
         minutes = self.seconds / 60
         when = f"about {minutes:.0f} min" if minutes >= 1.5 else f"about {self.seconds:.0f} s"
-        text = f"{when} (from {self.n_measured} earlier units on this machine)"
+        sources = []
+        if self.n_measured:
+            sources.append(f"from {self.n_measured} earlier units on this machine")
+        if self.probed:
+            sources.append(f"{', '.join(self.probed)}: from a training step timed on this "
+                           "machine")
+        text = f"{when} ({'; '.join(sources)})"
         if self.unknown:
             text += "; not measured here yet, so not counted: " + ", ".join(self.unknown)
         return text
@@ -86,7 +100,7 @@ def _shape(result: ComparisonResult) -> tuple[int, ...]:
 
 def estimate_seconds(methods: Iterable[str], units_per_method: int, n_real: int,
                      n_balanced: int, shape: tuple[int, ...],
-                     costs: list[UnitCost]) -> Estimate:
+                     costs: list[UnitCost], probed: dict[str, float] | None = None) -> Estimate:
     """Predict a comparison's wall time (units run one after another).
 
     Parameters
@@ -100,6 +114,9 @@ def estimate_seconds(methods: Iterable[str], units_per_method: int, n_real: int,
     shape : tuple of int
         ``(C, H, W)`` of the images.
     costs : list of UnitCost
+    probed : dict, optional
+        Method -> seconds per unit from :func:`probe_costs`, used for the methods no
+        earlier unit of this shape tells about.
 
     Examples
     --------
@@ -110,11 +127,16 @@ def estimate_seconds(methods: Iterable[str], units_per_method: int, n_real: int,
     """
     per_method: dict[str, float] = {}
     unknown: list[str] = []
+    from_probe: list[str] = []
     used = 0
     for method in methods:
         mine = [c for c in costs if c.method == method and c.shape == tuple(shape)]
         if not mine:
-            unknown.append(method)
+            if probed and method in probed and math.isfinite(probed[method]):
+                per_method[method] = float(probed[method])
+                from_probe.append(method)
+            else:
+                unknown.append(method)
             continue
         used += len(mine)
         fixed = float(np.median([sum(v for k, v in c.seconds.items() if k != "train")
@@ -123,7 +145,7 @@ def estimate_seconds(methods: Iterable[str], units_per_method: int, n_real: int,
                                 for c in mine]))
         per_method[method] = fixed + rate * (n_real if method == "baseline" else n_balanced)
     total = sum(per_method.values()) * units_per_method if per_method else math.nan
-    return Estimate(total, per_method, unknown, used)
+    return Estimate(total, per_method, unknown, used, from_probe)
 
 
 def store_costs(store: Any, limit: int = 20) -> list[UnitCost]:
@@ -139,3 +161,99 @@ def store_costs(store: Any, limit: int = 20) -> list[UnitCost]:
         except (GDAError, OSError, ValueError, KeyError):
             continue
     return unit_costs(results)
+
+
+def probe_costs(config: Any, shape: tuple[int, ...], train_per_class: list[int],
+                n_classes: int, methods: Iterable[str] | None = None) -> dict[str, float]:
+    """Seconds per unit of each method of ``config`` predicted by a short probe, for
+    methods no earlier unit on this machine tells about.
+
+    A GAN's fit costs its steps times one step measured here
+    (:meth:`gda_core.synthesizers.base.GANSynthesizer.fit_cost`); the classifier costs
+    its epochs' steps likewise (:meth:`gda_core.classifiers.CNNClassifier.fit_cost`, at
+    most: early stopping ends sooner); the other oversamplers (SMOTE, augmentation) take
+    seconds and count as nothing.  The steps are timed once per machine and shape, so
+    this takes seconds the first time and milliseconds after.  A method whose cost cannot
+    be predicted this way (the three-player models, an ensemble classifier) is left out.
+
+    Parameters
+    ----------
+    config : CompareConfig
+    shape : (C, H, W)
+    train_per_class : list of int
+        Real training images per class of one unit (before the validation part is taken).
+    n_classes : int
+    methods : iterable of str, optional
+        The methods to probe (default: every method of ``config``).
+    """
+    from gda_core.classifiers import make_classifier
+    from gda_core.errors import GDAError
+    from gda_core.experiments.config import BASELINE
+    from gda_core.oversampling import make_oversampler
+
+    keep = 1.0 - float(config.classifier.val_fraction)
+    n_val = int(sum(train_per_class) * (1 - keep))
+    n_real = max(2, int(sum(train_per_class) * keep))
+    n_balanced = max(2, int(n_classes * max(train_per_class) * keep))
+    clf = make_classifier(config.classifier, 0)
+    if not hasattr(clf, "fit_cost"):
+        return {}
+    train_real = clf.fit_cost(shape, n_real, n_classes, n_val).seconds
+    train_balanced = clf.fit_cost(shape, n_balanced, n_classes, n_val).seconds
+    out: dict[str, float] = {}
+    for method in config.methods if methods is None else methods:
+        if method == BASELINE:
+            out[method] = train_real
+            continue
+        sampler = make_oversampler(method, random_state=0,
+                                   **config.method_params.get(method, {}))
+        if getattr(sampler, "uses_own_classifier", False):
+            continue
+        over = 0.0
+        if hasattr(sampler, "fit_cost"):
+            counts = [max(1, int(n * keep)) for n in train_per_class]
+            try:
+                over = float(sampler.fit_cost(shape, counts).seconds)
+            except GDAError:  # a model whose cost is not predictable this way
+                continue
+        out[method] = over + train_balanced
+    return out
+
+
+def estimate_comparison(config: Any, splits: Any, costs: Iterable[UnitCost] = (), *,
+                        probe: bool = True) -> tuple[Estimate, int]:
+    """A comparison's predicted wall time here, before it runs, and its units per method.
+
+    Earlier units of the same method and image shape (``costs``, e.g. :func:`store_costs`)
+    where there are some, else a short probe (:func:`probe_costs`, unless ``probe`` is
+    False).
+
+    Parameters
+    ----------
+    config : CompareConfig
+    splits : DatasetSplits
+        The data as loaded (the protocol and the fold sizes come from it).
+    costs : iterable of UnitCost
+    probe : bool
+
+    Raises
+    ------
+    ConfigError, DatasetError
+        The data cannot give the protocol asked for (as the comparison would say).
+    """
+    from gda_core.experiments.compare import plan_units
+
+    plan, pool, _ = plan_units(config, splits)
+    shape = tuple(int(s) for s in splits.train.images.shape[1:])
+    units = (plan.folds if plan.kind == "cv" else 1) * len(config.seeds)
+    keep = 1.0 - float(config.classifier.val_fraction)
+    per_class = list(plan.train_per_class)
+    n_real = int(sum(per_class) * keep)
+    n_balanced = int(len(per_class) * max(per_class) * keep)
+    costs = list(costs)
+    known = {c.method for c in costs if c.shape == shape}
+    missing = [m for m in config.methods if m not in known]
+    probed = (probe_costs(config, shape, per_class, len(pool.class_names), missing)
+              if probe and missing else {})
+    return estimate_seconds(config.methods, units, n_real, n_balanced, shape, costs,
+                            probed), units

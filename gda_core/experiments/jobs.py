@@ -111,7 +111,7 @@ def compare_job(ctx: RunContext) -> None:
     """
     config = CompareConfig.from_dict(ctx.config)
     executor = ExecutorConfig.from_dict(ctx.config.get("job", {}).get("executor"))
-    report = JobProgress(ctx)
+    report = JobProgress(ctx, whole=True)  # the units' progress is weighted by their cost
     total = len(config.seeds) * len(config.methods)
 
     def save(result: ComparisonResult) -> None:

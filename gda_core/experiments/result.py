@@ -54,7 +54,9 @@ class MethodRun:
     verdicts.  ``split_counts`` maps ``"train"``, ``"validation"`` and ``"test"`` to
     ``{"real": [per class], "synthetic": [per class]}``: what the classifier trained on,
     stopped early on and was scored on.  ``fold`` is the cross-validation fold of the run
-    (None on a held-out test set); ``seed`` is then the repeat.
+    (None on a held-out test set); ``seed`` is then the repeat.  ``fast_paths`` names the
+    path (:mod:`gda_core.fastpath`) each model ran on: ``"classifier"`` and, for a GAN, its
+    models' paths under ``"synthesizer"`` (one name, or several joined with ``" / "``).
     """
 
     method: str
@@ -72,6 +74,7 @@ class MethodRun:
     classifier: str = ""
     split_counts: dict[str, dict[str, list[int]]] = field(default_factory=dict)
     fold: int | None = None
+    fast_paths: dict[str, str] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -99,7 +102,10 @@ class ComparisonResult:
     ``c`` (first unit).  ``protocol`` is the
     :class:`~gda_core.experiments.protocol.Protocol` that ran, as a dict (empty for
     comparisons saved before protocols existed: a held-out test set); ``recommendation``
-    is :func:`~gda_core.experiments.recommend.recommend`'s answer.
+    is :func:`~gda_core.experiments.recommend.recommend`'s answer.  ``predicted_seconds``
+    is what the run was expected to take before it started (its units' costs predicted by
+    :func:`gda_core.experiments.estimate.probe_costs`; NaN where they could not be),
+    beside ``seconds``, what it took.
     """
 
     config: dict[str, Any]
@@ -116,6 +122,7 @@ class ComparisonResult:
     guidance: list[dict[str, str]] = field(default_factory=list)
     protocol: dict[str, Any] = field(default_factory=dict)
     recommendation: dict[str, Any] = field(default_factory=dict)
+    predicted_seconds: float = math.nan
 
     @property
     def methods(self) -> list[str]:
@@ -288,6 +295,7 @@ class ComparisonResult:
             "guidance": self.guidance,
             "protocol": json_ready(self.protocol),
             "recommendation": json_ready(self.recommendation),
+            "predicted_seconds": json_ready(self.predicted_seconds),
         }
 
     @classmethod
@@ -319,6 +327,8 @@ class ComparisonResult:
             guidance=[notice_dict(g) for g in d.get("guidance", [])],
             protocol=dict(d.get("protocol") or {}),
             recommendation=dict(d.get("recommendation") or {}),
+            predicted_seconds=(math.nan if d.get("predicted_seconds") is None
+                               else float(d["predicted_seconds"])),
         )
 
     def to_json(self, path: str | Path | None = None) -> str:

@@ -13,8 +13,10 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+import numpy as np
+
 from gda_core.datasets import ImbalanceSpec, load_source, make_imbalanced
-from gda_core.errors import ConfigError
+from gda_core.errors import ConfigError, GDAError
 from gda_core.experiments.config import CompareConfig, DataConfig
 from gda_core.runs import RunContext
 from gda_core.runs.eta import TimeLeft
@@ -104,8 +106,10 @@ class TrainProgress:
     promised several times the real time left at first.  So the pace is measured over the
     last ``window`` seconds of training steps only, afresh for each model of a per-class
     run (a class may take more or fewer steps than the one before), and no estimate is
-    given (``eta_s`` None: "estimating…") before ``min_span`` seconds and ``min_steps``
-    steps of the current model.
+    given before ``min_span`` seconds and ``min_steps`` steps of the current model, but
+    the time the training was predicted to take (``predicted_s`` in the summary, from a
+    step timed before it started) less its time so far, if any; else ``eta_s`` None
+    ("estimating…").
 
     Parameters
     ----------
@@ -138,6 +142,8 @@ class TrainProgress:
     def __init__(self, ctx: RunContext, *, window: float = 30.0, min_span: float = 3.0,
                  min_steps: int = 5, clock: Callable[[], float] = time.monotonic) -> None:
         self.ctx = ctx
+        self.clock = clock
+        self.started: float | None = None  # the first training step
         self.eta = TimeLeft(window=window, min_span=min_span, clock=clock,
                             min_points=min_steps)
 
@@ -148,9 +154,40 @@ class TrainProgress:
     def step(self, fraction: float, summary: dict[str, Any], model: Any) -> None:
         """Report a training step: ``fraction`` of the run done, in ``model`` (its class,
         ``"pretraining"``, or None for a model of every class)."""
+        if self.started is None:
+            self.started = self.clock()
         left = self.eta.update(fraction, unit=model)
+        predicted = summary.get("predicted_s")
+        if left is None and predicted is not None and fraction < 1:
+            # no pace yet: what the training was predicted to take, less its time so far
+            spent = self.clock() - self.started
+            left = float(predicted) - spent if spent < float(predicted) else None
         self.ctx.progress(fraction, {**summary, "eta_s": None if left is None
                                      else round(left, 1)})
+
+
+def training_cost(cfg: TrainJobConfig, data: Any = None) -> Any:
+    """What the training ``cfg`` describes would take on this machine, before it runs:
+    :meth:`gda_core.synthesizers.base.GANSynthesizer.fit_cost` on the classes it would
+    learn (``data``: the imbalanced data, loaded here when not given).
+
+    Raises
+    ------
+    GDAError
+        The synthesizer's cost is not predictable (the three-player models), or the data
+        cannot be loaded.
+    """
+    from gda_core.oversampling.registry import SYNTHESIZERS
+
+    if data is None:
+        splits = load_source(cfg.data.source, **cfg.data.load_kwargs())
+        data = make_imbalanced(splits, cfg.imbalance, random_state=cfg.split_seed)
+    synth = SYNTHESIZERS[cfg.synthesizer](random_state=cfg.seed, **cfg.params)
+    classes = list(cfg.classes) if cfg.classes is not None else list(data.minority_classes)
+    counts = np.bincount(data.train.labels, minlength=len(data.class_names)).tolist()
+    if synth.conditional:
+        classes = list(range(len(data.class_names)))
+    return synth.fit_cost(tuple(data.train.images.shape[1:]), counts, classes)
 
 
 def train_job(ctx: RunContext) -> None:
@@ -185,6 +222,10 @@ def train_job(ctx: RunContext) -> None:
     n_models = (1 if synth.conditional else len(classes)) + int(pretrain)
     base = {"classes": classes, "class_names": list(data.class_names),
             "synthesizer": cfg.synthesizer}
+    try:
+        base["predicted_s"] = round(float(training_cost(cfg, data).seconds), 1)
+    except GDAError:  # not predictable (three-player): the pace alone tells
+        pass
 
     probe = None
     if cfg.quality_every:
@@ -249,4 +290,6 @@ def train_job(ctx: RunContext) -> None:
                                     random_state=cfg.seed)
     ctx.progress(done() if stopped else 1.0,
                  {**base, "phase": "stopped" if stopped else "finished",
-                  "trained_classes": list(synth.classes_), "warnings": warnings})
+                  "trained_classes": list(synth.classes_), "warnings": warnings,
+                  "fast_paths": {str(k): v for k, v in
+                                 getattr(synth, "fast_paths_", {}).items()}})

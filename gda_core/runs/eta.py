@@ -65,6 +65,8 @@ class TimeLeft:
         if not math.isfinite(fraction):
             return None
         fraction = min(max(fraction, 0.0), 1.0)
+        if fraction <= 0.0 and self.points and self.points[-1][1] <= 0.0:
+            self.points.pop()  # still starting up: the pace starts with the progress
         if unit != self.unit or (self.points and fraction < self.points[-1][1]):
             self.points.clear()  # a new unit, or progress went back: a new pace
             self.count = 0
@@ -145,21 +147,30 @@ class JobProgress:
     in progress (:class:`TimeLeft`, units told apart by :func:`unit_of`), plus
     :attr:`summary` (e.g. the latest partial result's).
 
+    With ``whole=True`` the pace is the job's own since its progress began, units not
+    told apart: for a job whose fraction already follows the cost of its units (a
+    comparison weighs each unit by its predicted seconds, see
+    :func:`gda_core.runs.executors.run_units`), where the pace of one unit would promise
+    the rest at that unit's speed.
+
     Parameters
     ----------
     ctx : RunContext
         The job's context.
+    whole : bool
+        Pace over the whole job rather than per unit.
     """
 
-    def __init__(self, ctx: RunContext) -> None:
+    def __init__(self, ctx: RunContext, *, whole: bool = False) -> None:
         self.ctx = ctx
-        self.eta = TimeLeft(min_span=3.0)
+        self.whole = whole
+        self.eta = TimeLeft(window=math.inf if whole else 60.0, min_span=3.0)
         self.summary: dict[str, Any] = {}
         self.fraction = 0.0
 
     def __call__(self, fraction: float, message: str) -> None:
         self.fraction = max(self.fraction, min(1.0, float(fraction)))  # never moves back
-        left = self.eta.update(self.fraction, unit=unit_of(message))
+        left = self.eta.update(self.fraction, unit=None if self.whole else unit_of(message))
         self.ctx.progress(min(self.fraction, 0.999), {
             **self.summary, "message": message, "elapsed_s": round(self.eta.elapsed, 1),
             "eta_s": None if left is None else round(left, 1)})

@@ -40,6 +40,7 @@ True
 from __future__ import annotations
 
 import importlib.util
+import math
 import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -148,7 +149,8 @@ def run_units(fn: UnitFn, items: Sequence[Any], *, shared: Any = None,
               on_result: Callable[[Any, Any], None],
               executor: ExecutorConfig | None = None,
               progress: Callable[[float, str], None] | None = None,
-              should_stop: Callable[[], bool] | None = None) -> bool:
+              should_stop: Callable[[], bool] | None = None,
+              weights: Sequence[float] | None = None) -> bool:
     """Run ``fn(shared, item, report)`` for every item; hand each value to ``on_result``.
 
     Parameters
@@ -169,6 +171,10 @@ def run_units(fn: UnitFn, items: Sequence[Any], *, shared: Any = None,
     should_stop : callable, optional
         Polled between units (and, locally, at every progress report inside one); when it
         returns True the units not yet finished are abandoned.
+    weights : sequence of float, optional
+        Each item's expected cost (e.g. predicted seconds): the job's fraction done is the
+        finished items' weight, plus the running one's share of its own, over the total,
+        so that a steady pace means a steady fraction (default: equal weights).
 
     Returns
     -------
@@ -180,14 +186,16 @@ def run_units(fn: UnitFn, items: Sequence[Any], *, shared: Any = None,
     report = progress or (lambda fraction, message: None)
     stop = should_stop or (lambda: False)
     if executor.kind == "ray":
-        return _run_on_ray(fn, list(items), shared, on_result, executor, report, stop)
-    total = max(1, len(items))
+        return _run_on_ray(fn, list(items), shared, on_result, executor, report, stop,
+                           unit_shares(len(items), weights))
+    share = unit_shares(len(items), weights)
+    before = [sum(share[:i]) for i in range(len(items))]
     for i, item in enumerate(items):
         if stop():
             return False
 
         def inner(fraction: float, message: str, i: int = i) -> None:
-            report((i + min(max(fraction, 0.0), 1.0)) / total, message)
+            report(before[i] + share[i] * min(max(fraction, 0.0), 1.0), message)
             if stop():
                 raise StopRequested
 
@@ -202,27 +210,46 @@ def run_units(fn: UnitFn, items: Sequence[Any], *, shared: Any = None,
     return True
 
 
+def unit_shares(n: int, weights: Sequence[float] | None) -> list[float]:
+    """Each of ``n`` units' share of the job: ``weights`` normalised (equal shares when
+    absent, of the wrong length, or not all finite and positive).
+
+    Examples
+    --------
+    >>> unit_shares(2, None), unit_shares(2, [1.0, 3.0]), unit_shares(2, [1.0, float("nan")])
+    ([0.5, 0.5], [0.25, 0.75], [0.5, 0.5])
+    """
+    if (weights is None or len(weights) != n
+            or not all(math.isfinite(w) and w > 0 for w in weights)):
+        return [1.0 / max(n, 1)] * n
+    total = float(sum(weights))
+    return [float(w) / total for w in weights]
+
+
 def _run_on_ray(fn: UnitFn, items: list[Any], shared: Any,
                 on_result: Callable[[Any, Any], None], executor: ExecutorConfig,
-                report: Callable[[float, str], None], stop: Callable[[], bool]) -> bool:
+                report: Callable[[float, str], None], stop: Callable[[], bool],
+                share: list[float]) -> bool:
     ray = import_ray()
     if ray.is_initialized():  # the caller connected Ray itself: use that connection
-        return _submit(ray, fn, items, shared, on_result, executor, report, stop)
+        return _submit(ray, fn, items, shared, on_result, executor, report, stop, share)
     report(0.0, "starting Ray" if executor.address is None else
            f"connecting to the Ray cluster at {executor.address}")
     with ray_session(ray, executor.address, executor.token_file,
                      py_modules=[str(Path(__file__).resolve().parents[1])]):
-        return _submit(ray, fn, items, shared, on_result, executor, report, stop)
+        return _submit(ray, fn, items, shared, on_result, executor, report, stop, share)
 
 
 def _submit(ray: Any, fn: UnitFn, items: list[Any], shared: Any,
             on_result: Callable[[Any, Any], None], executor: ExecutorConfig,
-            report: Callable[[float, str], None], stop: Callable[[], bool]) -> bool:
+            report: Callable[[float, str], None], stop: Callable[[], bool],
+            share: list[float]) -> bool:
     threads = _task_cpus(ray, executor.num_cpus)
     task = ray.remote(num_cpus=threads, max_retries=0)(_ray_unit)
     shared_ref = ray.put(shared)
-    pending = {task.remote(fn, shared_ref, item, threads): item for item in items}
-    total, done = max(1, len(items)), 0
+    pending = {task.remote(fn, shared_ref, item, threads): (i, item)
+               for i, item in enumerate(items)}
+    done, fraction = 0, 0.0
     report(0.0, f"Ray: {len(items)} units submitted, {threads} CPU(s) each")
     while pending:
         if stop():
@@ -234,15 +261,15 @@ def _submit(ray: Any, fn: UnitFn, items: list[Any], shared: Any,
             _cancel(ray, pending)
             raise
         for ref in ready:
-            item = pending.pop(ref)
+            i, item = pending.pop(ref)
             try:
                 value = ray.get(ref)
             except Exception as exc:  # the worker died, or the task could not run
                 value = UnitFailure(f"the Ray task failed: {_first_line(exc)}",
                                     traceback.format_exc())
-            done += 1
+            done, fraction = done + 1, fraction + share[i]
             on_result(item, value)
-            report(done / total, f"Ray: {done} of {len(items)} units finished")
+            report(min(fraction, 1.0), f"Ray: {done} of {len(items)} units finished")
     return True
 
 

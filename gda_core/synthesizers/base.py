@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import hashlib
 import io
+import math
 import os
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, BinaryIO, ClassVar
 
 import numpy as np
@@ -21,6 +23,7 @@ from torch import nn
 
 from gda_core.devices import DEVICES, resolve_device
 from gda_core.errors import ConfigError, GDAError
+from gda_core.fastpath import time_paths
 from gda_core.images import check_labelled_images
 from gda_core.notices import Notice
 from gda_core.oversampling.base import ImageOversampler
@@ -36,6 +39,7 @@ from gda_core.synthesizers.trainer import (
     SamplesCallback,
     StepCallback,
     gan_fast_path,
+    gan_probe,
     prepare_nets,
     to_uint8,
     to_unit,
@@ -135,6 +139,43 @@ def gan_params(*, epochs: int, min_steps: int = 2000, batch_size: int = 64,
         ]
     specs += [FAST_PARAM, DEVICE_PARAM]
     return tuple(specs)
+
+
+MONITOR_OVERHEAD = 1.2
+"""A training step with the loop's monitoring (gradient norm, diversity of the fixed
+samples every 10 steps, sample grids) over the bare step :func:`fit_cost` times:
+measured by ``bench/time_to_answer.py`` (estimate against actual)."""
+
+
+@dataclass(frozen=True)
+class FitCost:
+    """The predicted cost of a GAN synthesizer's fit (:meth:`GANSynthesizer.fit_cost`).
+
+    ``steps``: generator steps per model (pretraining first, if any); ``step_ms``: the
+    slowest model's step on its path ``path``, measured on this machine.
+    """
+
+    seconds: float
+    models: int
+    steps: list[int]
+    step_ms: float
+    path: str
+
+    def text(self) -> str:
+        """One line for people.
+
+        Examples
+        --------
+        >>> FitCost(125.0, 2, [1000, 1000], 52.0, "float32").text()
+        'about 2 min: 2 models × 1000 steps, 52 ms per step here (float32)'
+        """
+        from gda_core.runs.eta import format_duration
+
+        steps = (f"{self.steps[0]} steps" if len(set(self.steps)) == 1
+                 else f"{min(self.steps)}-{max(self.steps)} steps")
+        return (f"about {format_duration(self.seconds)}: {self.models} model"
+                f"{'s' if self.models != 1 else ''} × {steps}, {self.step_ms:.0f} ms per "
+                f"step here ({self.path})")
 
 
 class GANSynthesizer(ImageOversampler):
@@ -461,6 +502,74 @@ class GANSynthesizer(ImageOversampler):
         if outcome.stopped_early:
             return None
         return cpu_state_dict(G), cpu_state_dict(D)  # loaded (copied) into each class's networks
+
+    # ------------------------------------------------------------------ cost
+    def fit_cost(self, image_shape: Sequence[int], counts: Sequence[int] | dict[int, int],
+                 classes: Sequence[int] | None = None) -> FitCost:
+        """What :meth:`fit` would cost on this machine, before it runs.
+
+        The steps of every model :meth:`fit` would train (as it chooses the classes and
+        steps) times the time of one step of each on its fast path, measured here
+        (:func:`gda_core.fastpath.choose_path`: read from the machine's cache, else timed
+        for a few steps now), plus the loop's monitoring (:data:`MONITOR_OVERHEAD`).
+
+        Parameters
+        ----------
+        image_shape : (C, H, W)
+        counts : sequence or dict of int
+            Training images per class (index or class -> count).
+        classes : sequence of int, optional
+            As :meth:`fit`'s ``classes``.
+
+        Returns
+        -------
+        FitCost
+
+        Examples
+        --------
+        >>> from gda_core.synthesizers import SYNTHESIZERS
+        >>> cost = SYNTHESIZERS["dcgan"](width=8, min_steps=100).fit_cost((1, 8, 8), [50, 10])
+        >>> cost.models, cost.steps
+        (1, [100])
+        """
+        values = self._values()
+        device = resolve_device(values["device"])
+        count = dict(counts) if isinstance(counts, dict) else dict(enumerate(counts))
+        count = {int(c): int(n) for c, n in count.items() if int(n) > 0}
+        y = np.repeat(np.array(sorted(count), dtype=np.int64),
+                      [count[c] for c in sorted(count)])
+        chosen = self._choose_classes(y, classes)
+        probe = type(self)(**self.get_params())
+        probe.image_shape_ = tuple(int(s) for s in image_shape)
+        shape = probe.image_shape_
+        jobs: list[tuple[int, int]] = []  # (images, n_classes) per model
+        if values.get("pretrain", "off") not in ("off", None) and not self.conditional:
+            jobs.append((max(count.values()) if values["pretrain"] == "majority"
+                         else len(y), -1))
+        if self.conditional:
+            jobs.append((sum(count[c] for c in chosen), len(chosen)))
+        else:
+            jobs += [(count[c], 0) for c in chosen]
+        steps, seconds, step_ms, path = [], 0.0, 0.0, ""
+        for n, n_classes in jobs:
+            smallest = min(count[c] for c in chosen) if n_classes > 0 else n
+            config = probe._config(values, device, max(n_classes, 0), smallest)
+            b = max(2, min(config.batch_size, n))
+            total = (values["pretrain_steps"] if n_classes < 0 else
+                     max(config.epochs * -(-n // b), config.min_steps))
+            G, D = probe._ready_nets(values, max(n_classes, 0), 0, None, device)
+            choice = gan_fast_path(G, D, config, shape, b)
+            ms = choice.times_ms.get(choice.path.name)
+            if ms is None:  # pinned or reference: time the one path
+                ms = time_paths(gan_probe(G, D, config, shape, b), (choice.path,),
+                                device=torch.device(device).type, budget_s=0.5).get(
+                    choice.path.name, math.nan)
+            ms *= (1 + config.d_steps) / 2
+            steps.append(int(total))
+            seconds += total * ms / 1000 * MONITOR_OVERHEAD
+            step_ms, path = max(step_ms, ms), choice.path.name
+        return FitCost(seconds=seconds, models=len(jobs), steps=steps, step_ms=step_ms,
+                       path=path)
 
     # --------------------------------------------------------------- sampling
     def sample(self, n: int, y: int | Sequence[int] | np.ndarray | None = None) -> np.ndarray:

@@ -25,7 +25,7 @@ import torch
 
 from gda_core.datasets.split import stratified_split
 from gda_core.devices import autocast
-from gda_core.errors import ConfigError
+from gda_core.errors import ConfigError, GDAError
 from gda_core.fastpath import Path, PathChoice, choice_from_record, choose_path
 from gda_core.oversampling.params import ParamSpec
 from gda_core.seeds import derive_seed
@@ -289,6 +289,18 @@ class ThreePlayerGAN(GANSynthesizer):
         self._sample_gen.set_state(payload["sample_rng"])
 
     # ---------------------------------------------------------------- helpers
+    def fit_cost(self, image_shape: Sequence[int], counts: Sequence[int] | dict[int, int],
+                 classes: Sequence[int] | None = None) -> Any:
+        """Not predicted: the autoencoder's epochs, the game's steps and its validation
+        passes follow no one step's time (a comparison says so rather than guess).
+
+        Raises
+        ------
+        GDAError
+            Always.
+        """
+        raise GDAError(f"{self.label}'s training time is not predicted before it runs")
+
     def _fast_path(self, ae: SupervisedAutoencoder, values: dict[str, Any],
                    dev: torch.device, batch: int) -> PathChoice:
         """The path the autoencoder and the game run on (see :mod:`gda_core.fastpath`),
