@@ -59,8 +59,9 @@ class TimeLeft:
     def update(self, fraction: float, unit: object = None) -> float | None:
         """Record ``fraction`` done now (within ``unit``, any label of the unit of work in
         progress); return the seconds left, or None before there is a pace (less than
-        ``min_span`` seconds, ``min_points`` reports or 0.1% of progress since the unit
-        began, in the window)."""
+        ``min_span`` seconds, ``min_points`` reports or any progress since the unit
+        began, in the window: a long job's fraction, weighed by its units' cost, can move
+        by less than 0.1 % in that time and still give a pace)."""
         now = self.clock()
         if not math.isfinite(fraction):
             return None
@@ -78,7 +79,7 @@ class TimeLeft:
         t0, f0 = self.points[0]
         if fraction >= 1.0:
             return 0.0
-        if now - t0 < self.min_span or fraction - f0 < 1e-3 or self.count < self.min_points:
+        if now - t0 < self.min_span or fraction - f0 < 1e-6 or self.count < self.min_points:
             return None
         return (1.0 - fraction) * (now - t0) / (fraction - f0)
 
