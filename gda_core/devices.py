@@ -36,7 +36,7 @@ DEVICES: tuple[str, ...] = ("auto", "cpu", "cuda")
 """Accepted values of every ``device`` setting, ``"auto"`` first (the default)."""
 
 AMP_MIN_VALUES = 512
-"""Images with fewer values (C x H x W) run in float32 on the CPU even on a fast path:
+"""Images with fewer values (C x H x W) are timed in float32 only by :func:`amp_dtype`:
 at 8x8 bfloat16 autocast was ~15 % slower than float32 (tiny matrices) for the GANs and
 ~10 % slower for the classifier (``bench/gan_speed.py``, ``bench/cnn_speed.py``)."""
 
@@ -71,7 +71,13 @@ def resolve_device(device: str) -> str:
 
 
 def amp_dtype(device: str, n_values: int, fast: bool) -> torch.dtype | None:
-    """Autocast dtype of a model's fast path, or ``None`` for plain float32.
+    """The bfloat16 autocast the ``bench/`` speed scripts time as "the bf16 variant":
+    where PyTorch says bfloat16 is supported (a CUDA GPU with it; on a CPU, oneDNN's flag)
+    and the images have :data:`AMP_MIN_VALUES` values or more; else ``None``.
+
+    Not the product's choice: PyTorch's CPU flag is also true on CPUs that only emulate
+    bfloat16, where it is slower than float32, so the models choose their path by timing
+    it on the machine (:mod:`gda_core.fastpath`).
 
     Parameters
     ----------
@@ -80,20 +86,17 @@ def amp_dtype(device: str, n_values: int, fast: bool) -> torch.dtype | None:
     n_values : int
         Values per input image (C x H x W).
     fast : bool
-        The model's ``fast`` setting; ``False`` is the float32 reference path.
+        ``False``: always ``None``.
 
     Returns
     -------
     torch.dtype or None
-        ``torch.bfloat16`` on a CUDA GPU that supports it, or on a CPU with native
-        bfloat16 (AVX512-BF16 / AMX) for images of at least :data:`AMP_MIN_VALUES` values;
-        else ``None``.
 
     Examples
     --------
     >>> amp_dtype("cpu", 3 * 64 * 64, fast=False) is None
     True
-    >>> amp_dtype("cpu", 64, fast=True) is None  # 8x8 grey: float32 is faster
+    >>> amp_dtype("cpu", 64, fast=True) is None  # 8x8 grey
     True
     """
     if not fast:
@@ -191,3 +194,24 @@ def blas_single_threaded(fn: Callable[P, R]) -> Callable[P, R]:
             return fn(*args, **kwargs)
 
     return wrapper
+
+
+def peak_memory_mb() -> float:
+    """The largest resident memory this process, or one of its finished child processes
+    (the GAN's per-class workers), has had, in MiB (``getrusage``'s high-water marks);
+    NaN where the platform does not say.
+
+    Examples
+    --------
+    >>> peak_memory_mb() > 0
+    True
+    """
+    try:
+        import resource
+        import sys
+    except ImportError:  # Windows
+        return float("nan")
+    unit = 1.0 if sys.platform == "darwin" else 1024.0  # bytes on macOS, KiB elsewhere
+    peaks = [resource.getrusage(who).ru_maxrss for who in (resource.RUSAGE_SELF,
+                                                           resource.RUSAGE_CHILDREN)]
+    return max(peaks) * unit / 2**20

@@ -102,6 +102,8 @@ def adopt_ended_comparison(store: RunStore, run_id: str) -> None:
                                       + (f" (predicted before it started: "
                                          f"{format_duration(result.predicted_seconds)})"
                                          if math.isfinite(result.predicted_seconds) else "")
+                                      + (f"; peak memory {result.peak_memory_mb / 1024:.2f} GiB"
+                                         if math.isfinite(result.peak_memory_mb) else "")
                                       + ".")
     else:
         st.session_state[PARTIAL_KEY] = result

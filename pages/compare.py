@@ -129,10 +129,11 @@ with st.container(border=True):
                              help="Channels of the AM-study CNN's first block (not used by "
                                   "ResNet-18).")
     fast = st.toggle("Fast path", value=True, key="compare_fast_classifier",
-                     help="channels_last, bfloat16 autocast where the CPU or GPU has it, and a "
-                          "fused Adam: 2-3x faster training on images of 28×28 and up. Off: "
-                          "the float32 reference path, e.g. to check that a result does not "
-                          "hinge on bfloat16 rounding.")
+                     help="The layout (channels_last or not) and bfloat16 autocast or float32, "
+                          "whichever a few timed steps found fastest on this machine (once "
+                          "per model shape), and a fused Adam. Off: the float32 reference "
+                          "path, e.g. to check that a result does not hinge on bfloat16 "
+                          "rounding.")
     if arch == "resnet18":
         st.caption(":material/speed: ResNet-18 is slow on a CPU: about 0.8 s per batch of 64 "
                    "at 8×8 pixels, more for larger images. Use a GPU, or few epochs.")

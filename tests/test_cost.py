@@ -89,9 +89,20 @@ def test_a_comparison_records_what_it_was_predicted_to_take(digits_splits):
     result = run_comparison(config, splits=digits_splits,
                             progress=lambda f, m: seen.append(f))
     assert math.isfinite(result.predicted_seconds) and result.predicted_seconds > 0
+    assert 50 < result.peak_memory_mb < 64 * 1024                  # MiB, this process's
     assert seen == sorted(seen)
     back = type(result).from_dict(json.loads(result.to_json()))
     assert back.predicted_seconds == pytest.approx(result.predicted_seconds)
+    assert back.peak_memory_mb == pytest.approx(result.peak_memory_mb)
+    # the next estimate of the same methods and shape names that memory
+    from gda_core.experiments.estimate import estimate_seconds, unit_costs
+
+    costs = unit_costs([result])
+    estimate = estimate_seconds(["baseline", "smote"], 1, 100, 200, (1, 8, 8), costs)
+    assert estimate.peak_mb == pytest.approx(result.peak_memory_mb)
+    assert "memory: up to" in estimate.text(1)
+    assert "memory" not in estimate_seconds(["baseline"], 1, 100, 200, (3, 8, 8),
+                                            costs).text(1)       # another shape: unknown
 
 
 def test_cli_compare_dry_run_runs_nothing(tmp_path, capsys):

@@ -16,8 +16,9 @@ from sklearn.datasets import load_digits
 
 from gda_core.classifiers import CNNClassifier
 from gda_core.datasets import ImbalanceSpec
-from gda_core.devices import amp_dtype, resolve_device
+from gda_core.devices import resolve_device
 from gda_core.experiments import ClassifierConfig, CompareConfig, run_comparison
+from gda_core.fastpath import PATHS, REFERENCE, candidates
 from gda_core.metrics.features import FeatureExtractor
 from gda_core.synthesizers import SYNTHESIZERS, GANSynthesizer
 
@@ -51,8 +52,13 @@ def test_classifier_trains_and_predicts_on_the_gpu(fast):
     assert isinstance(proba, np.ndarray) and proba.shape == (297, 10)
     np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-6)
     assert (proba.argmax(1) == y[1500:]).mean() > 0.7  # it learned, on the GPU
-    assert amp_dtype("cuda", 64, fast) == (torch.bfloat16 if fast and
-                                           torch.cuda.is_bf16_supported() else None)
+    # the path was timed on the GPU among the candidates it can run (float32 only in
+    # both layouts without bfloat16), or is the reference with fast=False
+    if fast:
+        assert set(clf.fast_path_.times_ms) == {p.name for p in candidates("cuda")}
+        assert clf.fast_path_.path.name in PATHS
+    else:
+        assert clf.fast_path_.path is REFERENCE
 
 
 @needs_cuda

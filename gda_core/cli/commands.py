@@ -277,9 +277,12 @@ def compare(config: CompareConfig, *, json_path: Path | None, quiet: bool,
                                       stopped=interrupted)) if save else None,
         export=(lambda: export_comparison(result, export)) if export is not None else None,
         export_to=export, stopped=interrupted)
-    if math.isfinite(result.predicted_seconds) and result.seconds:
-        print(f"took {format_duration(result.seconds)} (predicted before the run: "
-              f"{format_duration(result.predicted_seconds)})")
+    if result.seconds:
+        predicted = (f" (predicted before the run: {format_duration(result.predicted_seconds)})"
+                     if math.isfinite(result.predicted_seconds) else "")
+        memory = (f"; peak memory {result.peak_memory_mb / 1024:.2f} GiB"
+                  if math.isfinite(result.peak_memory_mb) else "")
+        print(f"took {format_duration(result.seconds)}{predicted}{memory}")
     if result.recommendation.get("text"):
         partial = " (from the runs that finished)" if interrupted else ""
         print(f"\nanswer{partial}: {result.recommendation['text']}")

@@ -62,8 +62,8 @@ def add_classifier_args(group: argparse._ArgumentGroup) -> None:
                        help="models in --architecture ensemble (default 3)")
     group.add_argument("--classifier-reference", action="store_true",
                        help="train the classifier on its float32 reference path (PyTorch's "
-                            "default Adam, NCHW) instead of the fast path (channels_last, "
-                            "bf16 autocast where the CPU has it, fused Adam)")
+                            "default Adam, NCHW) instead of the fast path (the layout and "
+                            "bf16 autocast if measured faster on this machine, fused Adam)")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -29,6 +29,7 @@ from gda_core.datasets import (
     make_imbalanced,
 )
 from gda_core.datasets.split import stratified_split
+from gda_core.devices import peak_memory_mb
 from gda_core.errors import ConfigError, GDAError
 from gda_core.experiments.config import BASELINE, CompareConfig
 from gda_core.experiments.guidance import few_data_guidance
@@ -260,6 +261,7 @@ def run_comparison(
         result.guidance = few_data_guidance(result)
         result.recommendation = recommend(result)
         result.seconds = time.perf_counter() - t0
+        result.peak_memory_mb = peak_memory_mb()
         if on_run is not None:
             on_run(run, result)
 
@@ -271,6 +273,7 @@ def run_comparison(
               progress=report, should_stop=should_stop, weights=weights)
     result.recommendation = recommend(result)
     result.seconds = time.perf_counter() - t0
+    result.peak_memory_mb = peak_memory_mb()
     report(1.0, "done" if result.is_complete() else "stopped")
     return result
 

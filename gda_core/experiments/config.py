@@ -69,9 +69,9 @@ class ClassifierConfig:
     ``"ensemble"`` (soft voting over ``ensemble_size`` AM-study CNNs seeded ``seed``,
     ``seed + 1``, ...).  The other fields are training settings of
     :class:`gda_core.classifiers.CNNClassifier`; ``fast=False`` trains on its float32 NCHW
-    reference path (PyTorch's default Adam) instead of the fast path (channels_last,
-    bfloat16 autocast where the device supports it, fused Adam), e.g. to check that a
-    result does not hinge on bfloat16 rounding.
+    reference path (PyTorch's default Adam) instead of the fast path (the layout and
+    autocast dtype measured fastest on this machine, :mod:`gda_core.fastpath`, and a fused
+    Adam), e.g. to check that a result does not hinge on bfloat16 rounding.
     """
 
     width: int = 16

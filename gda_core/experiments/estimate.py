@@ -31,6 +31,7 @@ class UnitCost:
     shape: tuple[int, ...]
     seconds: dict[str, float]
     n_train: int
+    peak_mb: float = math.nan  # the comparison's peak memory (its process, by its end)
 
 
 @dataclass
@@ -47,6 +48,11 @@ class Estimate:
         Methods with no measured unit on images of this shape.
     n_measured : int
         Earlier units the estimate rests on.
+    probed : list of str
+        Methods predicted by a short probe (:func:`probe_costs`).
+    peak_mb : float
+        The most memory an earlier comparison of these methods on images of this shape
+        took here (MiB), NaN when none says.
     """
 
     seconds: float
@@ -54,6 +60,7 @@ class Estimate:
     unknown: list[str] = field(default_factory=list)
     n_measured: int = 0
     probed: list[str] = field(default_factory=list)
+    peak_mb: float = math.nan
 
     def text(self, units_per_method: int) -> str:
         """One line for people, e.g. "about 12 min (from 23 earlier units on this
@@ -76,6 +83,8 @@ class Estimate:
             sources.append(f"{', '.join(self.probed)}: from a training step timed on this "
                            "machine")
         text = f"{when} ({'; '.join(sources)})"
+        if math.isfinite(self.peak_mb):
+            text += f"; memory: up to {self.peak_mb / 1024:.1f} GiB in earlier runs here"
         if self.unknown:
             text += "; not measured here yet, so not counted: " + ", ".join(self.unknown)
         return text
@@ -88,7 +97,8 @@ def unit_costs(results: Iterable[ComparisonResult]) -> list[UnitCost]:
         shape = tuple(int(s) for s in _shape(result))
         for run in result.runs:
             if run.ok and run.seconds:
-                out.append(UnitCost(run.method, shape, dict(run.seconds), int(run.n_train)))
+                out.append(UnitCost(run.method, shape, dict(run.seconds), int(run.n_train),
+                                    float(result.peak_memory_mb)))
     return out
 
 
@@ -145,7 +155,10 @@ def estimate_seconds(methods: Iterable[str], units_per_method: int, n_real: int,
                                 for c in mine]))
         per_method[method] = fixed + rate * (n_real if method == "baseline" else n_balanced)
     total = sum(per_method.values()) * units_per_method if per_method else math.nan
-    return Estimate(total, per_method, unknown, used, from_probe)
+    peaks = [c.peak_mb for c in costs if c.shape == tuple(shape) and c.method in per_method
+             and math.isfinite(c.peak_mb)]
+    return Estimate(total, per_method, unknown, used, from_probe,
+                    max(peaks) if peaks else math.nan)
 
 
 def store_costs(store: Any, limit: int = 20) -> list[UnitCost]:

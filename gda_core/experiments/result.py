@@ -105,7 +105,8 @@ class ComparisonResult:
     is :func:`~gda_core.experiments.recommend.recommend`'s answer.  ``predicted_seconds``
     is what the run was expected to take before it started (its units' costs predicted by
     :func:`gda_core.experiments.estimate.probe_costs`; NaN where they could not be),
-    beside ``seconds``, what it took.
+    beside ``seconds``, what it took; ``peak_memory_mb`` the most memory the process that
+    ran it had by its end (:func:`gda_core.devices.peak_memory_mb`; NaN if unknown).
     """
 
     config: dict[str, Any]
@@ -123,6 +124,7 @@ class ComparisonResult:
     protocol: dict[str, Any] = field(default_factory=dict)
     recommendation: dict[str, Any] = field(default_factory=dict)
     predicted_seconds: float = math.nan
+    peak_memory_mb: float = math.nan
 
     @property
     def methods(self) -> list[str]:
@@ -296,6 +298,7 @@ class ComparisonResult:
             "protocol": json_ready(self.protocol),
             "recommendation": json_ready(self.recommendation),
             "predicted_seconds": json_ready(self.predicted_seconds),
+            "peak_memory_mb": json_ready(self.peak_memory_mb),
         }
 
     @classmethod
@@ -329,6 +332,8 @@ class ComparisonResult:
             recommendation=dict(d.get("recommendation") or {}),
             predicted_seconds=(math.nan if d.get("predicted_seconds") is None
                                else float(d["predicted_seconds"])),
+            peak_memory_mb=(math.nan if d.get("peak_memory_mb") is None
+                            else float(d["peak_memory_mb"])),
         )
 
     def to_json(self, path: str | Path | None = None) -> str:
