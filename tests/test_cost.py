@@ -133,3 +133,18 @@ def test_train_page_estimates_before_start(tmp_path, monkeypatch):
     text = " ".join(i.value for i in at.info)
     assert "This training would take about" in text and "× 300 steps" in text
     assert "run" not in at.query_params                       # nothing started
+
+
+def test_a_gan_units_progress_gives_its_training_its_predicted_share(digits_splits):
+    from gda_core.experiments.compare import plan_units, unit_weights
+
+    config = CompareConfig(imbalance=SPEC, methods=("baseline", "dcgan"), classifier=FAST,
+                           method_params={"dcgan": fast_params("dcgan", min_steps=2000)})
+    plan, _, units = plan_units(config, digits_splits)
+    weights, shares = unit_weights(config, digits_splits, plan, units)
+    assert [m for _, _, m in units] == ["baseline", "dcgan"]
+    assert weights[1] > 3 * weights[0]          # 2 x 2,000 GAN steps outweigh 2 epochs
+    assert set(shares) == {"dcgan"} and 0.7 < shares["dcgan"] < 1
+    three = CompareConfig(imbalance=SPEC, methods=("baseline", "adso"), classifier=FAST)
+    plan, _, units = plan_units(three, digits_splits)
+    assert unit_weights(three, digits_splits, plan, units)[0] is None   # not predicted

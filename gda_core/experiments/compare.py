@@ -15,7 +15,7 @@ import logging
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -59,7 +59,8 @@ _LOG = logging.getLogger(__name__)
 
 GAN_SHARE = 0.7
 """Share of a GAN method's run that its progress reports give to the GAN's training (the
-classifier's epochs get the rest): a guess that keeps estimates of the time left sane."""
+classifier's epochs get the rest) when the two are not predicted (:func:`unit_weights`
+predicts them: a DCGAN fold at 64x64 is 98 % training the GAN)."""
 VALIDATION_STREAM = 1
 """Seed-sequence key of the validation hold-out (next to the comparison's seed)."""
 
@@ -267,7 +268,8 @@ def run_comparison(
 
     shared = CompareUnits(config, splits,
                           quality if isinstance(quality, QualityReference) else None, pool)
-    weights = unit_weights(config, splits, protocol, units)
+    weights, shares = unit_weights(config, splits, protocol, units)
+    shared = replace(shared, gan_shares=shares)
     result.predicted_seconds = float(sum(weights)) if weights else math.nan
     run_units(compare_unit, units, shared=shared, on_result=finished, executor=executor,
               progress=report, should_stop=should_stop, weights=weights)
@@ -279,26 +281,31 @@ def run_comparison(
 
 
 def unit_weights(config: CompareConfig, splits: DatasetSplits, protocol: Protocol,
-                 units: list[tuple[int, int | None, str]]) -> list[float] | None:
+                 units: list[tuple[int, int | None, str]]
+                 ) -> tuple[list[float] | None, dict[str, float]]:
     """Each unit's predicted seconds on this machine (:func:`~gda_core.experiments.
-    estimate.probe_costs`), the weights of the comparison's progress, so that its time
-    left follows the cost of what is left rather than the number of units; None when a
-    method's cost cannot be predicted (the three-player models), or the probe fails.
+    estimate.probe_parts`), the weights of the comparison's progress, so that its time
+    left follows the cost of what is left rather than the number of units (None when a
+    method's cost cannot be predicted, e.g. the three-player models, or the probe fails);
+    and per method the share of its unit a GAN's training takes (the rest: the
+    classifier), which the unit's own progress follows.
     """
-    from gda_core.experiments.estimate import probe_costs
+    from gda_core.experiments.estimate import probe_parts
 
     shape = tuple(int(s) for s in splits.train.images.shape[1:])
     per_class = list(protocol.train_per_class)
     if not per_class:
-        return None
+        return None, {}
     try:
-        per_method = probe_costs(config, shape, per_class, len(per_class))
+        parts = probe_parts(config, shape, per_class, len(per_class))
     except (GDAError, RuntimeError, ValueError) as exc:
         _LOG.info("no prediction of the units' costs: %s", exc)
-        return None
-    if any(method not in per_method for method in config.methods):
-        return None
-    return [per_method[method] for _, _, method in units]
+        return None, {}
+    shares = {m: p["resample"] / (p["resample"] + p["train"]) for m, p in parts.items()
+              if p["resample"] > 0 and p["train"] > 0}
+    if any(method not in parts for method in config.methods):
+        return None, shares
+    return [sum(parts[method].values()) for _, _, method in units], shares
 
 
 @dataclass(frozen=True)
@@ -310,6 +317,7 @@ class CompareUnits:
     splits: DatasetSplits
     quality: QualityReference | None = None
     pool: ImbalancedData | None = None
+    gan_shares: dict[str, float] = field(default_factory=dict)
 
 
 def compare_unit(shared: CompareUnits, unit: tuple[int, int | None, str],
@@ -344,8 +352,9 @@ def compare_unit(shared: CompareUnits, unit: tuple[int, int | None, str],
             quality = None  # the gate still checks the pixels
         reference_s = time.perf_counter() - t
     samples: dict[int, np.ndarray] = {}
+    share = min(max(shared.gan_shares.get(method, GAN_SHARE), 0.1), 0.94)
     run = run_method(shared.config, split, method, seed, report, samples=samples,
-                     quality=quality)
+                     quality=quality, gan_share=share)
     run.fold = fold
     if reference_s and run.ok:
         run.seconds["reference"] = reference_s  # the fold's feature CNN (or its cache)
@@ -385,7 +394,8 @@ def _new_result(config: CompareConfig, split: SeedSplit,
 def run_method(config: CompareConfig, split: SeedSplit, method: str, seed: int,
                report: Progress, *, samples: dict[int, np.ndarray] | None = None,
                quality: QualityReference | None = None,
-               sampling_strategy: Any = "auto", sampler: Any | None = None) -> MethodRun:
+               sampling_strategy: Any = "auto", sampler: Any | None = None,
+               gan_share: float = GAN_SHARE) -> MethodRun:
     """Oversample (unless ``method`` is the baseline), train and evaluate with one seed.
 
     The oversampler learns from ``split.fit`` only; the classifier trains on its output
@@ -432,7 +442,7 @@ def run_method(config: CompareConfig, split: SeedSplit, method: str, seed: int,
                 trains = True
                 models = 1 if getattr(sampler, "conditional", False) else _n_short(
                     y, sampling_strategy)
-                sampler.set_step_callback(_gan_progress(report, seed, method, GAN_SHARE,
+                sampler.set_step_callback(_gan_progress(report, seed, method, gan_share,
                                                         models))
             X, y = sampler.fit_resample(X, y)
             run.seconds["resample"] = time.perf_counter() - t
@@ -458,7 +468,7 @@ def run_method(config: CompareConfig, split: SeedSplit, method: str, seed: int,
             clf = make_classifier(config.classifier, seed)
 
             def on_epoch(epoch: int, n_epochs: int, logs: dict) -> None:
-                start = GAN_SHARE if trains else 0.1
+                start = gan_share if trains else 0.1
                 report(start + (0.95 - start) * epoch / n_epochs,
                        f"seed {seed} · {method}: epoch {epoch}/{n_epochs}")
 

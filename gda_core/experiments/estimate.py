@@ -178,8 +178,26 @@ def store_costs(store: Any, limit: int = 20) -> list[UnitCost]:
 
 def probe_costs(config: Any, shape: tuple[int, ...], train_per_class: list[int],
                 n_classes: int, methods: Iterable[str] | None = None) -> dict[str, float]:
+    """Seconds per unit of each method (:func:`probe_parts` added up).
+
+    Examples
+    --------
+    >>> from gda_core.experiments import ClassifierConfig, CompareConfig
+    >>> config = CompareConfig(methods=("baseline", "smote"),
+    ...                        classifier=ClassifierConfig(epochs=1, width=8))
+    >>> sorted(probe_costs(config, (1, 8, 8), [60, 12], 2))
+    ['baseline', 'smote']
+    """
+    return {method: sum(parts.values()) for method, parts in
+            probe_parts(config, shape, train_per_class, n_classes, methods).items()}
+
+
+def probe_parts(config: Any, shape: tuple[int, ...], train_per_class: list[int],
+                n_classes: int, methods: Iterable[str] | None = None
+                ) -> dict[str, dict[str, float]]:
     """Seconds per unit of each method of ``config`` predicted by a short probe, for
-    methods no earlier unit on this machine tells about.
+    methods no earlier unit on this machine tells about: ``{"resample": ..., "train":
+    ...}``, the oversampler's part and the classifier's.
 
     A GAN's fit costs its steps times one step measured here
     (:meth:`gda_core.synthesizers.base.GANSynthesizer.fit_cost`); the classifier costs
@@ -213,10 +231,10 @@ def probe_costs(config: Any, shape: tuple[int, ...], train_per_class: list[int],
         return {}
     train_real = clf.fit_cost(shape, n_real, n_classes, n_val).seconds
     train_balanced = clf.fit_cost(shape, n_balanced, n_classes, n_val).seconds
-    out: dict[str, float] = {}
+    out: dict[str, dict[str, float]] = {}
     for method in config.methods if methods is None else methods:
         if method == BASELINE:
-            out[method] = train_real
+            out[method] = {"resample": 0.0, "train": train_real}
             continue
         sampler = make_oversampler(method, random_state=0,
                                    **config.method_params.get(method, {}))
@@ -229,7 +247,7 @@ def probe_costs(config: Any, shape: tuple[int, ...], train_per_class: list[int],
                 over = float(sampler.fit_cost(shape, counts).seconds)
             except GDAError:  # a model whose cost is not predictable this way
                 continue
-        out[method] = over + train_balanced
+        out[method] = {"resample": over, "train": train_balanced}
     return out
 
 

@@ -141,10 +141,11 @@ def gan_params(*, epochs: int, min_steps: int = 2000, batch_size: int = 64,
     return tuple(specs)
 
 
-MONITOR_OVERHEAD = 1.2
+MONITOR_OVERHEAD = 1.1
 """A training step with the loop's monitoring (gradient norm, diversity of the fixed
-samples every 10 steps, sample grids) over the bare step :func:`fit_cost` times:
-measured by ``bench/time_to_answer.py`` (estimate against actual)."""
+samples every 10 steps, sample grids) over the bare step :func:`fit_cost` times (with
+DiffAugment): 1.10 measured by ``bench/time_to_answer.py`` (a DCGAN's 2,000 steps on 25
+photos at 64x64, actual against predicted; 2-core AMD EPYC, 2026-12-08)."""
 
 
 @dataclass(frozen=True)

@@ -578,7 +578,8 @@ def gan_fast_path(G: nn.Module, D: nn.Module, cfg: GANLoopConfig,
         return PathChoice(PATHS[cfg.fast_path], "given")
     dev = torch.device(cfg.device)
     key = (f"gan:{cfg.mode}:{type(G).__name__}:{_size(G)}/{type(D).__name__}:{_size(D)}"
-           f":x{'x'.join(map(str, image_shape))}:b{batch}")
+           f":x{'x'.join(map(str, image_shape))}:b{batch}"
+           + (f":aug-{'-'.join(cfg.augment)}" if cfg.augment else ""))
     return choose_path(key, gan_probe(G, D, cfg, image_shape, batch), device=dev.type,
                        fast=cfg.fast)
 
@@ -591,7 +592,7 @@ def gan_probe(G: nn.Module, D: nn.Module, cfg: GANLoopConfig, image_shape: tuple
               batch: int) -> Probe:
     """A :data:`gda_core.fastpath.Probe`: one D update (a real and a fake batch) and one G
     update through D, on copies of ``G`` and ``D`` laid out for the path, with fused Adam
-    (the loop's step without its monitoring)."""
+    and the loop's DiffAugment (its step without the monitoring)."""
     dev = torch.device(cfg.device)
 
     def probe(path: Path) -> Callable[[], None]:
@@ -612,6 +613,9 @@ def gan_probe(G: nn.Module, D: nn.Module, cfg: GANLoopConfig, image_shape: tuple
         d_cond = cond if cfg.mode == "conditional" else None
 
         def d_mean(x: torch.Tensor) -> torch.Tensor:
+            if cfg.augment:  # DiffAugment, as the loop applies it to every image D sees
+                x = diff_augment(x, cfg.augment, gen).contiguous(
+                    memory_format=path.memory_format)
             return (d(x) if d_cond is None else d(x, d_cond)).float().mean()
 
         def step() -> None:
