@@ -83,14 +83,15 @@ def test_the_pace_starts_with_the_progress_not_the_start_up():
 
 
 def test_a_comparison_records_what_it_was_predicted_to_take(digits_splits):
-    config = CompareConfig(imbalance=SPEC, methods=("baseline", "smote"), seeds=(0,),
-                           classifier=FAST, sample_quality=False)
+    config = CompareConfig(imbalance=SPEC, methods=("baseline", "smote", "dcgan"), seeds=(0,),
+                           classifier=FAST,
+                           method_params={"dcgan": fast_params("dcgan", min_steps=60)})
     seen: list[float] = []
     result = run_comparison(config, splits=digits_splits,
                             progress=lambda f, m: seen.append(f))
     assert math.isfinite(result.predicted_seconds) and result.predicted_seconds > 0
     assert 50 < result.peak_memory_mb < 64 * 1024                  # MiB, this process's
-    assert seen == sorted(seen)
+    assert seen == sorted(seen)          # never back (the gate's line after a GAN)
     back = type(result).from_dict(json.loads(result.to_json()))
     assert back.predicted_seconds == pytest.approx(result.predicted_seconds)
     assert back.peak_memory_mb == pytest.approx(result.peak_memory_mb)
@@ -98,7 +99,8 @@ def test_a_comparison_records_what_it_was_predicted_to_take(digits_splits):
     from gda_core.experiments.estimate import estimate_seconds, unit_costs
 
     costs = unit_costs([result])
-    estimate = estimate_seconds(["baseline", "smote"], 1, 100, 200, (1, 8, 8), costs)
+    estimate = estimate_seconds(["baseline", "smote", "dcgan"], 1, 100, 200, (1, 8, 8),
+                                costs)
     assert estimate.peak_mb == pytest.approx(result.peak_memory_mb)
     assert "memory: up to" in estimate.text(1)
     assert "memory" not in estimate_seconds(["baseline"], 1, 100, 200, (3, 8, 8),

@@ -60,6 +60,7 @@ class _ProgressLine:
         self.last = ""
         self.every = every
         self.whole = whole  # pace over the whole job (see gda_core.runs.eta.JobProgress)
+        self.reached = 0.0
         self.eta = TimeLeft(window=math.inf if whole else 60.0, min_span=3.0)
         self.printed = -math.inf
 
@@ -67,6 +68,8 @@ class _ProgressLine:
         if self.quiet:
             return
         now = time.monotonic()
+        if self.whole:  # a report that lags (a unit's first line) must not restart the pace
+            fraction = self.reached = max(self.reached, fraction)
         left = self.eta.update(fraction, unit=None if self.whole else unit_of(message))
         eta = "" if left is None or fraction >= 1 else f" · about {format_duration(left)} left"
         bar = "#" * int(fraction * 30)

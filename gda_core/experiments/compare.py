@@ -456,7 +456,8 @@ def run_method(config: CompareConfig, split: SeedSplit, method: str, seed: int,
                 samples.update({c: new_X[new_y == c][: config.samples_per_class]
                                 for c in np.unique(new_y).tolist()})
             if len(new_y):
-                _score(run, quality, split, new_X, new_y, seed, report)
+                _score(run, quality, split, new_X, new_y, seed, report,
+                       at=gan_share if trains else 0.05)
         if sampler is not None and _own_classifier(sampler):
             run.classifier = OWN_CLASSIFIER
             run.n_train = sampler.n_original_
@@ -580,14 +581,17 @@ def _full_proba(proba: np.ndarray, classes: list[int], n_classes: int) -> np.nda
 
 
 def _score(run: MethodRun, quality: QualityReference | None, split: SeedSplit,
-           new_X: np.ndarray, new_y: np.ndarray, seed: int, report: Progress) -> None:
+           new_X: np.ndarray, new_y: np.ndarray, seed: int, report: Progress,
+           at: float = 0.05) -> None:
     """Sample quality and the quality gate's verdicts of one run's synthesized images.
 
     With a :class:`QualityReference` every score is computed (features included); without
     one the gate still checks the pixels (noise, copies, near-identical images) against
-    the run's real training images.  Verdicts become ``run.warnings``.
+    the run's real training images.  Verdicts become ``run.warnings``.  ``at``: the
+    unit's fraction done so far (after a GAN's training, its share), so that progress
+    never goes back.
     """
-    report(0.05, f"seed {seed} · {run.method}: sample quality")
+    report(at, f"seed {seed} · {run.method}: sample quality")
     t = time.perf_counter()
     fit, held = split.fit, split.validation
     try:
