@@ -187,24 +187,6 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine() or "unknown CPU"
 
 
-def native_bf16() -> bool:
-    """Whether the CPU computes bfloat16 natively (AVX512-BF16 or AMX-BF16 in
-    ``/proc/cpuinfo``); said beside benchmark figures, never used to choose a path.
-
-    Examples
-    --------
-    >>> isinstance(native_bf16(), bool)
-    True
-    """
-    with contextlib.suppress(OSError):
-        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as fh:
-            for line in fh:
-                if line.startswith("flags"):
-                    flags = set(line.split(":", 1)[1].split())
-                    return bool(flags & {"avx512_bf16", "amx_bf16"})
-    return False
-
-
 def default_cache_file() -> FilePath | None:
     """The file the chosen paths are kept in: ``$GDA_FAST_PATH_FILE`` (``off``: none),
     else ``gda-workbench/fastpath.json`` in the user's cache folder (``$XDG_CACHE_HOME``
